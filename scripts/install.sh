@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds DSO (Release) and installs `docker-dso` as a Docker CLI plugin, so `docker dso …` works.
+#   scripts/install.sh            user install: ${DOCKER_CONFIG:-~/.docker}/cli-plugins
+#   scripts/install.sh --system   system install: /usr/local/lib/docker/cli-plugins (needs root)
+# Running it again replaces what changed and says what it did.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+mode=user
+for arg in "$@"; do
+  case "$arg" in
+    --system) mode=system ;;
+    -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option '$arg' (use --system or nothing)" ;;
+  esac
+done
+
+if [ "$mode" = system ]; then
+  plugin_dir=/usr/local/lib/docker/cli-plugins
+  lib_dir=/usr/local/lib/dso
+  [ "$(id -u)" -eq 0 ] || die "--system installs into /usr/local and needs root (sudo $0 --system)"
+else
+  plugin_dir="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
+  lib_dir="$HOME/.local/lib/dso"
+fi
+
+ensure_dotnet
+publish="$DSO_ROOT/artifacts/publish"
+say "building docker-dso (Release)"
+dotnet publish "$DSO_ROOT/src/Dso.Cli" -c Release -r linux-x64 --self-contained false \
+  -p:PublishSingleFile=true -p:DebugType=none -p:GenerateDocumentationFile=false \
+  -o "$publish/cli" -nologo -v quiet -clp:ErrorsOnly
+
+# install_file SRC DEST: copies with mode 0755 unless DEST already has the same bytes.
+install_file() {
+  local src="$1" dest="$2"
+  mkdir -p "$(dirname "$dest")"
+  if [ -f "$dest" ] && cmp -s "$src" "$dest"; then
+    say "unchanged: $dest"
+  else
+    local verb=installed
+    [ -e "$dest" ] && verb=updated
+    install -m 0755 "$src" "$dest.tmp.$$" && mv -f "$dest.tmp.$$" "$dest"
+    say "$verb: $dest"
+  fi
+}
+
+install_file "$publish/cli/docker-dso" "$plugin_dir/docker-dso"
+: "$lib_dir" # the launcher lands here once it is built
+
+if command -v docker >/dev/null 2>&1; then
+  docker dso version >/dev/null 2>&1 && say "docker dso is ready: $(docker dso version --json)" \
+    || say "installed, but 'docker dso version' failed; is $plugin_dir a plugin directory of this docker CLI?"
+fi

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against the real Docker engine and real Compose, installing and
+# starting what is missing. The last line is "N passed, N failed" computed from the TRX reports.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$DSO_ROOT"
+
+ensure_dotnet
+ensure_packages docker.io docker-compose busybox-static
+ensure_engine
+
+results="$DSO_ROOT/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+export DSO_TEST_RUN_ID="${DSO_TEST_RUN_ID:-$(date +%s)-$$}"
+
+say "building (Release, warnings are errors)"
+dotnet build Dso.slnx -c Release -nologo -v quiet -clp:ErrorsOnly
+
+say "running tests (run id $DSO_TEST_RUN_ID)"
+status=0
+dotnet test --solution Dso.slnx -c Release --no-build --report-trx --results-directory "$results" "$@" || status=$?
+
+# Leave the engine as we found it: containers labelled by this run, then the test images.
+leftovers=$(docker ps -aq --filter "label=dso.test.run=$DSO_TEST_RUN_ID" 2>/dev/null || true)
+[ -n "$leftovers" ] && docker rm -f $leftovers >/dev/null 2>&1 || true
+if [ "${DSO_TEST_KEEP_IMAGES:-}" != "1" ]; then
+  images=$(docker images -q --filter "label=dso.test=true" 2>/dev/null | sort -u || true)
+  [ -n "$images" ] && docker rmi -f $images >/dev/null 2>&1 || true
+fi
+
+projects=$(find tests -name '*.Tests.csproj' | wc -l)
+reports=$(find "$results" -name '*.trx' | wc -l)
+read -r passed failed skipped < <(
+  cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
+    { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"/, "", kv[2]);
+        if (kv[1] == "passed") p += kv[2];
+        if (kv[1] == "failed" || kv[1] == "error" || kv[1] == "timeout" || kv[1] == "aborted") f += kv[2];
+        if (kv[1] == "notExecuted") s += kv[2]; } }
+    END { printf "%d %d %d\n", p, f, s }')
+if [ "$reports" -lt "$projects" ]; then
+  echo "error: $projects test projects but only $reports reports: a test process crashed or did not run" >&2
+  failed=$((failed + projects - reports))
+fi
+[ "$passed" -eq 0 ] && { echo "error: no test passed" >&2; status=1; }
+[ "$failed" -gt 0 ] && status=1
+
+line="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+echo "$line"
+exit "$status"

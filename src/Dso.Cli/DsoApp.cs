@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using Dso.Cli.Commands;
+
+namespace Dso.Cli;
+
+/// <summary>
+/// The entry of `docker-dso`: answers the Docker CLI plugin handshake, strips the `dso` argument
+/// Docker passes, parses, runs the command and maps failures to one line and an exit code.
+/// </summary>
+internal static class DsoApp
+{
+    public static RootCommand CreateRootCommand(CliContext context)
+    {
+        var root = new RootCommand("DSO, the Docker Secret Operator: secrets from a provider into Compose containers, never on disk.")
+        {
+            new VersionCommand(context),
+        };
+
+        // Without a subcommand there is nothing to do: show what there is, as a usage error.
+        root.SetAction(parseResult =>
+        {
+            new HelpAction().Invoke(parseResult);
+            return ExitCodes.Usage;
+        });
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
+    {
+        if (args is [PluginMetadata.Command])
+        {
+            context.Out.WriteLine(CliJson.Serialize(PluginMetadata.Current));
+            return ExitCodes.Success;
+        }
+
+        if (args is [PluginMetadata.PluginName, ..])
+        {
+            args = args[1..];
+        }
+
+        var root = CreateRootCommand(context);
+        var parseResult = root.Parse(args);
+        if (parseResult.Action is ParseErrorAction)
+        {
+            foreach (var error in parseResult.Errors)
+            {
+                context.Error.WriteLine($"dso: {error.Message}");
+            }
+
+            context.Error.WriteLine($"Run 'docker dso {CommandPath(parseResult.CommandResult.Command)}--help' for usage.");
+            return ExitCodes.Usage;
+        }
+
+        var configuration = new InvocationConfiguration
+        {
+            Output = context.Out,
+            Error = context.Error,
+            EnableDefaultExceptionHandler = false,
+        };
+
+        try
+        {
+            return await parseResult.InvokeAsync(configuration, cancellationToken);
+        }
+        catch (UsageException e)
+        {
+            context.Error.WriteLine($"dso: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (DsoException e)
+        {
+            context.Error.WriteLine($"dso: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException)
+        {
+            context.Error.WriteLine("dso: cancelled");
+            return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>The subcommand path of <paramref name="command"/>, each name followed by a space.</summary>
+    private static string CommandPath(Command command)
+    {
+        var path = string.Empty;
+        for (Command? current = command; current is not null and not RootCommand; current = current.Parents.OfType<Command>().FirstOrDefault())
+        {
+            path = current.Name + " " + path;
+        }
+
+        return path;
+    }
+}

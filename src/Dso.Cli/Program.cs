@@ -1,0 +1,10 @@
+using Dso.Cli;
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancellation.Cancel();
+};
+
+return await DsoApp.RunAsync(args, CliContext.FromProcess(), cancellation.Token);

@@ -1,0 +1,44 @@
+using System.CommandLine;
+
+namespace Dso.Cli.Tests;
+
+public sealed class CommandTreeTests
+{
+    public static TheoryData<string> AllCommandPaths()
+    {
+        var data = new TheoryData<string>();
+        using var sink = new MemoryStream();
+        var context = new CliContext(sink, sink, sink, new Dictionary<string, string>(), "/");
+        foreach (var path in Walk(DsoApp.CreateRootCommand(context), string.Empty))
+        {
+            data.Add(path);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(AllCommandPaths))]
+    public async Task EveryCommand_AnswersHelpWithUsageAndExitsZero(string commandPath)
+    {
+        var args = commandPath.Split(' ', StringSplitOptions.RemoveEmptyEntries).Append("--help").ToArray();
+
+        var run = await CliHarness.RunAsync(args);
+
+        Assert.Equal(ExitCodes.Success, run.ExitCode);
+        Assert.Contains("Usage:", run.StandardOutput, StringComparison.Ordinal);
+        Assert.Empty(run.StandardError);
+    }
+
+    private static IEnumerable<string> Walk(Command command, string prefix)
+    {
+        yield return prefix;
+        foreach (var child in command.Subcommands)
+        {
+            foreach (var path in Walk(child, $"{prefix} {child.Name}".Trim()))
+            {
+                yield return path;
+            }
+        }
+    }
+}
