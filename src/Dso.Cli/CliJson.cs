@@ -4,9 +4,12 @@ using System.Text.Json.Serialization;
 namespace Dso.Cli;
 
 /// <summary>Source-generated JSON for everything the CLI prints with --json.</summary>
-[JsonSourceGenerationOptions(WriteIndented = false)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(PluginMetadata))]
 [JsonSerializable(typeof(VersionReport))]
+[JsonSerializable(typeof(Commands.Secret.SecretMetadataJson))]
+[JsonSerializable(typeof(List<Commands.Secret.SecretListItemJson>))]
+[JsonSerializable(typeof(List<Commands.Secret.SecretVersionJson>))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     public static string Serialize<T>(T value, bool indented = false)

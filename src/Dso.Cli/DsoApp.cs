@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Dso.Cli.Commands;
+using Dso.Cli.Commands.Secret;
 
 namespace Dso.Cli;
 
@@ -15,6 +16,9 @@ internal static class DsoApp
     {
         var root = new RootCommand("DSO, the Docker Secret Operator: secrets from a provider into Compose containers, never on disk.")
         {
+            new InitCommand(context),
+            SecretCommand.Create(context),
+            new RekeyCommand(context),
             new VersionCommand(context),
         };
 

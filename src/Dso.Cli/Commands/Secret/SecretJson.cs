@@ -1,0 +1,10 @@
+namespace Dso.Cli.Commands.Secret;
+
+/// <summary>`secret get --json`: metadata of one version, never the value.</summary>
+internal sealed record SecretMetadataJson(string Name, uint Version, DateTimeOffset UpdatedAt, int Length, bool Current);
+
+/// <summary>One row of `secret list --json`.</summary>
+internal sealed record SecretListItemJson(string Name, uint Version, DateTimeOffset UpdatedAt, int VersionsKept);
+
+/// <summary>One row of `secret history --json`.</summary>
+internal sealed record SecretVersionJson(uint Version, DateTimeOffset CreatedAt, int Length, bool Current);

@@ -1,0 +1,7 @@
+namespace Dso.DotEnv;
+
+/// <summary>One `KEY=VALUE` of a dotenv file, with the line it started on.</summary>
+public sealed record DotEnvEntry(string Key, string Value, int Line)
+{
+    public override string ToString() => $"{Key} (line {Line})";
+}

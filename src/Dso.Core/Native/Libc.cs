@@ -1,0 +1,44 @@
+using System.Runtime.InteropServices;
+
+namespace Dso.Native;
+
+/// <summary>The few libc calls .NET does not expose. Callers use <see cref="UnixFiles"/>.</summary>
+internal static partial class Libc
+{
+    public const int ORdOnly = 0;
+    public const int ODirectory = 0x10000; // x86_64 and aarch64 share this value
+    public const int ORdWr = 2;
+    public const int OCreat = 0x40;
+    public const int OCloExec = 0x80000;
+    public const int LockEx = 2;
+    public const int LockNb = 4;
+    public const int LockUn = 8;
+    public const int EWouldBlock = 11;
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    public static partial int Flock(int fd, int operation);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    public static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Chown(string path, uint owner, uint group);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint GetEffectiveUserId();
+
+    [LibraryImport("libc", EntryPoint = "getegid")]
+    public static partial uint GetEffectiveGroupId();
+
+    [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial int StatFs(string path, byte* buffer);
+}

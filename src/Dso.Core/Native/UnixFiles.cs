@@ -1,0 +1,83 @@
+using System.Runtime.InteropServices;
+
+namespace Dso.Native;
+
+/// <summary>File-system operations that need libc: directory fsync, ownership, statfs, ids.</summary>
+public static class UnixFiles
+{
+    public const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    public const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    public const UnixFileMode GroupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    /// <summary>tmpfs, from linux/magic.h.</summary>
+    public const long TmpfsMagic = 0x01021994;
+
+    /// <summary>ramfs, from linux/magic.h.</summary>
+    public const long RamfsMagic = 0x858458f6;
+
+    public static uint EffectiveUserId => Libc.GetEffectiveUserId();
+
+    public static uint EffectiveGroupId => Libc.GetEffectiveGroupId();
+
+    /// <summary>
+    /// Flushes a directory's entries to disk, so a rename inside it survives a power cut
+    /// (the file's own fsync does not cover the directory entry).
+    /// </summary>
+    public static void FsyncDirectory(string path)
+    {
+        var fd = Libc.Open(path, Libc.ORdOnly | Libc.ODirectory);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open directory {path} to sync it: {LastError()}");
+        }
+
+        try
+        {
+            if (Libc.Fsync(fd) != 0)
+            {
+                throw new IOException($"cannot sync directory {path}: {LastError()}");
+            }
+        }
+        finally
+        {
+            _ = Libc.Close(fd);
+        }
+    }
+
+    public static void Chown(string path, uint uid, uint gid)
+    {
+        if (Libc.Chown(path, uid, gid) != 0)
+        {
+            throw new IOException($"cannot change the owner of {path} to {uid}:{gid}: {LastError()}");
+        }
+    }
+
+    /// <summary>The f_type of the file system holding <paramref name="path"/> (statfs(2)).</summary>
+    public static unsafe long FileSystemType(string path)
+    {
+        // struct statfs is 120 bytes on x86_64 and aarch64; f_type is its first field, a long.
+        var buffer = stackalloc byte[256];
+        if (Libc.StatFs(path, buffer) != 0)
+        {
+            throw new IOException($"cannot statfs {path}: {LastError()}");
+        }
+
+        return *(long*)buffer & 0xffffffffL;
+    }
+
+    public static bool IsRamBacked(string path)
+    {
+        var type = FileSystemType(path);
+        return type is TmpfsMagic or RamfsMagic;
+    }
+
+    /// <summary>Creates a directory (and parents) and forces its mode, which umask cannot widen.</summary>
+    public static void CreateDirectory(string path, UnixFileMode mode)
+    {
+        Directory.CreateDirectory(path, mode);
+        File.SetUnixFileMode(path, mode);
+    }
+
+    private static string LastError() => Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
+}
