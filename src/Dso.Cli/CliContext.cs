@@ -49,6 +49,9 @@ internal sealed class CliContext
     /// <summary>Reads one line from the terminal without echoing it; null when there is no terminal.</summary>
     public Func<string, string?> ReadHidden { get; init; } = _ => null;
 
+    /// <summary>The command line as DsoApp received it (after the plugin's `dso`), for commands that pass arguments through.</summary>
+    public IReadOnlyList<string> RawArguments { get; set; } = [];
+
     public string? GetEnvironmentVariable(string name) =>
         Environment.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
 

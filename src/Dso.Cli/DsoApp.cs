@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Dso.Cli.Commands;
 using Dso.Cli.Commands.Secret;
+using Dso.Cli.Commands.Stack;
 
 namespace Dso.Cli;
 
@@ -18,6 +19,9 @@ internal static class DsoApp
         {
             new InitCommand(context),
             SecretCommand.Create(context),
+            new UpCommand(context),
+            new DownCommand(context),
+            new ComposeCommand(context),
             new RekeyCommand(context),
             new VersionCommand(context),
         };
@@ -44,8 +48,11 @@ internal static class DsoApp
             args = args[1..];
         }
 
+        context.RawArguments = args;
         var root = CreateRootCommand(context);
-        var parseResult = root.Parse(args);
+
+        // No response files: an '@name' argument (a compose service, a secret version) is never a file to expand.
+        var parseResult = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parseResult.Action is ParseErrorAction)
         {
             foreach (var error in parseResult.Errors)

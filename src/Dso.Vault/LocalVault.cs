@@ -114,14 +114,16 @@ public sealed class LocalVault : IDisposable
             .OrderBy(i => i.Name, StringComparer.Ordinal)];
 
     /// <summary>The current value (or the given version) of a secret; the caller disposes it.</summary>
-    public SecretValue Get(string name, uint? version = null)
-    {
-        var entry = Find(Current(), name, version)
-            ?? throw new DsoException(version is null
-                ? $"no secret named {name} in vault {Path}; 'docker dso secret list' shows what there is"
-                : $"secret {name} has no version {version} in vault {Path}; 'docker dso secret history {name}' shows the versions kept");
-        return entry.Open(_keys, Path);
-    }
+    public SecretValue Get(string name, uint? version = null) =>
+        TryGet(name, version) ?? throw new DsoException(MissingMessage(name, version));
+
+    /// <summary>Like <see cref="Get"/>, but null when there is no such secret or version.</summary>
+    public SecretValue? TryGet(string name, uint? version = null) => Find(Current(), name, version)?.Open(_keys, Path);
+
+    /// <summary>The one-line explanation for a name or version that is not in the vault.</summary>
+    public string MissingMessage(string name, uint? version) => version is null
+        ? $"no secret named {name} in vault {Path}; 'docker dso secret list' shows what there is"
+        : $"secret {name} has no version {version} in vault {Path}; 'docker dso secret history {name}' shows the versions kept";
 
     public bool Contains(string name) => Current().Entries.Any(e => e.Name == name);
 

@@ -39,6 +39,14 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "getegid")]
     public static partial uint GetEffectiveGroupId();
 
+    public const int AtFdCwd = -100;
+    public const int AtSymlinkNoFollow = 0x100;
+    public const uint StatxBasicStats = 0x7ff;
+
+    /// <summary>statx(2): its struct has one layout on every architecture, unlike struct stat.</summary>
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+
     [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial int StatFs(string path, byte* buffer);
 }

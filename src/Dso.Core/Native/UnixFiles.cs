@@ -66,6 +66,20 @@ public static class UnixFiles
         return *(long*)buffer & 0xffffffffL;
     }
 
+    /// <summary>Owner, group and mode of <paramref name="path"/> itself (a symlink is not followed).</summary>
+    public static unsafe FileOwnership Ownership(string path)
+    {
+        // struct statx: stx_uid at 20, stx_gid at 24, stx_mode (u16) at 28; 256 bytes in all.
+        var buffer = stackalloc byte[256];
+        if (Libc.Statx(Libc.AtFdCwd, path, Libc.AtSymlinkNoFollow, Libc.StatxBasicStats, buffer) != 0)
+        {
+            throw new IOException($"cannot stat {path}: {LastError()}");
+        }
+
+        var mode = *(ushort*)(buffer + 28);
+        return new FileOwnership(*(uint*)(buffer + 20), *(uint*)(buffer + 24), (UnixFileMode)(mode & 0xfff), (mode & 0xf000) == 0xa000, (mode & 0xf000) == 0x4000);
+    }
+
     public static bool IsRamBacked(string path)
     {
         var type = FileSystemType(path);

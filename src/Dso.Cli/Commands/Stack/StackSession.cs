@@ -1,0 +1,68 @@
+using Dso.Cli.Vault;
+using Dso.Injection.Compose;
+using Dso.Injection.Engine;
+using Dso.Injection.Secrets;
+using Dso.Processes;
+using Dso.Providers;
+using Dso.Vault;
+
+namespace Dso.Cli.Commands.Stack;
+
+/// <summary>
+/// What the stack commands (up, down, compose, validate) share: loading the compose project from
+/// the user's arguments, the providers, the RAM store, and running compose with an environment
+/// that carries no DSO credentials.
+/// </summary>
+internal sealed class StackSession(CliContext context)
+{
+    /// <summary>Variables that unlock secrets: never passed on to compose or any other child.</summary>
+    private static readonly string[] CredentialVariables = ["DSO_PASSPHRASE", "DSO_MASTER_KEY", "DSO_NEW_PASSPHRASE"];
+
+    public CliContext Context => context;
+
+    public ComposeProject LoadProject(ComposeOptions options) =>
+        ComposeLoader.Load(options, context.Environment, context.WorkingDirectory);
+
+    public EngineEndpoint LocalEngine() => EngineEndpoint.Resolve(context.GetEnvironmentVariable).RequireLocal();
+
+    public Task<ComposeFrontEnd> FrontEndAsync(CancellationToken cancellationToken) =>
+        ComposeFrontEnd.DetectAsync(context.GetEnvironmentVariable, cancellationToken);
+
+    public SecretStore Store() => SecretStore.Locate(context.GetEnvironmentVariable);
+
+    public string DsoHome => new VaultAccess(context).Settings.Home;
+
+    /// <summary>The providers references can name; today the local vault (`local`, the default).</summary>
+    public ProviderRegistry Providers(List<IDisposable> owned) => new(
+        [(VaultSecretProvider.ProviderName, () =>
+        {
+            var provider = new VaultSecretProvider(() => new VaultAccess(context).Open());
+            owned.Add(provider);
+            return provider;
+        })],
+        VaultSecretProvider.ProviderName);
+
+    /// <summary>Runs compose with its output going straight to the user's terminal; returns its exit code.</summary>
+    public async Task<int> RunComposeAsync(ComposeFrontEnd frontEnd, ComposeProject project, string? overrideFile, string subcommand, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    {
+        var environment = context.Environment
+            .Where(e => !CredentialVariables.Contains(e.Key, StringComparer.Ordinal))
+            .ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        var result = await ChildProcess.RunAsync(
+            frontEnd.Program,
+            frontEnd.Arguments(project, overrideFile, subcommand, arguments),
+            new ChildProcessOptions
+            {
+                WorkingDirectory = context.WorkingDirectory,
+                BaseEnvironment = environment,
+                InheritOutput = true,
+                Timeout = TimeSpan.FromHours(2),
+            },
+            cancellationToken);
+        return result.ExitCode;
+    }
+
+    public void Warn(string message) => context.Error.WriteLine($"dso: warning: {message}");
+
+    public void Say(string message) => context.Error.WriteLine($"dso: {message}");
+}

@@ -1,0 +1,181 @@
+using Dso.DotEnv;
+
+namespace Dso.Injection.Compose;
+
+/// <summary>
+/// Loads a compose project the way Compose does, for what DSO needs: which files (`-f`,
+/// COMPOSE_FILE, else compose.yaml/docker-compose.yml and its override found from the working
+/// directory up), the project directory and name, `.env` interpolation, profiles, and each
+/// service's image, entrypoint, command, environment (with env_file) and labels.
+/// </summary>
+internal static class ComposeLoader
+{
+    private static readonly string[] YamlExtensions = [".yaml", ".yml"];
+    private static readonly string[] DefaultFiles = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
+
+    public static ComposeProject Load(ComposeOptions options, IReadOnlyDictionary<string, string> environment, string workingDirectory)
+    {
+        var projectDirectoryHint = options.ProjectDirectory is null ? null : Path.GetFullPath(options.ProjectDirectory, workingDirectory);
+        var envFile = ResolveEnvFile(options.EnvFile, projectDirectoryHint ?? workingDirectory, workingDirectory);
+        var variables = MergeVariables(envFile, environment);
+        var files = FindFiles(options.Files, variables, workingDirectory);
+        var projectDirectory = projectDirectoryHint ?? Path.GetDirectoryName(files[0])!;
+        if (options.EnvFile is null && projectDirectoryHint is null && Path.Combine(projectDirectory, ".env") != envFile)
+        {
+            // The env file lives in the project directory, which is only known once the files are.
+            envFile = ResolveEnvFile(null, projectDirectory, workingDirectory);
+            variables = MergeVariables(envFile, environment);
+        }
+
+        var interpolator = new Interpolator(variables);
+        var documents = files.Select(f => (Path: f, Root: ComposeYaml.Load(f, ReadFile(f), interpolator))).ToList();
+        var services = MergeServices(documents, variables);
+        var name = ProjectName(options.ProjectName, variables, documents, projectDirectory);
+        var profiles = options.Profiles.Count > 0
+            ? options.Profiles
+            : (variables.GetValueOrDefault("COMPOSE_PROFILES") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var version = documents.Select(d => (d.Root["version"] as YScalar)?.Value).LastOrDefault(v => v is not null);
+        return new ComposeProject(name, projectDirectory, files, envFile, version, services, [.. profiles], interpolator.Warnings);
+    }
+
+    /// <summary>Compose's project-name normalisation: lowercase; only a-z, 0-9, '_' and '-'; starting with a letter or digit.</summary>
+    public static string NormalizeProjectName(string name)
+    {
+        var normalized = new string(name.ToLowerInvariant().Where(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-').ToArray()).TrimStart('_', '-');
+        return normalized.Length > 0
+            ? normalized
+            : throw new DsoException($"'{name}' gives an empty compose project name; set one with -p NAME");
+    }
+
+    private static string? ResolveEnvFile(string? option, string directory, string workingDirectory)
+    {
+        if (option is not null)
+        {
+            var path = Path.GetFullPath(option, workingDirectory);
+            return File.Exists(path) ? path : throw new DsoException($"--env-file {path}: no such file");
+        }
+
+        var candidate = Path.Combine(directory, ".env");
+        return File.Exists(candidate) ? candidate : null;
+    }
+
+    private static Dictionary<string, string> MergeVariables(string? envFile, IReadOnlyDictionary<string, string> environment)
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (envFile is not null)
+        {
+            foreach (var entry in DotEnvParser.Parse(ReadFile(envFile), envFile))
+            {
+                variables[entry.Key] = entry.Value;
+            }
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            variables[key] = value;
+        }
+
+        return variables;
+    }
+
+    private static List<string> FindFiles(IReadOnlyList<string> given, IReadOnlyDictionary<string, string> variables, string workingDirectory)
+    {
+        var names = given.Count > 0
+            ? given
+            : variables.GetValueOrDefault("COMPOSE_FILE") is { Length: > 0 } composeFile
+                ? composeFile.Split(variables.GetValueOrDefault("COMPOSE_PATH_SEPARATOR") ?? ":", StringSplitOptions.RemoveEmptyEntries)
+                : null;
+        if (names is not null)
+        {
+            return [.. names.Select(name =>
+            {
+                if (name == "-")
+                {
+                    throw new DsoException("-f - (a compose file on stdin) is not supported by docker dso; give the file's path");
+                }
+
+                var path = Path.GetFullPath(name, workingDirectory);
+                return File.Exists(path) ? path : throw new DsoException($"compose file {path} does not exist");
+            })];
+        }
+
+        for (var dir = new DirectoryInfo(workingDirectory); dir is not null; dir = dir.Parent)
+        {
+            var found = DefaultFiles.Select(f => Path.Combine(dir.FullName, f)).FirstOrDefault(File.Exists);
+            if (found is null)
+            {
+                continue;
+            }
+
+            var stem = Path.GetFileNameWithoutExtension(found);
+            var overrideFile = YamlExtensions.Select(ext => Path.Combine(dir.FullName, $"{stem}.override{ext}")).FirstOrDefault(File.Exists);
+            return overrideFile is null ? [found] : [found, overrideFile];
+        }
+
+        throw new DsoException($"no compose file in {workingDirectory} or above (looked for {string.Join(", ", DefaultFiles)}); give one with -f FILE");
+    }
+
+    private static string ProjectName(string? option, IReadOnlyDictionary<string, string> variables, IEnumerable<(string Path, YMap Root)> documents, string projectDirectory)
+    {
+        var name = option
+            ?? variables.GetValueOrDefault("COMPOSE_PROJECT_NAME")
+            ?? documents.Select(d => (d.Root["name"] as YScalar)?.Value).LastOrDefault(v => !string.IsNullOrEmpty(v))
+            ?? Path.GetFileName(projectDirectory.TrimEnd('/'));
+        return NormalizeProjectName(name);
+    }
+
+    private static List<ComposeService> MergeServices(List<(string Path, YMap Root)> documents, IReadOnlyDictionary<string, string> variables)
+    {
+        var merged = new Dictionary<string, ServiceBuilder>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var (path, root) in documents)
+        {
+            var servicesNode = root["services"];
+            if (servicesNode is null or YScalar { Value: null })
+            {
+                continue;
+            }
+
+            if (servicesNode is not YMap services)
+            {
+                throw new DsoException($"{servicesNode.Where}: services: must be a mapping of service names to definitions");
+            }
+
+            foreach (var (name, node) in services.Entries)
+            {
+                if (node is not YMap definition)
+                {
+                    throw new DsoException($"{node.Where}: service {name} must be a mapping (image:, environment:, …)");
+                }
+
+                if (!merged.TryGetValue(name, out var builder))
+                {
+                    builder = new ServiceBuilder(name, definition.Where);
+                    merged[name] = builder;
+                    order.Add(name);
+                }
+
+                builder.Apply(definition, Path.GetDirectoryName(path)!, variables);
+            }
+        }
+
+        if (order.Count == 0)
+        {
+            throw new DsoException($"{string.Join(", ", documents.Select(d => Path.GetFileName(d.Path)))}: no services defined");
+        }
+
+        return [.. order.Select(n => merged[n].Build())];
+    }
+
+    private static string ReadFile(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DsoException($"cannot read {path}: {e.Message}");
+        }
+    }
+}

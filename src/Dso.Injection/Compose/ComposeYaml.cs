@@ -1,0 +1,67 @@
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Dso.Injection.Compose;
+
+/// <summary>
+/// Reads one compose file into <see cref="YNode"/>s: YAML merge keys (`&lt;&lt;: *anchor`) and
+/// aliases resolved, every scalar value interpolated, syntax errors reported with file:line:column.
+/// </summary>
+internal static class ComposeYaml
+{
+    public static YMap Load(string path, string text, Interpolator interpolator)
+    {
+        var name = Path.GetFileName(path);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new MergingParser(new Parser(new StringReader(text))));
+        }
+        catch (YamlException e)
+        {
+            throw new DsoException($"{path}:{e.Start.Line}:{e.Start.Column}: YAML error: {FirstLine(e.Message)}");
+        }
+
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+        {
+            throw new DsoException($"{path}: the file is empty; a compose file needs a services: section");
+        }
+
+        return Convert(stream.Documents[0].RootNode, name, interpolator) as YMap
+            ?? throw new DsoException($"{path}:1: the top level of a compose file must be a mapping (services:, volumes:, …)");
+    }
+
+    private static YNode Convert(YamlNode node, string file, Interpolator interpolator)
+    {
+        var line = (int)node.Start.Line;
+        switch (node)
+        {
+            case YamlMappingNode map:
+                var entries = new List<KeyValuePair<string, YNode>>();
+                foreach (var (key, value) in map.Children)
+                {
+                    if (key is not YamlScalarNode { Value: { } keyText })
+                    {
+                        throw new DsoException($"{file}:{key.Start.Line}: mapping keys must be plain strings");
+                    }
+
+                    entries.Add(new(keyText, Convert(value, file, interpolator)));
+                }
+
+                return new YMap(file, line, entries);
+            case YamlSequenceNode sequence:
+                return new YSeq(file, line, [.. sequence.Children.Select(c => Convert(c, file, interpolator))]);
+            case YamlScalarNode scalar:
+                var isNull = scalar.Style == ScalarStyle.Plain && scalar.Value is null or "" or "~" or "null" or "Null" or "NULL";
+                return new YScalar(file, line, isNull ? null : interpolator.Apply(scalar.Value ?? string.Empty, $"{file}:{line}"));
+            default:
+                throw new DsoException($"{file}:{line}: unsupported YAML node");
+        }
+    }
+
+    private static string FirstLine(string message)
+    {
+        var newline = message.IndexOf('\n', StringComparison.Ordinal);
+        return newline < 0 ? message : message[..newline];
+    }
+}

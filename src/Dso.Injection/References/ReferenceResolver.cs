@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Dso.Providers;
+using Dso.Secrets;
+
+namespace Dso.Injection.References;
+
+/// <summary>
+/// Resolves references with one batch per provider, then picks `#JSONKEY` fields. Fails closed:
+/// if any reference cannot be resolved, nothing is returned and the error names the first one
+/// (with where it was written) and how many others failed.
+/// </summary>
+internal static class ReferenceResolver
+{
+    public static async Task<ResolvedValues> ResolveAsync(IEnumerable<ServiceReference> references, ProviderRegistry providers, CancellationToken cancellationToken)
+    {
+        var all = references.ToList();
+        var resolved = new ResolvedValues();
+        var errors = new List<string>();
+        try
+        {
+            foreach (var group in all.GroupBy(r => r.Reference.Provider ?? providers.DefaultName, StringComparer.Ordinal))
+            {
+                if (!providers.Contains(group.Key))
+                {
+                    errors.AddRange(group.Select(r => $"{r.Where}: {r.Reference}: provider '{group.Key}' is not configured (configured: {string.Join(", ", providers.Names)})"));
+                    continue;
+                }
+
+                var requests = group.Select(r => new SecretRequest(r.Reference.Path, r.Reference.Version)).Distinct().ToList();
+                var answers = await providers.Get(group.Key).ResolveAsync(requests, cancellationToken);
+                var byRequest = requests.Zip(answers).ToDictionary(p => p.First, p => p.Second);
+                try
+                {
+                    foreach (var reference in group)
+                    {
+                        if (resolved.Contains(reference.Reference))
+                        {
+                            continue;
+                        }
+
+                        var answer = byRequest[new SecretRequest(reference.Reference.Path, reference.Reference.Version)];
+                        if (answer.Value is null)
+                        {
+                            errors.Add($"{reference.Where}: {reference.Reference}: {answer.Error}");
+                            continue;
+                        }
+
+                        var picked = Pick(answer.Value, reference, out var problem);
+                        if (picked is null)
+                        {
+                            errors.Add($"{reference.Where}: {reference.Reference}: {problem}");
+                            continue;
+                        }
+
+                        resolved.Add(reference.Reference, picked);
+                    }
+                }
+                finally
+                {
+                    foreach (var answer in answers)
+                    {
+                        answer.Value?.Dispose();
+                    }
+                }
+            }
+        }
+        catch
+        {
+            resolved.Dispose();
+            throw;
+        }
+
+        if (errors.Count > 0)
+        {
+            resolved.Dispose();
+            var more = errors.Count > 1 ? $" (and {errors.Count - 1} more unresolvable reference{(errors.Count > 2 ? "s" : string.Empty)}; 'docker dso validate' lists them all)" : string.Empty;
+            throw new UnresolvedReferencesException(errors[0] + more + "; nothing was started", errors);
+        }
+
+        return resolved;
+    }
+
+    /// <summary>The whole value, or for `#KEY` the field of a JSON object (a string as is, anything else as JSON).</summary>
+    private static SecretValue? Pick(SecretValue value, ServiceReference reference, out string problem)
+    {
+        problem = string.Empty;
+        if (reference.Reference.JsonKey is not { } key)
+        {
+            return value.Copy();
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(value.Reveal().ToArray());
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                problem = $"#{key} needs a JSON object, but the secret holds a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}";
+                return null;
+            }
+
+            if (!document.RootElement.TryGetProperty(key, out var field))
+            {
+                problem = $"the secret's JSON has no field '{key}' (fields: {string.Join(", ", document.RootElement.EnumerateObject().Select(p => p.Name))})";
+                return null;
+            }
+
+            return field.ValueKind == JsonValueKind.String ? SecretValue.FromString(field.GetString()!) : SecretValue.FromString(field.GetRawText());
+        }
+        catch (JsonException)
+        {
+            problem = $"#{key} needs the secret to be a JSON object, but it is not valid JSON";
+            return null;
+        }
+    }
+}
