@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$DSO_ROOT"
 
 ensure_dotnet
-ensure_packages docker.io docker-compose busybox-static
+ensure_packages docker.io docker-compose busybox-static clang lld
 ensure_engine
 
 results="$DSO_ROOT/artifacts/test-results"
@@ -17,13 +17,19 @@ export DSO_TEST_RUN_ID="${DSO_TEST_RUN_ID:-$(date +%s)-$$}"
 say "building (Release, warnings are errors)"
 dotnet build Dso.slnx -c Release -nologo -v quiet -clp:ErrorsOnly
 
+bash scripts/build-native.sh --with-testapp
+
 say "running tests (run id $DSO_TEST_RUN_ID)"
 status=0
 dotnet test --solution Dso.slnx -c Release --no-build --report-trx --results-directory "$results" "$@" || status=$?
 
-# Leave the engine as we found it: containers labelled by this run, then the test images.
-leftovers=$(docker ps -aq --filter "label=dso.test.run=$DSO_TEST_RUN_ID" 2>/dev/null || true)
+# Leave the engine as we found it: containers from test images or labelled by this run, the
+# networks compose made for test projects, the test images, and the RAM directories of tests.
+leftovers=$( (docker ps -aq --filter "label=dso.test.run=$DSO_TEST_RUN_ID"; docker ps -aq --filter "label=dso.test=true") 2>/dev/null | sort -u || true)
 [ -n "$leftovers" ] && docker rm -f $leftovers >/dev/null 2>&1 || true
+networks=$(docker network ls -q --filter "name=dsot" 2>/dev/null || true)
+[ -n "$networks" ] && docker network rm $networks >/dev/null 2>&1 || true
+rm -rf /dev/shm/dso-test-* /dev/shm/dso-store-test-* /dev/shm/dso-prep-test-* 2>/dev/null || true
 if [ "${DSO_TEST_KEEP_IMAGES:-}" != "1" ]; then
   images=$(docker images -q --filter "label=dso.test=true" 2>/dev/null | sort -u || true)
   [ -n "$images" ] && docker rmi -f $images >/dev/null 2>&1 || true

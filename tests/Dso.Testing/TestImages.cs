@@ -12,6 +12,11 @@ public static class TestImages
 {
     public const string Busybox = "dso-test/busybox:1";
     public const string Scratch = "dso-test/scratch:1";
+
+    /// <summary>The NativeAOT static test application alone in an empty image (no shell, no libc), at /app.</summary>
+    public static string App => AppTag.Value;
+
+    private static readonly Lazy<string> AppTag = new(() => $"dso-test/app:{NativeArtifacts.ContentTag(NativeArtifacts.TestApp)}");
     public const string TestLabel = "dso.test";
 
     private const string BusyboxBinary = "/bin/busybox";
@@ -30,6 +35,24 @@ public static class TestImages
         {
             await ImportAsync(Scratch, BuildTar(_ => { }), [], cancellationToken);
         }
+
+        if (!await ExistsAsync(App, cancellationToken))
+        {
+            var app = File.ReadAllBytes(NativeArtifacts.TestApp);
+            await ImportAsync(App, BuildTar(w => AddFile(w, "app", app, (UnixFileMode)Convert.ToInt32("755", 8))), ["ENTRYPOINT [\"/app\"]"], cancellationToken);
+        }
+    }
+
+    /// <summary>The busybox root filesystem imported again under another name with other image settings (ENTRYPOINT, CMD, USER…).</summary>
+    public static async Task<string> BusyboxVariantAsync(string name, IReadOnlyList<string> changes, CancellationToken cancellationToken = default)
+    {
+        using var gate = await AcquireLockAsync(cancellationToken);
+        if (!await ExistsAsync(name, cancellationToken))
+        {
+            await ImportAsync(name, BuildBusyboxTar(), changes, cancellationToken);
+        }
+
+        return name;
     }
 
     /// <summary>Imports a root filesystem given as a tar into an image named <paramref name="name"/>.</summary>

@@ -77,7 +77,7 @@ public static class UnixFiles
         }
 
         var mode = *(ushort*)(buffer + 28);
-        return new FileOwnership(*(uint*)(buffer + 20), *(uint*)(buffer + 24), (UnixFileMode)(mode & 0xfff), (mode & 0xf000) == 0xa000, (mode & 0xf000) == 0x4000);
+        return new FileOwnership(*(uint*)(buffer + 20), *(uint*)(buffer + 24), (UnixFileMode)(mode & 0xfff), (mode & 0xf000) == 0xa000, (mode & 0xf000) == 0x4000, (mode & 0xf000) == 0x8000);
     }
 
     public static bool IsRamBacked(string path)

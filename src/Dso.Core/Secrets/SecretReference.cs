@@ -8,7 +8,7 @@ namespace Dso.Secrets;
 /// `dsofile://…[?mode=0440&amp;uid=999&amp;gid=999&amp;name=db.pem]`. Parsing fails with one line that quotes
 /// the reference and names the problem; references hold names, never values.
 /// </summary>
-public sealed record SecretReference(ReferenceKind Kind, string? Provider, string Path, string? JsonKey, string? Version, FileOptions File)
+public sealed record SecretReference(ReferenceKind Kind, string? Provider, string Path, string? JsonKey, string? Version, SecretFileOptions File)
 {
     public const string EnvScheme = "dso://";
     public const string FileScheme = "dsofile://";
@@ -43,7 +43,7 @@ public sealed record SecretReference(ReferenceKind Kind, string? Provider, strin
             return false;
         }
 
-        var file = FileOptions.None;
+        var file = SecretFileOptions.None;
         var question = body.IndexOf('?', StringComparison.Ordinal);
         if (question >= 0)
         {
@@ -197,9 +197,9 @@ public sealed record SecretReference(ReferenceKind Kind, string? Provider, strin
         return null;
     }
 
-    private static bool TryParseQuery(string query, out FileOptions options, out string problem)
+    private static bool TryParseQuery(string query, out SecretFileOptions options, out string problem)
     {
-        options = FileOptions.None;
+        options = SecretFileOptions.None;
         problem = string.Empty;
         if (query.Length == 0)
         {

@@ -4,9 +4,9 @@ namespace Dso.Secrets;
 /// The query of a `dsofile://` reference: `mode` (octal, default 0400), `uid` and `gid` (default:
 /// the service's user when numeric, else root), `name` (default: the path's last segment).
 /// </summary>
-public sealed record FileOptions(int? Mode, int? Uid, int? Gid, string? Name)
+public sealed record SecretFileOptions(int? Mode, int? Uid, int? Gid, string? Name)
 {
-    public static FileOptions None { get; } = new(null, null, null, null);
+    public static SecretFileOptions None { get; } = new(null, null, null, null);
 
     public bool IsEmpty => Mode is null && Uid is null && Gid is null && Name is null;
 }

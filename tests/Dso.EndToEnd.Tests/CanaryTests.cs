@@ -1,0 +1,74 @@
+using System.Text;
+using Dso.Testing;
+
+namespace Dso.EndToEnd.Tests;
+
+/// <summary>G1: a planted secret reaches no persistent file system, through up and down.</summary>
+public sealed class CanaryTests(EngineFixture engine)
+{
+    [Fact]
+    public async Task Canary_IsInTheRamDirectoryOnlyWhileUp_AndOnNoDiskTreeEver()
+    {
+        await engine.RequireAsync();
+        var envCanary = Stack.Canary();
+        var fileCanary = Stack.Canary();
+        await using var stack = new Stack($"""
+            services:
+              api:
+                image: {TestImages.Busybox}
+                command: ["sleep", "3600"]
+                environment:
+                  DB_PASSWORD: dso://canary/env
+                  KEY_FILE: dsofile://canary/file
+            """);
+        await stack.WithSecretsAsync(("canary/env", envCanary), ("canary/file", fileCanary));
+        var dataRoot = await EngineFixture.DockerOkAsync("info", "--format", "{{.DockerRootDir}}");
+        string[] diskTrees = [dataRoot, "/var/lib/containerd", "/run/docker", "/run/containerd", "/var/log", Path.GetTempPath(), stack.Directory, stack.DsoHome];
+
+        await stack.DsoOkAsync("up", "-d");
+        var container = await stack.ContainerAsync("api");
+        Assert.Equal(envCanary, (await Stack.Pid1EnvironmentAsync(container))["DB_PASSWORD"]);
+        Assert.Equal(fileCanary, await EngineFixture.DockerOkAsync("exec", container, "cat", "/run/secrets/dso/file"));
+
+        Assert.NotEmpty(CanaryScanner.FindIn([stack.SecretsDirectory], envCanary));
+        Assert.NotEmpty(CanaryScanner.FindIn([stack.SecretsDirectory], fileCanary));
+        Assert.Empty(CanaryScanner.FindIn(diskTrees, envCanary));
+        Assert.Empty(CanaryScanner.FindIn(diskTrees, fileCanary));
+        Assert.DoesNotContain(envCanary, await EngineFixture.DockerOkAsync("inspect", container), StringComparison.Ordinal);
+        var diff = await EngineFixture.DockerOkAsync("diff", container);
+        Assert.DoesNotContain("/run/secrets/dso/", diff, StringComparison.Ordinal);
+
+        await stack.DsoOkAsync("down");
+
+        Assert.Empty(CanaryScanner.FindIn([stack.SecretsDirectory], envCanary));
+        Assert.Empty(CanaryScanner.FindIn(diskTrees, envCanary));
+        Assert.Empty(CanaryScanner.FindIn(diskTrees, fileCanary));
+    }
+
+    [Fact]
+    public void Scanner_FindsACanaryInEveryFormItLooksFor()
+    {
+        using var dir = new TempDirectory();
+        var canary = Stack.Canary();
+        var raw = Encoding.UTF8.GetBytes(canary);
+        var samples = new Dictionary<string, byte[]>
+        {
+            ["raw"] = [.. "prefix "u8.ToArray(), .. raw],
+            ["hex"] = Encoding.ASCII.GetBytes("x" + Convert.ToHexStringLower(raw)),
+            ["HEX"] = Encoding.ASCII.GetBytes(Convert.ToHexString(raw) + "y"),
+            ["b64-0"] = Encoding.ASCII.GetBytes(Convert.ToBase64String([.. "abc"u8.ToArray(), .. raw])),
+            ["b64-1"] = Encoding.ASCII.GetBytes(Convert.ToBase64String([.. "a"u8.ToArray(), .. raw, .. "z"u8.ToArray()])),
+            ["b64-2"] = Encoding.ASCII.GetBytes(Convert.ToBase64String([.. "ab"u8.ToArray(), .. raw])),
+        };
+        foreach (var (name, bytes) in samples)
+        {
+            File.WriteAllBytes(dir.Combine(name), bytes);
+        }
+
+        File.WriteAllText(dir.Combine("clean"), "nothing here " + Stack.Canary());
+
+        var hits = CanaryScanner.FindIn([dir.Path], canary).Select(Path.GetFileName).Order().ToArray();
+
+        Assert.Equal(samples.Keys.Order().ToArray(), hits);
+    }
+}

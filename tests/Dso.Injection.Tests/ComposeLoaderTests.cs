@@ -1,0 +1,141 @@
+using Dso.Injection.Compose;
+using Dso.Testing;
+
+namespace Dso.Injection.Tests;
+
+public sealed class ComposeLoaderTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("dso-compose-");
+
+    [Fact]
+    public void FindsComposeYamlAndItsOverride_FromASubdirectory_AndNamesTheProjectAfterTheDirectory()
+    {
+        var project = _dir.Combine("My Shop");
+        Directory.CreateDirectory(Path.Combine(project, "sub"));
+        File.WriteAllText(Path.Combine(project, "compose.yaml"), "services:\n  api:\n    image: a\n    environment:\n      A: '1'\n");
+        File.WriteAllText(Path.Combine(project, "compose.override.yaml"), "services:\n  api:\n    environment:\n      B: '2'\n");
+
+        var loaded = Load(ComposeOptions.Default, cwd: Path.Combine(project, "sub"));
+
+        Assert.Equal("myshop", loaded.Name);
+        Assert.Equal(project, loaded.Directory);
+        Assert.Equal([Path.Combine(project, "compose.yaml"), Path.Combine(project, "compose.override.yaml")], loaded.Files);
+        Assert.Equal(["A", "B"], loaded.Find("api")!.EffectiveEnvironment.Keys.Order());
+    }
+
+    [Fact]
+    public void LaterFiles_OverrideScalars_AndMergeEnvironmentAndLabels()
+    {
+        _dir.WriteFile("a.yaml", "version: '3.8'\nservices:\n  api:\n    image: one\n    command: run one\n    environment:\n      A: a\n      B: b\n    labels:\n      x: '1'\n");
+        _dir.WriteFile("b.yaml", "version: '3.8'\nservices:\n  api:\n    image: two\n    environment:\n      - B=bb\n      - C=c\n    labels: [\"y=2\"]\n");
+
+        var api = Load(new ComposeOptions(["a.yaml", "b.yaml"], null, null, null, [])).Find("api")!;
+
+        Assert.Equal("two", api.Image);
+        Assert.Equal(["run", "one"], api.Command);
+        Assert.Equal(new Dictionary<string, string?> { ["A"] = "a", ["B"] = "bb", ["C"] = "c" }, api.EffectiveEnvironment.ToDictionary(e => e.Key, e => e.Value.Value));
+        Assert.Equal(new Dictionary<string, string> { ["x"] = "1", ["y"] = "2" }, api.Labels);
+    }
+
+    [Fact]
+    public void DotEnv_FeedsInterpolation_TheShellWins_AndItCanNameTheProject()
+    {
+        _dir.WriteFile(".env", "APP=shop\nTAG=1.0\nCOMPOSE_PROJECT_NAME=fromdotenv\n");
+        _dir.WriteFile("compose.yaml", "services:\n  api:\n    image: ${APP}:${TAG}\n    environment:\n      DB: dso://${APP}/db\n");
+
+        var loaded = Load(ComposeOptions.Default, environment: new() { ["TAG"] = "2.0" });
+
+        Assert.Equal("fromdotenv", loaded.Name);
+        Assert.Equal("shop:2.0", loaded.Find("api")!.Image);
+        Assert.Equal("dso://shop/db", loaded.Find("api")!.EffectiveEnvironment["DB"].Value);
+    }
+
+    [Fact]
+    public void ProjectName_PrefersTheOption_ThenTheEnvironment_ThenNameKey()
+    {
+        _dir.WriteFile("compose.yaml", "name: FromFile\nservices:\n  api:\n    image: a\n");
+
+        Assert.Equal("fromfile", Load(ComposeOptions.Default).Name);
+        Assert.Equal("fromenv", Load(ComposeOptions.Default, environment: new() { ["COMPOSE_PROJECT_NAME"] = "FromEnv" }).Name);
+        Assert.Equal("cli", Load(ComposeOptions.Default with { ProjectName = "cli" }, environment: new() { ["COMPOSE_PROJECT_NAME"] = "FromEnv" }).Name);
+    }
+
+    [Fact]
+    public void EnvFiles_AreRead_AndEnvironmentWinsOverThem()
+    {
+        _dir.WriteFile("app.env", "DB_PASSWORD=dso://shop/db\nLEVEL=debug\n");
+        _dir.WriteFile("compose.yaml", "services:\n  api:\n    image: a\n    env_file: app.env\n    environment:\n      LEVEL: info\n");
+
+        var environment = Load(ComposeOptions.Default).Find("api")!.EffectiveEnvironment;
+
+        Assert.Equal("dso://shop/db", environment["DB_PASSWORD"].Value);
+        Assert.Equal("app.env:1", environment["DB_PASSWORD"].Where);
+        Assert.Equal("info", environment["LEVEL"].Value);
+    }
+
+    [Fact]
+    public void EntrypointAndCommand_AcceptStringsAndLists()
+    {
+        _dir.WriteFile("compose.yaml", "services:\n  a:\n    image: x\n    entrypoint: /bin/sh -c\n    command: ['echo $$HOME']\n  b:\n    image: x\n    entrypoint: []\n");
+
+        var loaded = Load(ComposeOptions.Default);
+
+        Assert.Equal(["/bin/sh", "-c"], loaded.Find("a")!.Entrypoint);
+        Assert.Equal(["echo $HOME"], loaded.Find("a")!.Command);
+        Assert.Equal([], loaded.Find("b")!.Entrypoint);
+        Assert.Null(loaded.Find("b")!.Command);
+    }
+
+    [Fact]
+    public void Profiles_DecideWhichServicesAreActive()
+    {
+        _dir.WriteFile("compose.yaml", "services:\n  api:\n    image: a\n  debug:\n    image: b\n    profiles: [dev]\n");
+
+        Assert.Equal(["api"], Load(ComposeOptions.Default).ActiveServices.Select(s => s.Name));
+        Assert.Equal(["api", "debug"], Load(ComposeOptions.Default with { Profiles = ["dev"] }).ActiveServices.Select(s => s.Name));
+        Assert.Equal(["api", "debug"], Load(ComposeOptions.Default, environment: new() { ["COMPOSE_PROFILES"] = "dev" }).ActiveServices.Select(s => s.Name));
+    }
+
+    [Fact]
+    public void YamlAnchorsAndMergeKeys_AreResolved()
+    {
+        _dir.WriteFile("compose.yaml", "x-common: &common\n  image: base\n  environment:\n    DB: dso://shop/db\nservices:\n  api:\n    <<: *common\n    command: serve\n");
+
+        var api = Load(ComposeOptions.Default).Find("api")!;
+
+        Assert.Equal("base", api.Image);
+        Assert.Equal("dso://shop/db", api.EffectiveEnvironment["DB"].Value);
+    }
+
+    [Theory]
+    [InlineData("", "the file is empty")]
+    [InlineData("- a\n- b\n", "compose.yaml:1: the top level of a compose file must be a mapping")]
+    [InlineData("services:\n  api: [1]\n", "compose.yaml:2: service api must be a mapping")]
+    [InlineData("services:\n  api:\n    image: a\n    environment: 5\n", "compose.yaml:4: environment of service api must be a mapping or a list of KEY=VALUE")]
+    [InlineData("services:\n  api:\n    image: a\n    env_file: missing.env\n", "env_file")]
+    [InlineData("volumes: {}\n", "no services defined")]
+    public void BadFiles_AreOneClearError(string content, string expected)
+    {
+        _dir.WriteFile("compose.yaml", content);
+
+        var error = Assert.Throws<DsoException>(() => Load(ComposeOptions.Default));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void NoComposeFile_SaysWhereItLooked() =>
+        Assert.StartsWith($"no compose file in {_dir.Path} or above", Assert.Throws<DsoException>(() => Load(ComposeOptions.Default)).Message, StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("My App!", "myapp")]
+    [InlineData("_x-Y_1", "x-y_1")]
+    public void ProjectNames_AreNormalizedAsComposeDoes(string name, string expected) =>
+        Assert.Equal(expected, ComposeLoader.NormalizeProjectName(name));
+
+    public void Dispose() => _dir.Dispose();
+
+    private ComposeProject Load(ComposeOptions options, Dictionary<string, string>? environment = null, string? cwd = null) =>
+        ComposeLoader.Load(options, environment ?? [], cwd ?? _dir.Path);
+}

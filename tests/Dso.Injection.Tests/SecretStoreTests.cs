@@ -1,0 +1,159 @@
+using Dso.Injection.Secrets;
+using Dso.Native;
+using Dso.Testing;
+
+namespace Dso.Injection.Tests;
+
+public sealed class SecretStoreTests : IDisposable
+{
+    private readonly string _root = $"/dev/shm/dso-store-test-{Guid.NewGuid():N}";
+
+    [Fact]
+    public void Open_OnTmpfs_CreatesAnOwnerOnlyRoot()
+    {
+        var store = SecretStore.Open(_root, "test");
+
+        Assert.Equal(UnixFiles.OwnerOnlyDirectory, File.GetUnixFileMode(store.Root));
+        Assert.True(UnixFiles.IsRamBacked(store.Root));
+    }
+
+    [Fact]
+    public void Open_OnADiskDirectory_IsRefusedAndCreatesNothing()
+    {
+        using var disk = new TempDirectory();
+        var target = disk.Combine("secrets");
+
+        var error = Assert.Throws<DsoException>(() => SecretStore.Open(target, "DSO_SECRETS_DIR=" + target));
+
+        Assert.Contains("is on a disk file system", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(target));
+    }
+
+    [Fact]
+    public void Locate_UsesDsoSecretsDir_AndRefusesItOnDisk()
+    {
+        using var disk = new TempDirectory();
+
+        Assert.Equal(_root, SecretStore.Locate(name => name == SecretStore.SecretsDirectoryVariable ? _root : null).Root);
+        Assert.Throws<DsoException>(() => SecretStore.Locate(name => name == SecretStore.SecretsDirectoryVariable ? disk.Path : null));
+    }
+
+    [Fact]
+    public void Locate_WithoutConfiguration_FallsBackToDevShmForThisUser()
+    {
+        var store = SecretStore.Locate(_ => null);
+
+        Assert.Equal($"/dev/shm/dso-{UnixFiles.EffectiveUserId}", store.Root);
+    }
+
+    [Fact]
+    public void Open_RefusesASymlinkOrADirectoryOwnedBySomeoneElse()
+    {
+        // An attacker's link to a directory they control, on the same tmpfs.
+        var target = Directory.CreateDirectory(_root + "-target").FullName;
+        var link = _root + "-link";
+        Directory.CreateSymbolicLink(link, target);
+        var foreign = _root + "-foreign";
+        Directory.CreateDirectory(foreign);
+        UnixFiles.Chown(foreign, 4321, 4321);
+        try
+        {
+            Assert.Contains("a symbolic link", Assert.Throws<DsoException>(() => SecretStore.Open(link, link)).Message, StringComparison.Ordinal);
+            Assert.Contains("owned by uid 4321", Assert.Throws<DsoException>(() => SecretStore.Open(foreign, foreign)).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(link);
+            Directory.Delete(target);
+            Directory.Delete(foreign);
+        }
+    }
+
+    [Fact]
+    public void Materialize_WritesFilesWithModeAndOwner_AndRemovesWhatIsNoLongerWanted()
+    {
+        var store = SecretStore.Open(_root, "test");
+        var first = store.Materialize("shop", "api", [
+            new SecretFile("a", "one"u8.ToArray(), UnixFileMode.UserRead, 1000, 2000),
+            new SecretFile(".dso-env/0", "env"u8.ToArray(), UnixFileMode.UserRead, 0, 0),
+        ]);
+
+        Assert.Equal("one", File.ReadAllText(Path.Combine(first, "a")));
+        var owner = UnixFiles.Ownership(Path.Combine(first, "a"));
+        Assert.Equal((1000u, 2000u, UnixFileMode.UserRead), (owner.Uid, owner.Gid, owner.Mode));
+
+        store.Materialize("shop", "api", [new SecretFile("b", "two"u8.ToArray(), UnixFileMode.UserRead, 0, 0)]);
+
+        Assert.False(File.Exists(Path.Combine(first, "a")));
+        Assert.False(File.Exists(Path.Combine(first, ".dso-env", "0")));
+        Assert.Equal("two", File.ReadAllText(Path.Combine(first, "b")));
+        Assert.Empty(Directory.GetFiles(first, ".tmp-*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task ReplacingAFile_IsAtomic_ReadersSeeOldOrNewNeverAMix()
+    {
+        var store = SecretStore.Open(_root, "test");
+        var old = new string('o', 64 * 1024);
+        var updated = new string('n', 64 * 1024);
+        var directory = store.Materialize("shop", "api", [new SecretFile("v", System.Text.Encoding.ASCII.GetBytes(old), UnixFileMode.UserRead, 0, 0)]);
+        var path = Path.Combine(directory, "v");
+        var mixed = 0;
+        var reads = 0;
+        using var stop = new CancellationTokenSource();
+        var reader = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var text = File.ReadAllText(path);
+                reads++;
+                if (text != old && text != updated)
+                {
+                    mixed++;
+                }
+            }
+        }, TestContext.Current.CancellationToken);
+
+        for (var i = 0; i < 200; i++)
+        {
+            store.Materialize("shop", "api", [new SecretFile("v", System.Text.Encoding.ASCII.GetBytes(i % 2 == 0 ? updated : old), UnixFileMode.UserRead, 0, 0)]);
+        }
+
+        stop.Cancel();
+        await reader;
+        Assert.Equal(0, mixed);
+        Assert.True(reads > 0);
+    }
+
+    [Fact]
+    public void RemoveProject_DeletesEverything()
+    {
+        var store = SecretStore.Open(_root, "test");
+        store.Materialize("shop", "api", [new SecretFile("a", "x"u8.ToArray(), UnixFileMode.UserRead, 0, 0)]);
+        store.Materialize("shop", "web", [new SecretFile("b", "y"u8.ToArray(), UnixFileMode.UserRead, 0, 0)]);
+
+        Assert.True(store.RemoveProject("shop"));
+
+        Assert.False(Directory.Exists(store.ProjectDirectory("shop")));
+        Assert.False(store.RemoveProject("shop"));
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".hidden")]
+    [InlineData("a/b")]
+    public void UnsafeNames_NeverBecomePaths(string name)
+    {
+        var store = SecretStore.Open(_root, "test");
+
+        Assert.Throws<DsoException>(() => store.ServiceDirectory("shop", name));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+}
