@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds DSO (Release) and installs `docker-dso` as a Docker CLI plugin, so `docker dso …` works.
-#   scripts/install.sh            user install: ${DOCKER_CONFIG:-~/.docker}/cli-plugins
-#   scripts/install.sh --system   system install: /usr/local/lib/docker/cli-plugins (needs root)
+#   scripts/install.sh            user install: ${DOCKER_CONFIG:-~/.docker}/cli-plugins, ~/.local/lib/dso
+#   scripts/install.sh --system   system install: /usr/local/lib/docker/cli-plugins, /usr/local/lib/dso (root)
 # Running it again replaces what changed and says what it did.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -28,7 +28,7 @@ ensure_dotnet
 publish="$DSO_ROOT/artifacts/publish"
 say "building docker-dso (Release)"
 dotnet publish "$DSO_ROOT/src/Dso.Cli" -c Release -r linux-x64 --self-contained false \
-  -p:PublishSingleFile=true -p:DebugType=none -p:GenerateDocumentationFile=false \
+  -p:PublishSingleFile=true -p:DebugType=none \
   -o "$publish/cli" -nologo -v quiet -clp:ErrorsOnly
 
 # install_file SRC DEST: copies with mode 0755 unless DEST already has the same bytes.
@@ -46,7 +46,10 @@ install_file() {
 }
 
 install_file "$publish/cli/docker-dso" "$plugin_dir/docker-dso"
-: "$lib_dir" # the launcher lands here once it is built
+
+# dso-init, the static launcher that runs first in every container DSO starts.
+bash "$DSO_ROOT/scripts/build-native.sh"
+install_file "$DSO_ROOT/artifacts/native/dso-init" "$lib_dir/dso-init"
 
 if command -v docker >/dev/null 2>&1; then
   docker dso version >/dev/null 2>&1 && say "docker dso is ready: $(docker dso version --json)" \

@@ -1,5 +1,7 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Dso.Cli;
 
@@ -10,17 +12,11 @@ namespace Dso.Cli;
 [JsonSerializable(typeof(Commands.Secret.SecretMetadataJson))]
 [JsonSerializable(typeof(List<Commands.Secret.SecretListItemJson>))]
 [JsonSerializable(typeof(List<Commands.Secret.SecretVersionJson>))]
+[JsonSerializable(typeof(Commands.Stack.ValidationReport))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
-    public static string Serialize<T>(T value, bool indented = false)
-    {
-        var typeInfo = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Default.GetTypeInfo(typeof(T))!;
-        if (!indented)
-        {
-            return JsonSerializer.Serialize(value, typeInfo);
-        }
+    // Output is read by people and tools, not embedded in HTML: keep ', &, < and … as they are.
+    private static readonly Lazy<JsonSerializerOptions> Relaxed = new(() => new JsonSerializerOptions { TypeInfoResolver = Default, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
-        var options = new JsonSerializerOptions(Default.Options) { WriteIndented = true };
-        return JsonSerializer.Serialize(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)options.GetTypeInfo(typeof(T)));
-    }
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, (JsonTypeInfo<T>)Relaxed.Value.GetTypeInfo(typeof(T)));
 }

@@ -22,6 +22,7 @@ internal static class DsoApp
             new UpCommand(context),
             new DownCommand(context),
             new ComposeCommand(context),
+            new ValidateCommand(context),
             new RekeyCommand(context),
             new VersionCommand(context),
         };

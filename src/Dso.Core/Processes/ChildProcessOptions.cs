@@ -1,7 +1,7 @@
 namespace Dso.Processes;
 
 /// <summary>How to run a child process. Arguments always travel as a list, never as one string.</summary>
-public sealed class ChildProcessOptions
+public sealed record ChildProcessOptions
 {
     public string? WorkingDirectory { get; init; }
 

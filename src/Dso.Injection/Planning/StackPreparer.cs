@@ -33,6 +33,7 @@ internal sealed class StackPreparer(
         CancellationToken cancellationToken)
     {
         var warnings = new List<string>(project.Warnings);
+        warnings.AddRange(PlaintextFinder.Find(project).Where(f => f.Mistyped).Select(f => f.Message));
         var references = ReferenceCollector.Collect(project);
         if (references.Count == 0)
         {

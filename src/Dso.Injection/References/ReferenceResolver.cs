@@ -13,16 +13,49 @@ internal static class ReferenceResolver
 {
     public static async Task<ResolvedValues> ResolveAsync(IEnumerable<ServiceReference> references, ProviderRegistry providers, CancellationToken cancellationToken)
     {
-        var all = references.ToList();
+        var outcomes = await ResolveEachAsync(references, providers, cancellationToken);
+        var errors = outcomes.Where(o => o.Error is not null).Select(o => $"{o.Reference.Where}: {o.Reference.Reference}: {o.Error}").Distinct().ToList();
         var resolved = new ResolvedValues();
-        var errors = new List<string>();
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.Value is null)
+            {
+                continue;
+            }
+
+            if (errors.Count > 0 || resolved.Contains(outcome.Reference.Reference))
+            {
+                outcome.Value.Dispose();
+            }
+            else
+            {
+                resolved.Add(outcome.Reference.Reference, outcome.Value);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            var more = errors.Count > 1 ? $" (and {errors.Count - 1} more unresolvable reference{(errors.Count > 2 ? "s" : string.Empty)}; 'docker dso validate' lists them all)" : string.Empty;
+            throw new UnresolvedReferencesException(errors[0] + more + "; nothing was started", errors);
+        }
+
+        return resolved;
+    }
+
+    /// <summary>
+    /// Resolves each reference on its own account (one batch per provider): a value, or why there
+    /// is none. The caller disposes the values.
+    /// </summary>
+    public static async Task<IReadOnlyList<ReferenceOutcome>> ResolveEachAsync(IEnumerable<ServiceReference> references, ProviderRegistry providers, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<ReferenceOutcome>();
         try
         {
-            foreach (var group in all.GroupBy(r => r.Reference.Provider ?? providers.DefaultName, StringComparer.Ordinal))
+            foreach (var group in references.GroupBy(r => r.Reference.Provider ?? providers.DefaultName, StringComparer.Ordinal))
             {
                 if (!providers.Contains(group.Key))
                 {
-                    errors.AddRange(group.Select(r => $"{r.Where}: {r.Reference}: provider '{group.Key}' is not configured (configured: {string.Join(", ", providers.Names)})"));
+                    outcomes.AddRange(group.Select(r => new ReferenceOutcome(r, null, $"provider '{group.Key}' is not configured (configured: {string.Join(", ", providers.Names)})")));
                     continue;
                 }
 
@@ -33,26 +66,15 @@ internal static class ReferenceResolver
                 {
                     foreach (var reference in group)
                     {
-                        if (resolved.Contains(reference.Reference))
-                        {
-                            continue;
-                        }
-
                         var answer = byRequest[new SecretRequest(reference.Reference.Path, reference.Reference.Version)];
                         if (answer.Value is null)
                         {
-                            errors.Add($"{reference.Where}: {reference.Reference}: {answer.Error}");
+                            outcomes.Add(new ReferenceOutcome(reference, null, answer.Error));
                             continue;
                         }
 
                         var picked = Pick(answer.Value, reference, out var problem);
-                        if (picked is null)
-                        {
-                            errors.Add($"{reference.Where}: {reference.Reference}: {problem}");
-                            continue;
-                        }
-
-                        resolved.Add(reference.Reference, picked);
+                        outcomes.Add(new ReferenceOutcome(reference, picked, picked is null ? problem : null));
                     }
                 }
                 finally
@@ -66,18 +88,11 @@ internal static class ReferenceResolver
         }
         catch
         {
-            resolved.Dispose();
+            outcomes.ForEach(o => o.Value?.Dispose());
             throw;
         }
 
-        if (errors.Count > 0)
-        {
-            resolved.Dispose();
-            var more = errors.Count > 1 ? $" (and {errors.Count - 1} more unresolvable reference{(errors.Count > 2 ? "s" : string.Empty)}; 'docker dso validate' lists them all)" : string.Empty;
-            throw new UnresolvedReferencesException(errors[0] + more + "; nothing was started", errors);
-        }
-
-        return resolved;
+        return outcomes;
     }
 
     /// <summary>The whole value, or for `#KEY` the field of a JSON object (a string as is, anything else as JSON).</summary>

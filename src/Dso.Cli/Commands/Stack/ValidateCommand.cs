@@ -1,0 +1,105 @@
+using System.CommandLine;
+using Dso.Injection.Compose;
+using Dso.Injection.References;
+
+namespace Dso.Cli.Commands.Stack;
+
+/// <summary>
+/// `docker dso validate`: checks a compose project offline — it parses, every reference is well
+/// formed and resolvable, and no secret-looking value is written in plain text. Exit 0 when
+/// valid (warnings allowed unless --strict), 1 otherwise.
+/// </summary>
+internal sealed class ValidateCommand : DsoCommand
+{
+    private readonly Option<string[]> _files = new("--file", "-f") { Description = "Compose file (repeatable); default: as compose finds it.", HelpName = "FILE" };
+    private readonly Option<string?> _project = new("--project-name", "-p") { Description = "Project name.", HelpName = "NAME" };
+    private readonly Option<string?> _envFile = new("--env-file") { Description = "Dotenv file for interpolation (default: .env in the project directory).", HelpName = "FILE" };
+    private readonly Option<string[]> _profiles = new("--profile") { Description = "Profile to enable (repeatable).", HelpName = "PROFILE" };
+    private readonly Option<bool> _strict = new("--strict") { Description = "Fail (exit 1) on warnings too." };
+    private readonly Option<bool> _json = JsonOption();
+
+    public ValidateCommand(CliContext context)
+        : base(context, "validate", "Check a compose project offline: syntax, every reference resolvable, no plain-text secrets.")
+    {
+        Options.Add(_files);
+        Options.Add(_project);
+        Options.Add(_envFile);
+        Options.Add(_profiles);
+        Options.Add(_strict);
+        Options.Add(_json);
+    }
+
+    protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        var session = new StackSession(Context);
+        var project = session.LoadProject(new ComposeOptions(
+            parseResult.GetValue(_files) ?? [],
+            parseResult.GetValue(_project),
+            null,
+            parseResult.GetValue(_envFile),
+            parseResult.GetValue(_profiles) ?? []));
+        var references = ReferenceCollector.Collect(project).Values.SelectMany(r => r).ToList();
+        var owned = new List<IDisposable>();
+        IReadOnlyList<ReferenceOutcome> outcomes;
+        try
+        {
+            outcomes = references.Count == 0 ? [] : await ReferenceResolver.ResolveEachAsync(references, session.Providers(owned), cancellationToken);
+        }
+        finally
+        {
+            owned.ForEach(o => o.Dispose());
+        }
+
+        foreach (var outcome in outcomes)
+        {
+            outcome.Value?.Dispose();
+        }
+
+        var warnings = project.Warnings.Concat(PlaintextFinder.Find(project).Select(f => f.Message)).ToList();
+        var valid = outcomes.All(o => o.Error is null) && !(parseResult.GetValue(_strict) && warnings.Count > 0);
+        if (parseResult.GetValue(_json))
+        {
+            Context.Out.WriteLine(CliJson.Serialize(new ValidationReport(
+                project.Name,
+                project.Files,
+                valid,
+                [.. outcomes.Select(o => new ReferenceReport(o.Reference.Service, o.Reference.Variable, o.Reference.Text, o.Reference.Where, o.Error is null, o.Error))],
+                warnings)));
+        }
+        else
+        {
+            WriteText(project, outcomes, warnings, valid);
+        }
+
+        return valid ? ExitCodes.Success : ExitCodes.Failure;
+    }
+
+    private void WriteText(ComposeProject project, IReadOnlyList<ReferenceOutcome> outcomes, List<string> warnings, bool valid)
+    {
+        var services = outcomes.Select(o => o.Reference.Service).Distinct().Count();
+        Context.Out.WriteLine($"project {project.Name} ({string.Join(", ", project.Files.Select(Path.GetFileName))}): {outcomes.Count} reference{(outcomes.Count == 1 ? string.Empty : "s")} in {services} service{(services == 1 ? string.Empty : "s")}");
+        if (outcomes.Count > 0)
+        {
+            TextTable.Write(Context.Out, ["", "SERVICE", "VARIABLE", "REFERENCE", "WHERE"], outcomes.Select(o => new[]
+            {
+                o.Error is null ? "ok" : "ERROR",
+                o.Reference.Service,
+                o.Reference.Variable,
+                o.Reference.Text,
+                o.Reference.Where,
+            }));
+        }
+
+        foreach (var outcome in outcomes.Where(o => o.Error is not null))
+        {
+            Context.Error.WriteLine($"error: {outcome.Reference.Where}: {outcome.Reference.Text}: {outcome.Error}");
+        }
+
+        foreach (var warning in warnings)
+        {
+            Context.Error.WriteLine($"warning: {warning}");
+        }
+
+        Context.Out.WriteLine(valid ? "valid" : "invalid");
+    }
+}
