@@ -28,7 +28,7 @@ ensure_dotnet
 publish="$DSO_ROOT/artifacts/publish"
 say "building docker-dso (Release)"
 dotnet publish "$DSO_ROOT/src/Dso.Cli" -c Release -r linux-x64 --self-contained false \
-  -p:PublishSingleFile=true -p:DebugType=none \
+  -p:PublishSingleFile=true -p:PublishReadyToRun=true -p:DebugType=none \
   -o "$publish/cli" -nologo -v quiet -clp:ErrorsOnly
 
 # install_file SRC DEST: copies with mode 0755 unless DEST already has the same bytes.

@@ -161,9 +161,10 @@ public sealed class LocalVault : IDisposable
         Update(entries =>
         {
             var now = _time.GetUtcNow();
+            var byName = entries.GroupBy(e => e.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderBy(e => e.Version).ToList(), StringComparer.Ordinal);
             foreach (var (name, value) in values)
             {
-                var existing = entries.Where(e => e.Name == name).OrderBy(e => e.Version).ToList();
+                var existing = byName.TryGetValue(name, out var found) ? found : byName[name] = [];
                 var latest = existing.LastOrDefault();
                 if (latest is not null)
                 {
@@ -175,15 +176,17 @@ public sealed class LocalVault : IDisposable
                     }
                 }
 
-                var version = (latest?.Version ?? 0) + 1;
-                entries.Add(VaultEntry.Seal(_keys, name, version, now, value));
-                foreach (var old in existing.Take(Math.Max(0, existing.Count + 1 - VaultFormat.HistoryLimit)))
+                existing.Add(VaultEntry.Seal(_keys, name, (latest?.Version ?? 0) + 1, now, value));
+                if (existing.Count > VaultFormat.HistoryLimit)
                 {
-                    entries.Remove(old);
+                    existing.RemoveRange(0, existing.Count - VaultFormat.HistoryLimit);
                 }
 
-                outcomes.Add(new SetOutcome(name, version, Changed: true, Created: latest is null));
+                outcomes.Add(new SetOutcome(name, existing[^1].Version, Changed: true, Created: latest is null));
             }
+
+            entries.Clear();
+            entries.AddRange(byName.Values.SelectMany(v => v));
         });
         return outcomes;
     }

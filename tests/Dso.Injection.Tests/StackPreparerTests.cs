@@ -131,7 +131,7 @@ public sealed class StackPreparerTests : IDisposable
         var project = ComposeLoader.Load(ComposeOptions.Default with { ProjectName = "proj" }, new Dictionary<string, string>(), _dir.Path);
         var registry = new ProviderRegistry([("local", () => _provider)], "local");
         var preparer = new StackPreparer(registry, SecretStore.Open(_root, "test"), _images, FingerprintKey.LoadOrCreate(_dir.Combine(".dso")), "/opt/dso-init");
-        var prepared = await preparer.PrepareAsync(project, _ => Task.CompletedTask, s => s, TestContext.Current.CancellationToken);
+        var prepared = await preparer.PrepareAsync(project, _ => Task.CompletedTask, s => Task.FromResult(s), TestContext.Current.CancellationToken);
         return (prepared, prepared.OverrideFile is null ? string.Empty : File.ReadAllText(prepared.OverrideFile));
     }
 }

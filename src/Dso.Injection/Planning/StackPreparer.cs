@@ -29,7 +29,7 @@ internal sealed class StackPreparer(
     public async Task<PreparedStack> PrepareAsync(
         ComposeProject project,
         Func<IReadOnlyList<ComposeService>, Task> ensureImages,
-        Func<string, string> builtImageName,
+        Func<string, Task<string>> builtImageName,
         CancellationToken cancellationToken)
     {
         var warnings = new List<string>(project.Warnings);
@@ -89,40 +89,33 @@ internal sealed class StackPreparer(
     private async Task<Dictionary<string, ImageConfig>> InspectImagesAsync(
         List<ComposeService> services,
         Func<IReadOnlyList<ComposeService>, Task> ensureImages,
-        Func<string, string> builtImageName,
+        Func<string, Task<string>> builtImageName,
         CancellationToken cancellationToken)
     {
-        var configs = new Dictionary<string, ImageConfig>(StringComparer.Ordinal);
-        var missing = new List<ComposeService>();
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var service in services)
         {
-            var config = await images.InspectAsync(ImageOf(service, builtImageName), cancellationToken);
-            if (config is null)
-            {
-                missing.Add(service);
-            }
-            else
-            {
-                configs[service.Name] = config;
-            }
+            names[service.Name] = await ImageOfAsync(service, builtImageName);
         }
 
+        var found = await Task.WhenAll(services.Select(s => images.InspectAsync(names[s.Name], cancellationToken)));
+        var configs = services.Zip(found).Where(p => p.Second is not null).ToDictionary(p => p.First.Name, p => p.Second!, StringComparer.Ordinal);
+        var missing = services.Where(s => !configs.ContainsKey(s.Name)).ToList();
         if (missing.Count > 0)
         {
             await ensureImages(missing);
             foreach (var service in missing)
             {
-                var image = ImageOf(service, builtImageName);
-                configs[service.Name] = await images.InspectAsync(image, cancellationToken)
-                    ?? throw new DsoException($"{service.Where}: image {image} of service {service.Name} is not on this engine and could not be pulled or built");
+                configs[service.Name] = await images.InspectAsync(names[service.Name], cancellationToken)
+                    ?? throw new DsoException($"{service.Where}: image {names[service.Name]} of service {service.Name} is not on this engine and could not be pulled or built");
             }
         }
 
         return configs;
     }
 
-    private static string ImageOf(ComposeService service, Func<string, string> builtImageName) =>
+    private static async Task<string> ImageOfAsync(ComposeService service, Func<string, Task<string>> builtImageName) =>
         service.Image ?? (service.HasBuild
-            ? builtImageName(service.Name)
+            ? await builtImageName(service.Name)
             : throw new DsoException($"{service.Where}: service {service.Name} has neither image: nor build:"));
 }

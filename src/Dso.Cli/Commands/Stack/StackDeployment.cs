@@ -12,9 +12,10 @@ internal static class StackDeployment
 {
     public static async Task<int> RunAsync(StackSession session, ComposeOptions options, string subcommand, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
+        // Probing which compose is installed runs a process: let it overlap the work below.
+        var frontEndProbe = session.FrontEndAsync(cancellationToken);
         var endpoint = session.LocalEngine();
         var project = session.LoadProject(options);
-        var frontEnd = await session.FrontEndAsync(cancellationToken);
         var store = session.Store();
         var launcher = LauncherLocator.Find(session.Context.GetEnvironmentVariable);
         var owned = new List<IDisposable>();
@@ -25,8 +26,8 @@ internal static class StackDeployment
             var preparer = new StackPreparer(session.Providers(owned), store, images, FingerprintKey.LoadOrCreate(session.DsoHome), launcher);
             prepared = await preparer.PrepareAsync(
                 project,
-                missing => EnsureImagesAsync(session, frontEnd, project, missing, cancellationToken),
-                service => frontEnd.BuiltImageName(project.Name, service),
+                async missing => await EnsureImagesAsync(session, await frontEndProbe, project, missing, cancellationToken),
+                async service => (await frontEndProbe).BuiltImageName(project.Name, service),
                 cancellationToken);
         }
         finally
@@ -34,6 +35,7 @@ internal static class StackDeployment
             owned.ForEach(o => o.Dispose());
         }
 
+        var frontEnd = await frontEndProbe;
         foreach (var warning in prepared.Warnings)
         {
             session.Warn(warning);
