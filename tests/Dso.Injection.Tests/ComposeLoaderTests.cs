@@ -109,7 +109,7 @@ public sealed class ComposeLoaderTests : IDisposable
 
     [Theory]
     [InlineData("", "the file is empty")]
-    [InlineData("- a\n- b\n", "compose.yaml:1: the top level of a compose file must be a mapping")]
+    [InlineData("- a\n- b\n", "compose.yaml:1: the top level must be a mapping")]
     [InlineData("services:\n  api: [1]\n", "compose.yaml:2: service api must be a mapping")]
     [InlineData("services:\n  api:\n    image: a\n    environment: 5\n", "compose.yaml:4: environment of service api must be a mapping or a list of KEY=VALUE")]
     [InlineData("services:\n  api:\n    image: a\n    env_file: missing.env\n", "env_file")]

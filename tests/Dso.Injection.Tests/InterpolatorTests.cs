@@ -1,4 +1,4 @@
-using Dso.Injection.Compose;
+using Dso.Yaml;
 
 namespace Dso.Injection.Tests;
 

@@ -1,4 +1,5 @@
 using Dso.DotEnv;
+using Dso.Yaml;
 
 namespace Dso.Injection.Compose;
 
@@ -28,7 +29,7 @@ internal static class ComposeLoader
         }
 
         var interpolator = new Interpolator(variables);
-        var documents = files.Select(f => (Path: f, Root: ComposeYaml.Load(f, ReadFile(f), interpolator))).ToList();
+        var documents = files.Select(f => (Path: f, Root: YamlReader.Load(f, ReadFile(f), interpolator))).ToList();
         var services = MergeServices(documents, variables);
         var name = ProjectName(options.ProjectName, variables, documents, projectDirectory);
         var profiles = options.Profiles.Count > 0

@@ -1,3 +1,4 @@
+using Dso.Yaml;
 namespace Dso.Injection.Compose;
 
 /// <summary>What DSO needs to know of one compose service, after merging every compose file.</summary>

@@ -1,4 +1,5 @@
 using Dso.DotEnv;
+using Dso.Yaml;
 
 namespace Dso.Injection.Compose;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dso.Injection.Compose;
+using Dso.Yaml;
 
 namespace Dso.Injection.Planning;
 

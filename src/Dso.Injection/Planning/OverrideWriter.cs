@@ -1,6 +1,6 @@
-using Dso.Injection.Compose;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using Dso.Yaml;
 
 namespace Dso.Injection.Planning;
 

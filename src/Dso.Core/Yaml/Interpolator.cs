@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Dso.Injection.Compose;
+namespace Dso.Yaml;
 
 /// <summary>
 /// Compose's variable substitution: `$$` → `$`, `$VAR`, `${VAR}`, `${VAR:-default}`,

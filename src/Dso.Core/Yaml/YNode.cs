@@ -1,4 +1,4 @@
-namespace Dso.Injection.Compose;
+namespace Dso.Yaml;
 
 /// <summary>
 /// A compose document after parsing and interpolation: maps, sequences and scalars, each with the

@@ -1,13 +1,14 @@
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Dso.Injection.Compose;
+namespace Dso.Yaml;
 
 /// <summary>
-/// Reads one compose file into <see cref="YNode"/>s: YAML merge keys (`&lt;&lt;: *anchor`) and
-/// aliases resolved, every scalar value interpolated, syntax errors reported with file:line:column.
+/// Reads one YAML file (a compose file, dso.yaml) into <see cref="YNode"/>s: merge keys
+/// (`&lt;&lt;: *anchor`) and aliases resolved, every scalar value interpolated, syntax errors
+/// reported with file:line:column.
 /// </summary>
-internal static class ComposeYaml
+internal static class YamlReader
 {
     public static YMap Load(string path, string text, Interpolator interpolator)
     {
@@ -24,11 +25,11 @@ internal static class ComposeYaml
 
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
         {
-            throw new DsoException($"{path}: the file is empty; a compose file needs a services: section");
+            throw new DsoException($"{path}: the file is empty");
         }
 
         return Convert(stream.Documents[0].RootNode, name, interpolator) as YMap
-            ?? throw new DsoException($"{path}:1: the top level of a compose file must be a mapping (services:, volumes:, …)");
+            ?? throw new DsoException($"{path}:1: the top level must be a mapping of keys to values");
     }
 
     private static YNode Convert(YamlNode node, string file, Interpolator interpolator)
