@@ -52,6 +52,9 @@ internal sealed class CliContext
     /// <summary>The command line as DsoApp received it (after the plugin's `dso`), for commands that pass arguments through.</summary>
     public IReadOnlyList<string> RawArguments { get; set; } = [];
 
+    /// <summary>The --config file given on the command line, if any (else dso.yaml is looked up).</summary>
+    public string? ConfigPath { get; set; }
+
     public string? GetEnvironmentVariable(string name) =>
         Environment.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
 

@@ -13,6 +13,9 @@ namespace Dso.Cli;
 /// </summary>
 internal static class DsoApp
 {
+    /// <summary>`--config FILE`, for every command: dso.yaml to use instead of the lookup.</summary>
+    public static Option<string?> ConfigOption { get; } = new("--config") { Description = "dso.yaml to use (default: ./dso.yaml, ~/.config/dso/dso.yaml, /etc/dso/dso.yaml).", HelpName = "FILE", Recursive = true };
+
     public static RootCommand CreateRootCommand(CliContext context)
     {
         var root = new RootCommand("DSO, the Docker Secret Operator: secrets from a provider into Compose containers, never on disk.")
@@ -26,6 +29,8 @@ internal static class DsoApp
             new RekeyCommand(context),
             new VersionCommand(context),
         };
+
+        root.Options.Add(ConfigOption);
 
         // Without a subcommand there is nothing to do: show what there is, as a usage error.
         root.SetAction(parseResult =>
@@ -65,6 +70,7 @@ internal static class DsoApp
             return ExitCodes.Usage;
         }
 
+        context.ConfigPath = parseResult.GetValue(ConfigOption);
         var configuration = new InvocationConfiguration
         {
             Output = context.Out,

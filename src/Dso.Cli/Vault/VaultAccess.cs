@@ -7,9 +7,18 @@ namespace Dso.Cli.Vault;
 /// DSO_MASTER_KEY or the key file for a key-protected vault, DSO_PASSPHRASE or a hidden prompt
 /// for a passphrase-protected one.
 /// </summary>
-internal sealed class VaultAccess(CliContext context)
+internal sealed class VaultAccess(CliContext context, string? vaultFile = null, string? keyFile = null)
 {
-    public VaultSettings Settings { get; } = VaultSettings.FromEnvironment(context.GetEnvironmentVariable);
+    /// <summary>The vault's paths: the environment's, or those dso.yaml gives for the `local` provider.</summary>
+    public VaultSettings Settings { get; } = VaultSettings.FromEnvironment(context.GetEnvironmentVariable) switch
+    {
+        var settings when vaultFile is null && keyFile is null => settings,
+        var settings => settings with
+        {
+            VaultPath = vaultFile is null ? settings.VaultPath : ExpandHome(vaultFile, context),
+            KeyFilePath = keyFile is null ? (vaultFile is null ? settings.KeyFilePath : Path.ChangeExtension(ExpandHome(vaultFile, context), ".key")) : ExpandHome(keyFile, context),
+        },
+    };
 
     public LocalVault Open() => LocalVault.Open(Settings.VaultPath, CredentialFor);
 
@@ -42,6 +51,9 @@ internal sealed class VaultAccess(CliContext context)
 
         return first;
     }
+
+    private static string ExpandHome(string path, CliContext context) =>
+        Path.GetFullPath(path.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(context.GetEnvironmentVariable("HOME") ?? "/root", path[2..]) : path, context.WorkingDirectory);
 
     private VaultCredential CredentialFor(KdfKind kind)
     {

@@ -2,13 +2,14 @@ namespace Dso.Providers;
 
 /// <summary>
 /// The configured providers, by name, and the default one (used by references without a
-/// `PROVIDER:` prefix). Built once; a duplicate name fails at construction.
+/// `PROVIDER:` prefix; null when the configuration leaves it open). Built once; a duplicate name
+/// fails at construction.
 /// </summary>
 public sealed class ProviderRegistry
 {
     private readonly Dictionary<string, Lazy<ISecretProvider>> _providers;
 
-    public ProviderRegistry(IEnumerable<(string Name, Func<ISecretProvider> Factory)> providers, string defaultName)
+    public ProviderRegistry(IEnumerable<(string Name, Func<ISecretProvider> Factory)> providers, string? defaultName)
     {
         _providers = new Dictionary<string, Lazy<ISecretProvider>>(StringComparer.Ordinal);
         foreach (var (name, factory) in providers)
@@ -19,12 +20,12 @@ public sealed class ProviderRegistry
             }
         }
 
-        DefaultName = _providers.ContainsKey(defaultName)
+        DefaultName = defaultName is null || _providers.ContainsKey(defaultName)
             ? defaultName
             : throw new DsoException($"the default provider '{defaultName}' is not configured");
     }
 
-    public string DefaultName { get; }
+    public string? DefaultName { get; }
 
     public IEnumerable<string> Names => _providers.Keys;
 

@@ -51,8 +51,14 @@ internal static class ReferenceResolver
         var outcomes = new List<ReferenceOutcome>();
         try
         {
-            foreach (var group in references.GroupBy(r => r.Reference.Provider ?? providers.DefaultName, StringComparer.Ordinal))
+            foreach (var group in references.GroupBy(r => r.Reference.Provider ?? providers.DefaultName ?? string.Empty, StringComparer.Ordinal))
             {
+                if (group.Key.Length == 0)
+                {
+                    outcomes.AddRange(group.Select(r => new ReferenceOutcome(r, null, $"it names no provider and dso.yaml configures several ({string.Join(", ", providers.Names)}) without defaults.provider; write dso://NAME:{r.Reference.Path}")));
+                    continue;
+                }
+
                 if (!providers.Contains(group.Key))
                 {
                     outcomes.AddRange(group.Select(r => new ReferenceOutcome(r, null, $"provider '{group.Key}' is not configured (configured: {string.Join(", ", providers.Names)})")));

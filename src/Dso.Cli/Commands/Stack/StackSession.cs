@@ -4,7 +4,7 @@ using Dso.Injection.Engine;
 using Dso.Injection.Secrets;
 using Dso.Processes;
 using Dso.Providers;
-using Dso.Vault;
+using Dso.Configuration;
 
 namespace Dso.Cli.Commands.Stack;
 
@@ -32,15 +32,14 @@ internal sealed class StackSession(CliContext context)
 
     public string DsoHome => new VaultAccess(context).Settings.Home;
 
-    /// <summary>The providers references can name; today the local vault (`local`, the default).</summary>
-    public ProviderRegistry Providers(List<IDisposable> owned) => new(
-        [(VaultSecretProvider.ProviderName, () =>
-        {
-            var provider = new VaultSecretProvider(() => new VaultAccess(context).Open());
-            owned.Add(provider);
-            return provider;
-        })],
-        VaultSecretProvider.ProviderName);
+    private LoadedConfig? _config;
+
+    /// <summary>dso.yaml (--config, else the lookup), loaded once.</summary>
+    public LoadedConfig Config => _config ??= ConfigLoader.Load(context.ConfigPath, context.GetEnvironmentVariable, context.WorkingDirectory);
+
+    /// <summary>The providers references can name: the local vault, and those dso.yaml configures.</summary>
+    public ProviderRegistry Providers(List<IDisposable> owned) =>
+        ProviderFactory.Create(Config.Config, (vaultFile, keyFile) => new VaultAccess(context, vaultFile, keyFile).Open(), owned);
 
     /// <summary>Runs compose with its output going straight to the user's terminal; returns its exit code.</summary>
     public async Task<int> RunComposeAsync(ComposeFrontEnd frontEnd, ComposeProject project, string? overrideFile, string subcommand, IEnumerable<string> arguments, CancellationToken cancellationToken)

@@ -1,0 +1,123 @@
+using System.Net;
+using Dso.Yaml;
+
+namespace Dso.Configuration;
+
+/// <summary>
+/// Finds and loads dso.yaml: `--config`, else ./dso.yaml, ~/.config/dso/dso.yaml, /etc/dso/dso.yaml;
+/// none found means defaults. `${ENV}` is expanded from the environment; keys are strict.
+/// </summary>
+internal static class ConfigLoader
+{
+    public const string FileName = "dso.yaml";
+
+    public static LoadedConfig Load(string? explicitPath, Func<string, string?> variable, string workingDirectory)
+    {
+        var path = Find(explicitPath, variable, workingDirectory);
+        if (path is null)
+        {
+            return new LoadedConfig(new DsoConfig(), null);
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DsoException($"cannot read {path}: {e.Message}");
+        }
+
+        var variables = new EnvironmentVariables(variable);
+        var config = string.IsNullOrWhiteSpace(text) ? new DsoConfig() : ConfigBinder.Bind<DsoConfig>(YamlReader.Load(path, text, new Interpolator(variables)));
+        Validate(config, Path.GetFileName(path));
+        return new LoadedConfig(config, path);
+    }
+
+    public static string? Find(string? explicitPath, Func<string, string?> variable, string workingDirectory)
+    {
+        if (explicitPath is not null)
+        {
+            var full = Path.GetFullPath(explicitPath, workingDirectory);
+            return File.Exists(full) ? full : throw new DsoException($"--config {full}: no such file");
+        }
+
+        var home = variable("HOME");
+        var candidates = new List<string> { Path.Combine(workingDirectory, FileName) };
+        if (home is not null)
+        {
+            candidates.Add(Path.Combine(variable("XDG_CONFIG_HOME") ?? Path.Combine(home, ".config"), "dso", FileName));
+        }
+
+        candidates.Add(Path.Combine("/etc/dso", FileName));
+        return candidates.FirstOrDefault(File.Exists);
+    }
+
+    /// <summary>The provider for references without `NAME:`; null when the configuration leaves it open.</summary>
+    public static string? DefaultProvider(DsoConfig config) =>
+        config.Defaults.Provider
+        ?? (config.Providers.Count == 0 || config.Providers.ContainsKey("local") ? "local"
+            : config.Providers.Count == 1 ? config.Providers.Keys.Single() : null);
+
+    private static void Validate(DsoConfig config, string file)
+    {
+        foreach (var (name, provider) in config.Providers)
+        {
+            if (provider.Type is null)
+            {
+                throw new DsoException($"{file}: providers.{name} has no type (one of local, file, vault, aws, azure, huawei)");
+            }
+
+            if (name.Length == 0 || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '-'))
+            {
+                throw new DsoException($"{file}: provider name '{name}' must be lowercase letters, digits, '_' or '-' (it is written in references as dso://{name}:path)");
+            }
+
+            if (provider.Type == "file" && provider.Path is null)
+            {
+                throw new DsoException($"{file}: providers.{name} (type file) needs path: the JSON file of secret path → value");
+            }
+        }
+
+        if (config.Defaults.Provider is { } chosen && chosen != "local" && !config.Providers.ContainsKey(chosen))
+        {
+            throw new DsoException($"{file}: defaults.provider '{chosen}' is not one of the configured providers ({string.Join(", ", config.Providers.Keys)})");
+        }
+
+        var address = ParseAddress(config.Agent.Api.Address, file);
+        if (!IPAddress.IsLoopback(address.Address) && string.IsNullOrEmpty(config.Agent.Api.Token))
+        {
+            throw new DsoException($"{file}: agent.api.address {config.Agent.Api.Address} is not loopback, so agent.api.token must be set (anyone who can reach it could read status and trigger work)");
+        }
+    }
+
+    public static IPEndPoint ParseAddress(string address, string file) =>
+        IPEndPoint.TryParse(address, out var endpoint) && endpoint.Port > 0
+            ? endpoint
+            : throw new DsoException($"{file}: agent.api.address '{address}' is not host:port with a numeric IP (e.g. 127.0.0.1:8471)");
+
+    /// <summary>The environment as the interpolator's variable table.</summary>
+    private sealed class EnvironmentVariables(Func<string, string?> variable) : IReadOnlyDictionary<string, string>
+    {
+        public int Count => 0;
+
+        public IEnumerable<string> Keys => [];
+
+        public IEnumerable<string> Values => [];
+
+        public string this[string key] => variable(key) ?? throw new KeyNotFoundException(key);
+
+        public bool ContainsKey(string key) => variable(key) is not null;
+
+        public bool TryGetValue(string key, out string value)
+        {
+            value = variable(key)!;
+            return value is not null;
+        }
+
+        public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => Enumerable.Empty<KeyValuePair<string, string>>().GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}

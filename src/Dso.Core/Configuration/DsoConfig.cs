@@ -1,0 +1,32 @@
+namespace Dso.Configuration;
+
+/// <summary>dso.yaml (spec 3.4): providers, the agent, defaults, the seed's `secrets:` mappings, logging, audit.</summary>
+internal sealed class DsoConfig
+{
+    [ConfigKey("version", "Schema version, informative (the seed's `v1.0.0` is accepted).")]
+    public string? Version { get; set; }
+
+    [ConfigKey("mode", "`agent` or `local`, informative: DSO works out the mode from whether an agent runs.", Allowed = ["agent", "local"])]
+    public string? Mode { get; set; }
+
+    [ConfigKey("providers", "Secret providers by name; references choose one with `dso://NAME:path`. Default: one `local` vault.")]
+    public Dictionary<string, ProviderConfig> Providers { get; set; } = new(StringComparer.Ordinal);
+
+    [ConfigKey("agent", "The agent daemon.")]
+    public AgentConfig Agent { get; set; } = new();
+
+    [ConfigKey("defaults", "Defaults for references and rotation.")]
+    public DefaultsConfig Defaults { get; set; } = new();
+
+    [ConfigKey("secrets", "Named secrets mapped onto environment variables of labelled containers (the seed's agent-mode model).")]
+    public List<SecretMappingConfig> Secrets { get; set; } = [];
+
+    [ConfigKey("rotation", "Default rotation settings (older top-level form of defaults.rotation).")]
+    public RotationConfig? Rotation { get; set; }
+
+    [ConfigKey("logging", "Logging of the CLI and agent.")]
+    public LoggingConfig Logging { get; set; } = new();
+
+    [ConfigKey("audit", "The audit log.")]
+    public AuditConfig Audit { get; set; } = new();
+}

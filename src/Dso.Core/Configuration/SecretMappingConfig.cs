@@ -1,0 +1,23 @@
+namespace Dso.Configuration;
+
+/// <summary>One entry of `secrets:`: environment variables mapped to provider paths, for labelled containers.</summary>
+internal sealed class SecretMappingConfig
+{
+    [ConfigKey("name", "The name containers refer to with the label dso.secrets.")]
+    public string? Name { get; set; }
+
+    [ConfigKey("provider", "Provider of the mapped paths (default: defaults.provider).")]
+    public string? Provider { get; set; }
+
+    [ConfigKey("rotation", "Rotation of containers using this secret.")]
+    public RotationConfig? Rotation { get; set; }
+
+    [ConfigKey("inject", "How the values are delivered (default: defaults.inject).")]
+    public InjectConfig? Inject { get; set; }
+
+    [ConfigKey("targets", "Which containers get it.")]
+    public TargetsConfig Targets { get; set; } = new();
+
+    [ConfigKey("mappings", "Environment variable → provider path (optionally #key, @version).")]
+    public Dictionary<string, string> Mappings { get; set; } = new(StringComparer.Ordinal);
+}
