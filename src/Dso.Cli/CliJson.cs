@@ -13,6 +13,7 @@ namespace Dso.Cli;
 [JsonSerializable(typeof(List<Commands.Secret.SecretListItemJson>))]
 [JsonSerializable(typeof(List<Commands.Secret.SecretVersionJson>))]
 [JsonSerializable(typeof(Commands.Stack.ValidationReport))]
+[JsonSerializable(typeof(Doctor.DoctorReport))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     // Output is read by people and tools, not embedded in HTML: keep ', &, < and … as they are.

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Dso.Cli.Commands;
+using Dso.Cli.Commands.Agent;
 using Dso.Cli.Commands.Secret;
 using Dso.Cli.Commands.Stack;
 
@@ -26,6 +27,12 @@ internal static class DsoApp
             new DownCommand(context),
             new ComposeCommand(context),
             new ValidateCommand(context),
+            new AgentCommand(context),
+            new StatusCommand(context),
+            new WatchCommand(context),
+            new RotateCommand(context),
+            new DoctorCommand(context),
+            Commands.SystemService.SystemCommand.Create(context),
             new RekeyCommand(context),
             new VersionCommand(context),
         };

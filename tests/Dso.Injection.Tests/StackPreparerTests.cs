@@ -79,7 +79,7 @@ public sealed class StackPreparerTests : IDisposable
 
         Assert.Equal(3, error.Problems.Count);
         Assert.Contains(error.Problems, p => p.Contains("compose.yaml:6: dso://shop/missing: no secret named shop/missing", StringComparison.Ordinal));
-        Assert.Contains(error.Problems, p => p.Contains("the secret's JSON has no field 'nope' (fields: user, port)", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.Contains("the secret's JSON has no field 'nope' (it has 2)", StringComparison.Ordinal));
         Assert.Contains(error.Problems, p => p.Contains("provider 'aws' is not configured", StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.Combine(_root, "proj")));
     }
@@ -100,7 +100,7 @@ public sealed class StackPreparerTests : IDisposable
         _dir.WriteFile("compose.yaml", "version: '3.8'\nservices:\n  a:\n    image: pg\n    command: ['sh', '-c', 'echo $$HOME']\n    environment:\n      X: dso://shop/db\n");
         var (prepared, _) = await PrepareAsync(null);
 
-        var config = await ChildProcess.RunAsync("docker-compose", ["-f", _dir.Combine("compose.yaml"), "-f", prepared.OverrideFile!, "config"],
+        var config = await ChildProcess.RunAsync("docker-compose", ["-f", _dir.Combine("compose.yaml"), "-f", prepared.OverrideFile, "config"],
             new ChildProcessOptions { WorkingDirectory = _dir.Path }, TestContext.Current.CancellationToken);
 
         Assert.True(config.Succeeded, config.StandardError);
@@ -121,7 +121,7 @@ public sealed class StackPreparerTests : IDisposable
 
     private static string Normalize(string text) => text.Replace("\r", string.Empty, StringComparison.Ordinal);
 
-    private async Task<(PreparedStack Prepared, string Override)> PrepareAsync(string? compose)
+    private async Task<(Prepared Prepared, string Override)> PrepareAsync(string? compose)
     {
         if (compose is not null)
         {
@@ -130,8 +130,12 @@ public sealed class StackPreparerTests : IDisposable
 
         var project = ComposeLoader.Load(ComposeOptions.Default with { ProjectName = "proj" }, new Dictionary<string, string>(), _dir.Path);
         var registry = new ProviderRegistry([("local", () => _provider)], "local");
-        var preparer = new StackPreparer(registry, SecretStore.Open(_root, "test"), _images, FingerprintKey.LoadOrCreate(_dir.Combine(".dso")), "/opt/dso-init");
-        var prepared = await preparer.PrepareAsync(project, _ => Task.CompletedTask, s => Task.FromResult(s), TestContext.Current.CancellationToken);
-        return (prepared, prepared.OverrideFile is null ? string.Empty : File.ReadAllText(prepared.OverrideFile));
+        var plan = await new StackPlanner(_images).PlanAsync(project, _ => Task.CompletedTask, s => Task.FromResult(s), TestContext.Current.CancellationToken);
+        var materialized = await new LocalMaterializer(registry, SecretStore.Open(_root, "test"), FingerprintKey.LoadOrCreate(_dir.Combine(".dso"))).MaterializeAsync(plan, TestContext.Current.CancellationToken);
+        var overrideText = OverrideBuilder.Build(plan, materialized, "/opt/dso-init");
+        var overrideFile = _dir.WriteFile("override.yml", overrideText);
+        return (new Prepared(overrideFile, [.. plan.Services.Select(s => s.Service.Name)], materialized.SecretCount, plan.Warnings), overrideText);
     }
+
+    private sealed record Prepared(string OverrideFile, IReadOnlyList<string> ManagedServices, int SecretCount, IReadOnlyList<string> Warnings);
 }

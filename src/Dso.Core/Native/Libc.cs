@@ -33,6 +33,19 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Chown(string path, uint owner, uint group);
 
+    [LibraryImport("libc", EntryPoint = "mlock", SetLastError = true)]
+    public static unsafe partial int Mlock(byte* address, nuint length);
+
+    public const ulong MsNoSuid = 2;
+    public const ulong MsNoDev = 4;
+    public const ulong MsNoExec = 8;
+
+    [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Mount(string source, string target, string fileSystemType, ulong flags, string data);
+
+    [LibraryImport("libc", EntryPoint = "umask")]
+    public static partial uint Umask(uint mask);
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint GetEffectiveUserId();
 

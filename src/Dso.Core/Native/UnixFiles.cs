@@ -18,6 +18,9 @@ public static class UnixFiles
 
     public static uint EffectiveUserId => Libc.GetEffectiveUserId();
 
+    /// <summary>Sets the process umask and returns the previous one.</summary>
+    public static uint SetUmask(uint mask) => Libc.Umask(mask);
+
     public static uint EffectiveGroupId => Libc.GetEffectiveGroupId();
 
     /// <summary>
@@ -78,6 +81,15 @@ public static class UnixFiles
 
         var mode = *(ushort*)(buffer + 28);
         return new FileOwnership(*(uint*)(buffer + 20), *(uint*)(buffer + 24), (UnixFileMode)(mode & 0xfff), (mode & 0xf000) == 0xa000, (mode & 0xf000) == 0x4000, (mode & 0xf000) == 0x8000);
+    }
+
+    /// <summary>Mounts a tmpfs (nosuid, nodev, noexec) on <paramref name="target"/>; root only.</summary>
+    public static void MountTmpfs(string target, string options)
+    {
+        if (Libc.Mount("tmpfs", target, "tmpfs", Libc.MsNoSuid | Libc.MsNoDev | Libc.MsNoExec, options) != 0)
+        {
+            throw new IOException($"cannot mount a tmpfs on {target}: {LastError()}");
+        }
     }
 
     public static bool IsRamBacked(string path)

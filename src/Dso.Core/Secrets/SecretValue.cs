@@ -42,6 +42,25 @@ public sealed class SecretValue : IDisposable, IEquatable<SecretValue>
 
     public SecretValue Copy() => FromBytes(Reveal());
 
+    /// <summary>
+    /// Asks the kernel to keep the value's pages out of swap (mlock). Returns null on success, else
+    /// why not (typically RLIMIT_MEMLOCK for a non-root process).
+    /// </summary>
+    public unsafe string? TryLockInMemory()
+    {
+        if (_bytes.Length == 0)
+        {
+            return null;
+        }
+
+        fixed (byte* address = _bytes)
+        {
+            return Native.Libc.Mlock(address, (nuint)_bytes.Length) == 0
+                ? null
+                : System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
+        }
+    }
+
     public bool Equals(SecretValue? other) =>
         other is not null && CryptographicOperations.FixedTimeEquals(Reveal(), other.Reveal());
 

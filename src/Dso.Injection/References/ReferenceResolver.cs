@@ -121,7 +121,8 @@ internal static class ReferenceResolver
 
             if (!document.RootElement.TryGetProperty(key, out var field))
             {
-                problem = $"the secret's JSON has no field '{key}' (fields: {string.Join(", ", document.RootElement.EnumerateObject().Select(p => p.Name))})";
+                // Field names are not listed: in a secret they may be sensitive too.
+                problem = $"the secret's JSON has no field '{key}' (it has {document.RootElement.EnumerateObject().Count()})";
                 return null;
             }
 

@@ -64,5 +64,5 @@ internal sealed class FileSecretProvider(string name, string path) : ISecretProv
     }
 
     private static ResolvedSecret[] Fail(IReadOnlyList<SecretRequest> requests, string error) =>
-        [.. requests.Select(_ => ResolvedSecret.Missing(error))];
+        [.. requests.Select(_ => ResolvedSecret.Failed(error))];
 }

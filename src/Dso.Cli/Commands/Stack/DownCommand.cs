@@ -30,7 +30,14 @@ internal sealed class DownCommand : DsoCommand
         }
 
         var store = session.Store();
-        if (store.RemoveProject(project.Name))
+        using var agent = await session.ConnectAgentAsync(cancellationToken);
+        if (agent is not null)
+        {
+            await agent.DeleteAsync($"/v1/projects/{Uri.EscapeDataString(project.Name)}", cancellationToken);
+            store.RemoveProject(project.Name);
+            session.Say($"the agent removed the secrets of project {project.Name} and stopped managing it");
+        }
+        else if (store.RemoveProject(project.Name))
         {
             session.Say($"removed the secrets of project {project.Name} from {store.ProjectDirectory(project.Name)}");
         }

@@ -1,3 +1,4 @@
+using Dso.Cli.Agent;
 using Dso.Injection.Compose;
 using Dso.Injection.Engine;
 using Dso.Injection.Planning;
@@ -5,8 +6,9 @@ using Dso.Injection.Planning;
 namespace Dso.Cli.Commands.Stack;
 
 /// <summary>
-/// `up` end to end (spec 4.4): load the project, resolve and materialize its secrets, then run a
-/// compose subcommand (up, run, create, start, restart) with the override applied.
+/// `up` end to end (spec 4.4): load the project, plan it, have its secrets resolved and written —
+/// by the agent when one runs, else here — then run a compose subcommand (up, run, create, start,
+/// restart) with the override applied.
 /// </summary>
 internal static class StackDeployment
 {
@@ -18,62 +20,68 @@ internal static class StackDeployment
         var project = session.LoadProject(options);
         var store = session.Store();
         var launcher = LauncherLocator.Find(session.Context.GetEnvironmentVariable);
-        var owned = new List<IDisposable>();
-        PreparedStack prepared;
-        try
+        using var agent = await session.ConnectAgentAsync(cancellationToken);
+        StackPlan plan;
+        using (var images = new EngineImageInspector(endpoint))
         {
-            using var images = new EngineImageInspector(endpoint);
-            var preparer = new StackPreparer(session.Providers(owned), store, images, FingerprintKey.LoadOrCreate(session.DsoHome), launcher);
-            prepared = await preparer.PrepareAsync(
+            plan = await new StackPlanner(images).PlanAsync(
                 project,
                 async missing => await EnsureImagesAsync(session, await frontEndProbe, project, missing, cancellationToken),
                 async service => (await frontEndProbe).BuiltImageName(project.Name, service),
                 cancellationToken);
+        }
+
+        foreach (var warning in plan.Warnings)
+        {
+            session.Warn(warning);
+        }
+
+        var frontEnd = await frontEndProbe;
+        if (plan.Services.Count == 0)
+        {
+            session.Say($"project {project.Name} references no secrets; running {frontEnd.DisplayName} {subcommand} unchanged");
+            return await RunComposeAsync(session, frontEnd, project, null, subcommand, arguments, cancellationToken);
+        }
+
+        var owned = new List<IDisposable>();
+        MaterializedStack materialized;
+        IStackMaterializer materializer;
+        try
+        {
+            materializer = agent is null
+                ? new LocalMaterializer(session.Providers(owned), store, FingerprintKey.LoadOrCreate(session.DsoHome))
+                : new AgentMaterializer(agent);
+            materialized = await materializer.MaterializeAsync(plan, cancellationToken);
         }
         finally
         {
             owned.ForEach(o => o.Dispose());
         }
 
-        var frontEnd = await frontEndProbe;
-        foreach (var warning in prepared.Warnings)
-        {
-            session.Warn(warning);
-        }
-
-        if (prepared.OverrideFile is null)
-        {
-            session.Say($"project {project.Name} references no secrets; running {frontEnd.DisplayName} {subcommand} unchanged");
-        }
-        else
-        {
-            session.Say($"delivered {prepared.SecretCount} secret{(prepared.SecretCount == 1 ? string.Empty : "s")} to {string.Join(", ", prepared.ManagedServices)} through {store.ProjectDirectory(project.Name)} (RAM, never on disk)");
-        }
-
-        int exitCode;
+        var services = string.Join(", ", plan.Services.Select(s => s.Service.Name));
+        session.Say($"delivered {materialized.SecretCount} secret{(materialized.SecretCount == 1 ? string.Empty : "s")} to {services} through {materializer.Location(project.Name)} (RAM, never on disk)");
+        var overrideFile = store.WritePrivate(project.Name, $".compose-override-{Environment.ProcessId}.yml", OverrideBuilder.Build(plan, materialized, launcher));
         try
         {
-            exitCode = await session.RunComposeAsync(frontEnd, project, prepared.OverrideFile, subcommand, arguments, cancellationToken);
+            await RunComposeAsync(session, frontEnd, project, overrideFile, subcommand, arguments, cancellationToken);
         }
         finally
         {
-            if (prepared.OverrideFile is not null)
-            {
-                File.Delete(prepared.OverrideFile);
-            }
+            File.Delete(overrideFile);
         }
 
-        if (exitCode != 0)
-        {
-            throw new DsoException($"{frontEnd.DisplayName} {subcommand} failed (exit {exitCode}); its output is above");
-        }
-
-        if (prepared.OverrideFile is not null)
-        {
-            session.Say("local mode: no agent runs, so nothing rotates these secrets or restores them after a reboot; run 'docker dso up' again after changing one");
-        }
-
+        session.Say(agent is null
+            ? "local mode: no agent runs, so nothing rotates these secrets or restores them after a reboot; run 'docker dso up' again after changing one"
+            : "registered with the agent, which keeps these secrets in place across restarts and reboots");
         return ExitCodes.Success;
+    }
+
+    private static async Task<int> RunComposeAsync(StackSession session, ComposeFrontEnd frontEnd, ComposeProject project, string? overrideFile, string subcommand, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var exitCode = await session.RunComposeAsync(frontEnd, project, overrideFile, subcommand, arguments, cancellationToken);
+        return exitCode == 0
+            ? ExitCodes.Success
+            : throw new DsoException($"{frontEnd.DisplayName} {subcommand} failed (exit {exitCode}); its output is above");
     }
 
     private static async Task EnsureImagesAsync(StackSession session, ComposeFrontEnd frontEnd, ComposeProject project, IReadOnlyList<ComposeService> missing, CancellationToken cancellationToken)

@@ -61,6 +61,13 @@ internal sealed class StackSession(CliContext context)
         return result.ExitCode;
     }
 
+    /// <summary>The agent's socket: DSO_AGENT_SOCKET, else dso.yaml's agent.socket.</summary>
+    public string AgentSocket => context.GetEnvironmentVariable(Dso.Ipc.IpcProtocol.SocketVariable) ?? Config.Config.Agent.Socket;
+
+    /// <summary>The running agent, or null when none answers (local mode).</summary>
+    public Task<Dso.Cli.Agent.AgentClient?> ConnectAgentAsync(CancellationToken cancellationToken) =>
+        Dso.Cli.Agent.AgentClient.TryConnectAsync(AgentSocket, cancellationToken);
+
     public void Warn(string message) => context.Error.WriteLine($"dso: warning: {message}");
 
     public void Say(string message) => context.Error.WriteLine($"dso: {message}");

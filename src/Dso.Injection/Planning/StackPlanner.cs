@@ -1,32 +1,21 @@
-using System.Security.Cryptography;
 using Dso.Injection.Compose;
 using Dso.Injection.Engine;
 using Dso.Injection.References;
-using Dso.Injection.Secrets;
-using Dso.Providers;
 
 namespace Dso.Injection.Planning;
 
 /// <summary>
-/// Everything `up` does before compose runs (spec 4.4): collect the references, resolve them all
-/// (fail before touching anything), materialize each service's secrets in the RAM directory, and
-/// write the override that runs dso-init before the original entrypoint.
+/// Plans a stack (spec 4.4 steps 1–2): collects its references, inspects the images of the
+/// services that use them (in parallel; missing images are pulled or built first) and works out
+/// who owns each service's files.
 /// </summary>
-internal sealed class StackPreparer(
-    ProviderRegistry providers,
-    SecretStore store,
-    IImageInspector images,
-    FingerprintKey fingerprints,
-    string launcherPath)
+internal sealed class StackPlanner(IImageInspector images)
 {
-    public const string SecretsMountPath = "/run/secrets/dso";
-    public const string LauncherMountPath = "/.dso/dso-init";
-
     /// <param name="project">The loaded compose project.</param>
     /// <param name="ensureImages">Called with the services whose image the engine lacks (pull or build them); then they are inspected again.</param>
     /// <param name="builtImageName">The image name compose gives a service that has only build:.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
-    public async Task<PreparedStack> PrepareAsync(
+    public async Task<StackPlan> PlanAsync(
         ComposeProject project,
         Func<IReadOnlyList<ComposeService>, Task> ensureImages,
         Func<string, Task<string>> builtImageName,
@@ -37,53 +26,24 @@ internal sealed class StackPreparer(
         var references = ReferenceCollector.Collect(project);
         if (references.Count == 0)
         {
-            return new PreparedStack(null, [], 0, warnings);
+            return new StackPlan(project, [], warnings);
         }
 
         var services = references.Keys.Select(name => project.Find(name)!).ToList();
         var configs = await InspectImagesAsync(services, ensureImages, builtImageName, cancellationToken);
-        using var values = await ReferenceResolver.ResolveAsync(references.Values.SelectMany(r => r), providers, cancellationToken);
-
-        var overrides = new List<ServiceOverride>();
+        var plans = new List<ServicePlan>();
         foreach (var service in services)
         {
-            var config = configs[service.Name];
-            var owner = ServiceOwner.Resolve(service, config.User);
+            var owner = ServiceOwner.Resolve(service, configs[service.Name].User);
             if (owner.Warning is not null)
             {
                 warnings.Add(owner.Warning);
             }
 
-            var files = ServiceMaterial.Build(references[service.Name], values, owner);
-            string hostDirectory;
-            try
-            {
-                hostDirectory = store.Materialize(project.Name, service.Name, files);
-            }
-            finally
-            {
-                foreach (var file in files)
-                {
-                    CryptographicOperations.ZeroMemory(file.Content);
-                }
-            }
-
-            overrides.Add(new ServiceOverride(
-                service.Name,
-                [LauncherMountPath, "--", .. service.Entrypoint ?? config.Entrypoint ?? []],
-                service.Entrypoint is null && service.Command is null ? config.Command : null,
-                [$"{hostDirectory}:{SecretsMountPath}:ro", $"{launcherPath}:{LauncherMountPath}:ro"],
-                new Dictionary<string, string>
-                {
-                    ["dso.managed"] = "true",
-                    ["dso.project"] = project.Name,
-                    ["dso.service"] = service.Name,
-                    ["dso.fingerprint"] = fingerprints.Fingerprint(references[service.Name], values),
-                }));
+            plans.Add(new ServicePlan(service, references[service.Name], owner, configs[service.Name]));
         }
 
-        var overrideFile = store.WritePrivate(project.Name, $".compose-override-{Environment.ProcessId}.yml", OverrideWriter.Write(project.FileFormatVersion, overrides));
-        return new PreparedStack(overrideFile, [.. overrides.Select(o => o.Service)], values.Count, warnings);
+        return new StackPlan(project, plans, warnings);
     }
 
     private async Task<Dictionary<string, ImageConfig>> InspectImagesAsync(

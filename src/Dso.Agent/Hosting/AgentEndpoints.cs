@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dso.Agent.Events;
+using Dso.Agent.Ipc;
+using Dso.Agent.Observability;
+using Dso.Agent.Projects;
+using Dso.Agent.Rest;
+using Dso.Injection.References;
+using Dso.Ipc;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
+
+namespace Dso.Agent.Hosting;
+
+/// <summary>
+/// The agent's routes. On the Unix socket (IPC, peers checked with SO_PEERCRED): /v1/handshake,
+/// /v1/status, /v1/projects, /v1/refresh, /v1/events. On TCP (REST, loopback by default): /health,
+/// /ready, /metrics, /v1/events, /v1/webhook/{provider}. A route asked on the wrong channel is 404.
+/// </summary>
+internal static class AgentEndpoints
+{
+    private static readonly string[] IpcOnly = ["/v1/handshake", "/v1/status", "/v1/projects", "/v1/refresh"];
+    private static readonly string[] RestOnly = ["/v1/webhook", "/metrics"];
+
+    public static void UseChannelGate(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<AgentOptions>();
+        var authorizer = app.Services.GetRequiredService<PeerAuthorizer>();
+        var metrics = app.Services.GetRequiredService<DsoMetrics>();
+        var audit = app.Services.GetRequiredService<AuditLog>();
+        app.Use(async (context, next) =>
+        {
+            var path = context.Request.Path.Value ?? "/";
+            if (ConnectionChannel.IsIpc(context, out var peer))
+            {
+                if (!authorizer.IsAllowed(peer, out var reason))
+                {
+                    metrics.IpcDenied.Inc();
+                    audit.Write(ConnectionChannel.Actor(context), "connect", options.SocketPath, "denied", reason);
+                    await WriteError(context, StatusCodes.Status403Forbidden, $"{reason}; only root and members of group {authorizer.GroupName} may use the agent");
+                    return;
+                }
+
+                if (RestOnly.Any(p => path.StartsWith(p, StringComparison.Ordinal)))
+                {
+                    await WriteError(context, StatusCodes.Status404NotFound, $"{path} is served on the REST address {options.ApiAddress}, not the socket");
+                    return;
+                }
+
+                if (path.StartsWith("/v1/", StringComparison.Ordinal) && path != "/v1/handshake"
+                    && context.Request.Headers[IpcProtocol.VersionHeader].ToString() is var version && version != IpcProtocol.Version.ToString(CultureInfo.InvariantCulture))
+                {
+                    await WriteError(context, StatusCodes.Status400BadRequest, $"this agent speaks IPC version {IpcProtocol.Version}, the client sent '{version}'; use a docker-dso of the same DSO version as the agent");
+                    return;
+                }
+
+                await next(context);
+                metrics.IpcRequests.WithLabels(Route(path), context.Response.StatusCode.ToString(CultureInfo.InvariantCulture)).Inc();
+                return;
+            }
+
+            if (IpcOnly.Any(p => path.StartsWith(p, StringComparison.Ordinal)))
+            {
+                await WriteError(context, StatusCodes.Status404NotFound, $"{path} is served on the agent's socket only");
+                return;
+            }
+
+            if (options.ApiToken is { Length: > 0 } token && path != "/health" && !HasToken(context, token))
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await WriteError(context, StatusCodes.Status401Unauthorized, "this API needs 'Authorization: Bearer TOKEN' (agent.api.token)");
+                return;
+            }
+
+            await next(context);
+        });
+    }
+
+    public static void MapAgentEndpoints(this WebApplication app)
+    {
+        app.MapGet("/health", () => Results.Json(new Dictionary<string, string> { ["status"] = "ok" }));
+        app.MapGet("/ready", (AgentRuntime runtime) => runtime.IsReady
+            ? Results.Json(new Dictionary<string, string> { ["status"] = "ready" })
+            : Results.Json(new Dictionary<string, string> { ["status"] = "starting" }, statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<DsoMetrics>().Registry);
+
+        app.MapGet("/v1/handshake", () => Results.Json(new HandshakeResponse(IpcProtocol.Version, StatusReporter.Version, IpcProtocol.Capabilities), IpcJson.Default.HandshakeResponse));
+        app.MapGet("/v1/status", (StatusReporter status) => Results.Json(status.Report(), IpcJson.Default.StatusReport));
+        app.MapPost("/v1/projects", RegisterAsync);
+        app.MapDelete("/v1/projects/{name}", async (string name, HttpContext context, ProjectRegistry projects, CancellationToken cancellationToken) =>
+            await projects.RemoveAsync(name, ConnectionChannel.Actor(context), cancellationToken)
+                ? Results.NoContent()
+                : Results.Json(new ErrorResponse($"no project named {name} is registered"), IpcJson.Default.ErrorResponse, statusCode: StatusCodes.Status404NotFound));
+        app.MapPost("/v1/refresh", async (HttpContext context, ProjectRegistry projects, CancellationToken cancellationToken) =>
+        {
+            var project = context.Request.Query["project"].ToString();
+            var count = await projects.RefreshAsync(p => project.Length == 0 || p.Name == project, "refresh", ConnectionChannel.Actor(context), cancellationToken);
+            return Results.Json(new Dictionary<string, int> { ["projects"] = count });
+        });
+        app.MapGet("/v1/events", StreamEventsAsync);
+        app.MapPost("/v1/webhook/{provider}", WebhookAsync);
+    }
+
+    private static async Task<IResult> RegisterAsync(HttpContext context, ProjectRegistry projects, SecretRedactor redactor, CancellationToken cancellationToken)
+    {
+        ProjectRegistration? registration;
+        try
+        {
+            registration = await JsonSerializer.DeserializeAsync(context.Request.Body, IpcJson.Default.ProjectRegistration, cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"the registration is not valid JSON: {e.Message}");
+        }
+
+        if (registration is null)
+        {
+            return Error(StatusCodes.Status400BadRequest, "the registration is empty");
+        }
+
+        try
+        {
+            return Results.Json(await projects.RegisterAsync(registration, ConnectionChannel.Actor(context), cancellationToken), IpcJson.Default.RegistrationResult);
+        }
+        catch (UnresolvedReferencesException e)
+        {
+            return Results.Json(new ErrorResponse(redactor.Redact(e.Message), [.. e.Problems.Select(redactor.Redact)]), IpcJson.Default.ErrorResponse, statusCode: StatusCodes.Status422UnprocessableEntity);
+        }
+        catch (DsoException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, redactor.Redact(e.Message));
+        }
+    }
+
+    private static async Task StreamEventsAsync(HttpContext context, EventHub hub, CancellationToken cancellationToken)
+    {
+        context.Response.Headers.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        await context.Response.WriteAsync(": connected\n\n", cancellationToken);
+        await context.Response.Body.FlushAsync(cancellationToken);
+        await foreach (var item in hub.SubscribeAsync(cancellationToken))
+        {
+            await context.Response.WriteAsync($"event: {item.Type}\ndata: {JsonSerializer.Serialize(item, IpcJson.Default.AgentEvent)}\n\n", cancellationToken);
+            await context.Response.Body.FlushAsync(cancellationToken);
+        }
+    }
+
+    private static async Task<IResult> WebhookAsync(string provider, HttpContext context, WebhookVerifier verifier, ProjectRegistry projects, DsoMetrics metrics, EventHub events, AuditLog audit, Secrets.ProviderHealthBook health, Secrets.AgentProviders providers)
+    {
+        IResult Refuse(string result, int status, string reason)
+        {
+            metrics.WebhookRequests.WithLabels(provider, result).Inc();
+            audit.Write(ConnectionChannel.Actor(context), "webhook", provider, result, reason);
+            return Error(status, reason);
+        }
+
+        if (!verifier.Enabled)
+        {
+            return Refuse("disabled", StatusCodes.Status503ServiceUnavailable, "webhooks are off: set agent.api.webhook_secret");
+        }
+
+        if (!verifier.TryAdmit())
+        {
+            return Refuse("rate_limited", StatusCodes.Status429TooManyRequests, "too many webhook requests this minute (agent.api.webhook_rate)");
+        }
+
+        if (health.Snapshot().All(p => p.Name != provider))
+        {
+            return Refuse("unknown_provider", StatusCodes.Status404NotFound, $"no provider named {provider} is configured");
+        }
+
+        var body = new MemoryStream();
+        var buffer = new byte[8192];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+        {
+            body.Write(buffer, 0, read);
+            if (body.Length > WebhookVerifier.MaxBodyBytes)
+            {
+                return Refuse("too_large", StatusCodes.Status413PayloadTooLarge, $"the body is over {WebhookVerifier.MaxBodyBytes} bytes");
+            }
+        }
+
+        var problem = verifier.Verify(context.Request.Headers[WebhookVerifier.TimestampHeader], context.Request.Headers[WebhookVerifier.SignatureHeader], body.ToArray());
+        if (problem is { } refused)
+        {
+            return Refuse(refused.Result, refused.Result == "replay" ? StatusCodes.Status409Conflict : StatusCodes.Status401Unauthorized, refused.Reason);
+        }
+
+        metrics.WebhookRequests.WithLabels(provider, "accepted").Inc();
+        audit.Write(ConnectionChannel.Actor(context), "webhook", provider, "accepted");
+        events.Publish("webhook.accepted", null, null, $"change notice for provider {provider}");
+        var defaultProvider = providers.Fresh.DefaultName;
+        _ = Task.Run(() => projects.RefreshAsync(p => p.Providers.Any(n => (n ?? defaultProvider) == provider), $"webhook {provider}", "webhook", CancellationToken.None));
+        return Results.Json(new Dictionary<string, string> { ["status"] = "accepted" }, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static IResult Error(int status, string message) =>
+        Results.Json(new ErrorResponse(message), IpcJson.Default.ErrorResponse, statusCode: status);
+
+    private static async Task WriteError(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new ErrorResponse(message), IpcJson.Default.ErrorResponse));
+    }
+
+    private static bool HasToken(HttpContext context, string token)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.Ordinal)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header["Bearer ".Length..]), Encoding.UTF8.GetBytes(token));
+    }
+
+    private static string Route(string path) => path.StartsWith("/v1/projects/", StringComparison.Ordinal) ? "/v1/projects/{name}" : path;
+}

@@ -1,0 +1,150 @@
+using Docker.DotNet;
+using Dso.Agent.Docker;
+using Dso.Agent.Events;
+using Dso.Agent.Ipc;
+using Dso.Agent.Observability;
+using Dso.Agent.Projects;
+using Dso.Agent.Rest;
+using Dso.Agent.Secrets;
+using Dso.Agent.State;
+using Dso.Configuration;
+using Dso.Injection.Engine;
+using Dso.Injection.Planning;
+using Dso.Native;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+
+namespace Dso.Agent.Hosting;
+
+/// <summary>
+/// `docker dso agent`: checks what must be right before serving (state directory, RAM directory,
+/// socket, local engine) and fails with one line if not; then runs Kestrel on the Unix socket
+/// (peer credentials read per connection) and the REST address, with the reconciler and the
+/// Docker watcher in the background, until SIGTERM.
+/// </summary>
+internal static class AgentHost
+{
+    public static async Task<int> RunAsync(LoadedConfig loaded, Func<string, string?> variable, string? logLevel, Action<string> say, CancellationToken cancellationToken)
+    {
+        var options = AgentOptions.From(loaded);
+        if (logLevel is not null)
+        {
+            options = options with { LogLevel = logLevel };
+        }
+
+        var time = TimeProvider.System;
+        var state = new StateStore(options.StateDirectory);
+        state.Initialize();
+        var store = SecretsDirectory.Prepare(options.SecretsDirectory, say);
+        var endpoint = EngineEndpoint.Resolve(variable).RequireLocal();
+        var authorizer = new PeerAuthorizer(options.SocketGroup);
+        AgentSocket.PrepareForBind(options.SocketPath);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+            kestrel.ListenUnixSocket(options.SocketPath, listen => listen.Use(next => connection =>
+            {
+                var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
+                connection.Items[ConnectionChannel.PeerKey] = socket is null ? null : PeerCredentials.Read(socket);
+                return next(connection);
+            }));
+            kestrel.Listen(options.ApiEndpoint);
+        });
+        ConfigureLogging(builder.Logging, options);
+        AddServices(builder.Services, loaded.Config, options, variable, store, state, authorizer, endpoint, time);
+
+        await using var app = builder.Build();
+        app.UseChannelGate();
+        app.MapAgentEndpoints();
+        app.Services.GetRequiredService<ProjectRegistry>().Load();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dso.Agent");
+
+        // The socket is created by bind(2); with this umask it is never wider than 0660, even briefly.
+        var previousUmask = UnixFiles.SetUmask(Convert.ToUInt32("117", 8));
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        finally
+        {
+            UnixFiles.SetUmask(previousUmask);
+        }
+
+        if (AgentSocket.Secure(options.SocketPath, authorizer) is { } warning)
+        {
+            log.LogWarning("{Warning}", warning);
+        }
+
+        log.LogInformation("listening on {Socket} (IPC) and http://{Api} (REST); state in {State}", options.SocketPath, options.ApiAddress, options.StateDirectory);
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            var notifier = new SystemdNotifier();
+            if (notifier.IsEnabled)
+            {
+                notifier.Notify(Microsoft.Extensions.Hosting.Systemd.ServiceState.Stopping);
+            }
+        });
+        await app.WaitForShutdownAsync(cancellationToken);
+        return 0;
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, AgentOptions options)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(options.LogLevel switch
+        {
+            "trace" => LogLevel.Trace,
+            "debug" => LogLevel.Debug,
+            "warning" => LogLevel.Warning,
+            "error" => LogLevel.Error,
+            _ => LogLevel.Information,
+        });
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        logging.AddConsole(console => console.FormatterName = DsoConsoleFormatter.Name);
+        logging.AddConsoleFormatter<DsoConsoleFormatter, DsoConsoleFormatterOptions>(formatter => formatter.Json = options.LogFormat == "json");
+    }
+
+    private static void AddServices(
+        IServiceCollection services,
+        DsoConfig config,
+        AgentOptions options,
+        Func<string, string?> variable,
+        Injection.Secrets.SecretStore store,
+        StateStore state,
+        PeerAuthorizer authorizer,
+        EngineEndpoint endpoint,
+        TimeProvider time)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(time);
+        services.AddSingleton(store);
+        services.AddSingleton(state);
+        services.AddSingleton(authorizer);
+        services.AddSingleton<SecretRedactor>();
+        services.AddSingleton(_ => new DsoMetrics(StatusReporter.Version));
+        services.AddSingleton(_ => new SecretCache(time, options.CacheTtl, options.CacheEnabled));
+        services.AddSingleton<ProviderHealthBook>();
+        services.AddSingleton(s => new AgentProviders(config, variable, s.GetRequiredService<SecretCache>(), s.GetRequiredService<ProviderHealthBook>(), s.GetRequiredService<DsoMetrics>(), s.GetRequiredService<SecretRedactor>()));
+        services.AddSingleton(_ => FingerprintKey.LoadOrCreate(options.StateDirectory));
+        services.AddSingleton<EventHub>();
+        services.AddSingleton(s => new AuditLog(options.AuditPath, s.GetRequiredService<SecretRedactor>(), time));
+        services.AddSingleton<ProjectRegistry>();
+        services.AddSingleton<ContainerBook>();
+        services.AddSingleton<AgentRuntime>();
+        services.AddSingleton<StatusReporter>();
+        services.AddSingleton<ReconcileSignal>();
+        services.AddSingleton(_ => new WebhookVerifier(options.WebhookSecret, options.WebhookRatePerMinute, time));
+        services.AddSingleton(_ => new DockerClientBuilder().WithEndpoint(new Uri(endpoint.Host)).Build());
+        services.AddHostedService<Reconciler>();
+        services.AddHostedService<DockerWatcher>();
+    }
+}

@@ -1,0 +1,76 @@
+using Dso.Agent.Observability;
+using Dso.Agent.Projects;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+
+namespace Dso.Agent.Hosting;
+
+/// <summary>
+/// Keeps every managed service's secrets in place. At start-up it restores whatever is missing
+/// (after a reboot the RAM directory is empty) before telling systemd it is ready; then it checks
+/// every check_interval, at once when a managed container starts or dies, and counts a full
+/// reconciliation every reconcile_interval. It rewrites nothing that is in place, so restarting
+/// the agent changes nothing in running containers (G8).
+/// </summary>
+internal sealed class Reconciler(
+    ProjectRegistry projects,
+    AgentRuntime runtime,
+    ReconcileSignal signal,
+    DsoMetrics metrics,
+    TimeProvider time,
+    ILogger<Reconciler> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var options = runtime.Options;
+        await PassAsync("startup", stoppingToken);
+        metrics.ReconcileRuns.Inc();
+        runtime.MarkReady();
+        var notifier = new SystemdNotifier();
+        if (notifier.IsEnabled)
+        {
+            notifier.Notify(Microsoft.Extensions.Hosting.Systemd.ServiceState.Ready);
+        }
+
+        log.LogInformation("ready: {Projects} project(s) managed, secrets in {Directory}", projects.Snapshot().Count, projects.SecretsDirectory);
+        var lastFull = time.GetUtcNow();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            bool signalled;
+            try
+            {
+                signalled = await signal.WaitAsync(options.CheckInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            var trigger = signalled ? "container event" : "check";
+            if (time.GetUtcNow() - lastFull >= options.ReconcileInterval)
+            {
+                lastFull = time.GetUtcNow();
+                metrics.ReconcileRuns.Inc();
+                trigger = "reconcile";
+            }
+
+            await PassAsync(trigger, stoppingToken);
+        }
+    }
+
+    private async Task PassAsync(string trigger, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await projects.RepairMissingAsync(trigger, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            log.LogError("reconciliation ({Trigger}) failed: {Error}", trigger, e.Message);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using Dso.Agent.Docker;
+using Dso.Agent.Projects;
+using Dso.Agent.Secrets;
+using Dso.Ipc;
+
+namespace Dso.Agent.Hosting;
+
+/// <summary>Assembles GET /v1/status from the registry, the providers' health, the cache and the containers.</summary>
+internal sealed class StatusReporter(AgentRuntime runtime, ProjectRegistry projects, ProviderHealthBook providers, SecretCache cache, ContainerBook containers, TimeProvider time)
+{
+    public StatusReport Report()
+    {
+        var options = runtime.Options;
+        var agent = new AgentStatus(
+            Version,
+            Environment.ProcessId,
+            runtime.StartedAt,
+            Math.Round((time.GetUtcNow() - runtime.StartedAt).TotalSeconds, 1),
+            options.SocketPath,
+            options.ApiAddress,
+            options.StateDirectory,
+            projects.SecretsDirectory,
+            runtime.IsReady,
+            cache.MemoryLock);
+        var managed = projects.Snapshot().Select(p => new ProjectStatus(
+            p.Name,
+            p.Registration.Directory,
+            p.RegisteredAt,
+            [.. p.Registration.Services.Select(s =>
+            {
+                var state = p.Services.GetValueOrDefault(s.Name) ?? ServiceState.Pending(s.References.Count);
+                return new ServiceStatus(s.Name, state.State, state.Message, state.Secrets, state.Fingerprint, state.MaterializedAt, containers.Of(p.Name, s.Name));
+            })])).ToList();
+        return new StatusReport(agent, providers.Snapshot(), managed, new CacheStatus(cache.Enabled, cache.Count, cache.Hits, cache.Misses, cache.LastKnownGoodServed));
+    }
+
+    public static string Version { get; } =
+        typeof(StatusReporter).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+}

@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Dso.Agent.Rest;
+
+/// <summary>
+/// Checks a webhook (spec G10): `X-Dso-Timestamp` (Unix seconds) within five minutes of now, and
+/// `X-Dso-Signature: sha256=HEX` equal, in constant time, to HMAC-SHA256(secret, timestamp + "." +
+/// body); a signature already accepted within the window is a replay. Also a fixed-window rate
+/// limit per minute.
+/// </summary>
+internal sealed class WebhookVerifier(string? secret, int perMinute, TimeProvider time)
+{
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
+    public const string TimestampHeader = "X-Dso-Timestamp";
+    public const string SignatureHeader = "X-Dso-Signature";
+    public const int MaxBodyBytes = 64 * 1024;
+
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+    private readonly Lock _rateGate = new();
+    private long _windowMinute;
+    private int _windowCount;
+
+    public bool Enabled => !string.IsNullOrEmpty(secret);
+
+    public bool TryAdmit()
+    {
+        var minute = time.GetUtcNow().ToUnixTimeSeconds() / 60;
+        lock (_rateGate)
+        {
+            if (minute != _windowMinute)
+            {
+                _windowMinute = minute;
+                _windowCount = 0;
+            }
+
+            return ++_windowCount <= perMinute;
+        }
+    }
+
+    /// <summary>Null when the request is authentic and new; else the result label and the reason.</summary>
+    public (string Result, string Reason)? Verify(string? timestamp, string? signature, ReadOnlySpan<byte> body)
+    {
+        var now = time.GetUtcNow();
+        if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return ("bad_signature", $"missing or malformed {TimestampHeader}");
+        }
+
+        var sent = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799));
+        if ((now - sent).Duration() > Window)
+        {
+            return ("stale", $"{TimestampHeader} is more than {Window.TotalMinutes:0} minutes from the agent's clock");
+        }
+
+        if (signature is null || !signature.StartsWith("sha256=", StringComparison.Ordinal))
+        {
+            return ("bad_signature", $"missing or malformed {SignatureHeader} (expected sha256=HEX)");
+        }
+
+        var expected = Sign(secret!, timestamp!, body);
+        var given = Encoding.ASCII.GetBytes(signature["sha256=".Length..].ToLowerInvariant());
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), given))
+        {
+            return ("bad_signature", "the signature does not match");
+        }
+
+        foreach (var old in _seen.Where(p => now - p.Value > Window * 2).Select(p => p.Key).ToList())
+        {
+            _seen.TryRemove(old, out _);
+        }
+
+        return _seen.TryAdd(expected, now) ? null : ("replay", "this request was already accepted");
+    }
+
+    public static string Sign(string secret, string timestamp, ReadOnlySpan<byte> body)
+    {
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(secret));
+        hmac.AppendData(Encoding.ASCII.GetBytes(timestamp + "."));
+        hmac.AppendData(body);
+        return Convert.ToHexStringLower(hmac.GetHashAndReset());
+    }
+}

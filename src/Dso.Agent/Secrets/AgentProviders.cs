@@ -1,0 +1,42 @@
+using Dso.Agent.Observability;
+using Dso.Configuration;
+using Dso.Providers;
+using Dso.Vault;
+
+namespace Dso.Agent.Secrets;
+
+/// <summary>
+/// The agent's providers, built once from dso.yaml, seen through the cache in two ways:
+/// <see cref="Fresh"/> always asks the provider (registration, refresh) and <see cref="Cached"/>
+/// serves fresh cached values first (repairs). The local vault is opened without a terminal:
+/// DSO_MASTER_KEY, the key file, or DSO_PASSPHRASE.
+/// </summary>
+internal sealed class AgentProviders : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+
+    public AgentProviders(DsoConfig config, Func<string, string?> variable, SecretCache cache, ProviderHealthBook health, DsoMetrics metrics, SecretRedactor redactor)
+    {
+        var baseRegistry = ProviderFactory.Create(
+            config,
+            (vaultFile, keyFile) => VaultUnlocker.Open(VaultUnlocker.WithPaths(VaultSettings.FromEnvironment(variable), vaultFile, keyFile, variable("HOME"), "/")),
+            _owned);
+        foreach (var name in baseRegistry.Names)
+        {
+            var type = config.Providers.TryGetValue(name, out var provider) ? provider.Type! : "local";
+            health.Declare(name, type, insecure: type == "file");
+        }
+
+        ProviderRegistry Wrap(bool preferCache) => new(
+            [.. baseRegistry.Names.Select(name => (name, (Func<ISecretProvider>)(() => new CachingProvider(baseRegistry.Get(name), cache, preferCache, health, metrics, redactor))))],
+            baseRegistry.DefaultName);
+        Fresh = Wrap(preferCache: false);
+        Cached = Wrap(preferCache: true);
+    }
+
+    public ProviderRegistry Fresh { get; }
+
+    public ProviderRegistry Cached { get; }
+
+    public void Dispose() => _owned.ForEach(o => o.Dispose());
+}

@@ -1,0 +1,167 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Dso.Ipc;
+
+namespace Dso.Cli.Agent;
+
+/// <summary>
+/// The CLI's side of the IPC protocol: HTTP/JSON over the agent's Unix socket, with the version
+/// handshake done on connect. <see cref="TryConnectAsync"/> returns null when no agent runs.
+/// </summary>
+internal sealed class AgentClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    private AgentClient(string socketPath, HttpClient http, HandshakeResponse handshake)
+    {
+        SocketPath = socketPath;
+        _http = http;
+        Handshake = handshake;
+    }
+
+    public string SocketPath { get; }
+
+    public HandshakeResponse Handshake { get; }
+
+    /// <summary>Connects and shakes hands; null when nothing listens on the socket (local mode).</summary>
+    public static async Task<AgentClient?> TryConnectAsync(string socketPath, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(socketPath))
+        {
+            return null;
+        }
+
+        var http = Create(socketPath);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            using var response = await http.GetAsync("/v1/handshake", timeout.Token);
+            if (response.StatusCode == HttpStatusCode.Forbidden)
+            {
+                throw new DsoException($"the agent at {socketPath} refused this user: {await ErrorOf(response, timeout.Token)}");
+            }
+
+            await EnsureSuccessAsync(response, timeout.Token);
+            var handshake = await response.Content.ReadFromJsonAsync(IpcJson.Default.HandshakeResponse, timeout.Token)
+                ?? throw new DsoException($"the agent at {socketPath} sent an empty handshake");
+            if (handshake.ApiVersion != IpcProtocol.Version)
+            {
+                throw new DsoException(handshake.ApiVersion > IpcProtocol.Version
+                    ? $"the agent at {socketPath} (DSO {handshake.AgentVersion}) speaks IPC version {handshake.ApiVersion}, newer than this docker-dso ({IpcProtocol.Version}); upgrade docker-dso"
+                    : $"the agent at {socketPath} (DSO {handshake.AgentVersion}) speaks IPC version {handshake.ApiVersion}, older than this docker-dso ({IpcProtocol.Version}); upgrade the agent");
+            }
+
+            return new AgentClient(socketPath, http, handshake);
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.AddressNotAvailable })
+        {
+            http.Dispose();
+            return null;
+        }
+        catch
+        {
+            http.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(path, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync(type, cancellationToken))!;
+    }
+
+    public async Task<TResponse> PostAsync<TRequest, TResponse>(string path, TRequest body, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsJsonAsync(path, body, requestType, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return (await response.Content.ReadFromJsonAsync(responseType, cancellationToken))!;
+    }
+
+    public async Task DeleteAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await _http.DeleteAsync(path, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.NotFound)
+        {
+            await EnsureSuccessAsync(response, cancellationToken);
+        }
+    }
+
+    /// <summary>The agent's live events (server-sent events) until cancelled or the agent stops.</summary>
+    public async IAsyncEnumerable<AgentEvent> EventsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal)
+                && JsonSerializer.Deserialize(line["data: ".Length..], IpcJson.Default.AgentEvent) is { } item)
+            {
+                yield return item;
+            }
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static HttpClient Create(string socketPath)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        var http = new HttpClient(handler) { BaseAddress = new Uri("http://dso-agent"), Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.Add(IpcProtocol.VersionHeader, IpcProtocol.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return http;
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var error = await ReadErrorAsync(response, cancellationToken);
+        throw error.Problems is { Count: > 0 } problems
+            ? new AgentProblemsException(error.Error, problems)
+            : new DsoException($"the agent: {error.Error}");
+    }
+
+    private static async Task<string> ErrorOf(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        (await ReadErrorAsync(response, cancellationToken)).Error;
+
+    private static async Task<ErrorResponse> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync(IpcJson.Default.ErrorResponse, cancellationToken)
+                ?? new ErrorResponse($"HTTP {(int)response.StatusCode}");
+        }
+        catch (JsonException)
+        {
+            return new ErrorResponse($"HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+        }
+    }
+}

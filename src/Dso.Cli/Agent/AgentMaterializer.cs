@@ -1,0 +1,28 @@
+using Dso.Injection.Planning;
+using Dso.Ipc;
+
+namespace Dso.Cli.Agent;
+
+/// <summary>
+/// Hands a plan to the agent (POST /v1/projects): the agent resolves the references with its own
+/// credentials, writes the files in its RAM directory, and from then on keeps them there.
+/// </summary>
+internal sealed class AgentMaterializer(AgentClient agent) : IStackMaterializer
+{
+    public string Location(string project) => $"the agent ({agent.SocketPath})";
+
+    public async Task<MaterializedStack> MaterializeAsync(StackPlan plan, CancellationToken cancellationToken)
+    {
+        var registration = new ProjectRegistration(
+            plan.Project.Name,
+            plan.Project.Directory,
+            plan.Project.Files,
+            [.. plan.Services.Select(s => new ServiceRegistration(
+                s.Service.Name,
+                s.Owner.Uid,
+                s.Owner.Gid,
+                [.. s.References.Select(r => new ReferenceRegistration(r.Variable, r.Text, r.Where))]))]);
+        var result = await agent.PostAsync("/v1/projects", registration, IpcJson.Default.ProjectRegistration, IpcJson.Default.RegistrationResult, cancellationToken);
+        return new MaterializedStack(result.Services.ToDictionary(s => s.Name, s => (s.Directory, s.Fingerprint), StringComparer.Ordinal), result.SecretCount);
+    }
+}

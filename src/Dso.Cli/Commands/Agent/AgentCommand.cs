@@ -1,0 +1,24 @@
+using System.CommandLine;
+using Dso.Agent.Hosting;
+using Dso.Configuration;
+
+namespace Dso.Cli.Commands.Agent;
+
+/// <summary>`docker dso agent`: runs the daemon in the foreground (systemd runs it this way too).</summary>
+internal sealed class AgentCommand : DsoCommand
+{
+    private readonly Option<string?> _logLevel = new("--log-level") { Description = "trace, debug, info, warning or error (overrides logging.level).", HelpName = "LEVEL" };
+
+    public AgentCommand(CliContext context)
+        : base(context, "agent", "Run the agent daemon in the foreground: IPC socket, REST API, reconciliation, Docker watcher.")
+    {
+        _logLevel.AcceptOnlyFromAmong("trace", "debug", "info", "warning", "error");
+        Options.Add(_logLevel);
+    }
+
+    protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        var loaded = ConfigLoader.Load(Context.ConfigPath, Context.GetEnvironmentVariable, Context.WorkingDirectory);
+        return AgentHost.RunAsync(loaded, Context.GetEnvironmentVariable, parseResult.GetValue(_logLevel), message => Context.Error.WriteLine($"dso: {message}"), cancellationToken);
+    }
+}

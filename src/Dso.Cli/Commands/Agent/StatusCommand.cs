@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Dso.Ipc;
+
+namespace Dso.Cli.Commands.Agent;
+
+/// <summary>`docker dso status`: the agent, its providers, and every managed project, service and container.</summary>
+internal sealed class StatusCommand : DsoCommand
+{
+    private readonly Option<bool> _json = JsonOption("Print the status as JSON (shape documented in docs/cli.md).");
+    private readonly Option<bool> _watch = new("--watch") { Description = "Print it again every 2 seconds until interrupted." };
+
+    public StatusCommand(CliContext context)
+        : base(context, "status", "Show the agent's health, providers, managed projects and containers.")
+    {
+        Options.Add(_json);
+        Options.Add(_watch);
+    }
+
+    protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        using var agent = await AgentConnection.RequireAsync(Context, cancellationToken);
+        do
+        {
+            var report = await agent.GetAsync("/v1/status", IpcJson.Default.StatusReport, cancellationToken);
+            if (parseResult.GetValue(_json))
+            {
+                Context.Out.WriteLine(JsonSerializer.Serialize(report, IpcJson.Relaxed));
+            }
+            else
+            {
+                Write(report);
+            }
+
+            if (!parseResult.GetValue(_watch))
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            Context.Out.WriteLine();
+        }
+        while (!cancellationToken.IsCancellationRequested);
+
+        return ExitCodes.Success;
+    }
+
+    private void Write(StatusReport report)
+    {
+        var agent = report.Agent;
+        Context.Out.WriteLine($"agent  DSO {agent.Version}, pid {agent.Pid}, up {TimeSpan.FromSeconds(agent.UptimeSeconds):d\\.hh\\:mm\\:ss}, {(agent.Ready ? "ready" : "starting")}");
+        Context.Out.WriteLine($"       socket {agent.Socket}, api {agent.Api}, secrets {agent.SecretsDirectory}, memory lock {agent.MemoryLock}");
+        Context.Out.WriteLine();
+        TextTable.Write(Context.Out, ["PROVIDER", "TYPE", "STATE", "LAST ERROR"], report.Providers.Select(p => new[]
+        {
+            p.Name, p.Type + (p.Insecure ? " (insecure)" : string.Empty), p.State, p.LastError ?? string.Empty,
+        }));
+        Context.Out.WriteLine();
+        if (report.Projects.Count == 0)
+        {
+            Context.Out.WriteLine("no managed projects yet ('docker dso up' registers one)");
+            return;
+        }
+
+        TextTable.Write(Context.Out, ["PROJECT", "SERVICE", "SECRETS", "STATE", "CONTAINERS", "MESSAGE"], report.Projects.SelectMany(p => p.Services.Select(s => new[]
+        {
+            p.Name,
+            s.Name,
+            s.Secrets.ToString(CultureInfo.InvariantCulture),
+            s.State,
+            s.Containers.Count == 0 ? "-" : string.Join(", ", s.Containers.Select(c => $"{c.Name} ({c.State})")),
+            s.Message ?? string.Empty,
+        })));
+        Context.Out.WriteLine();
+        Context.Out.WriteLine($"cache  {(report.Cache.Enabled ? $"{report.Cache.Entries} value(s), {report.Cache.Hits} hit(s), {report.Cache.Misses} miss(es), {report.Cache.LastKnownGoodServed} last-known-good" : "off")}");
+    }
+}

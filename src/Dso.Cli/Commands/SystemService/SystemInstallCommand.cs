@@ -1,0 +1,121 @@
+using System.CommandLine;
+using Dso.Native;
+using Dso.Processes;
+
+namespace Dso.Cli.Commands.SystemService;
+
+/// <summary>
+/// `docker dso system install [--root DIR]`: the group `dso`, /etc/dso (with a starting dso.yaml),
+/// /var/lib/dso, and the units dso-agent.service and run-dso-secrets.mount; then, where systemd
+/// runs, enables and starts them. Running it again updates what changed and says so.
+/// </summary>
+internal sealed class SystemInstallCommand : DsoCommand
+{
+    private readonly Option<string> _root = new("--root") { Description = "Install under this directory instead of / (for packaging); no group, no systemctl.", HelpName = "DIR", DefaultValueFactory = _ => "/" };
+
+    public SystemInstallCommand(CliContext context)
+        : base(context, "install", "Install the agent's systemd units, the dso group and directories, and start the agent.")
+    {
+        Options.Add(_root);
+    }
+
+    protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        var layout = new SystemLayout(Path.GetFullPath(parseResult.GetValue(_root)!, Context.WorkingDirectory));
+        if (layout.IsLive && UnixFiles.EffectiveUserId != 0)
+        {
+            throw new DsoException("system install writes to /etc and /var/lib and creates a group: run it as root (sudo docker dso system install)");
+        }
+
+        if (layout.IsLive)
+        {
+            await EnsureGroupAsync(cancellationToken);
+        }
+
+        Directory(layout.ConfigDirectory, "755");
+        Directory(layout.StateDirectory, "700");
+        Directory(layout.UnitDirectory, "755");
+        var executable = Environment.ProcessPath ?? "/usr/local/lib/docker/cli-plugins/docker-dso";
+        Write(Path.Combine(layout.UnitDirectory, SystemLayout.AgentUnit), SystemLayout.Resource(SystemLayout.AgentUnit).Replace("@DOCKER_DSO@", executable, StringComparison.Ordinal), "644");
+        Write(Path.Combine(layout.UnitDirectory, SystemLayout.MountUnit), SystemLayout.Resource(SystemLayout.MountUnit), "644");
+        var config = Path.Combine(layout.ConfigDirectory, "dso.yaml");
+        if (File.Exists(config))
+        {
+            Context.Out.WriteLine($"kept:      {config} (yours)");
+        }
+        else
+        {
+            Write(config, SystemLayout.Resource("dso.yaml"), "640");
+        }
+
+        if (!layout.IsLive)
+        {
+            Context.Out.WriteLine($"Installed under {layout.Root}; no group was created and systemd was not asked to start anything.");
+            return ExitCodes.Success;
+        }
+
+        if (!System.IO.Directory.Exists("/run/systemd/system"))
+        {
+            Context.Out.WriteLine("systemd is not running on this host: start the agent yourself with");
+            Context.Out.WriteLine($"  {executable} agent --config /etc/dso/dso.yaml");
+            return ExitCodes.Success;
+        }
+
+        foreach (var args in new[] { new[] { "daemon-reload" }, ["enable", "--now", SystemLayout.MountUnit, SystemLayout.AgentUnit] })
+        {
+            var result = await ChildProcess.RunAsync("systemctl", args, null, cancellationToken);
+            if (!result.Succeeded)
+            {
+                throw new DsoException($"systemctl {string.Join(' ', args)} failed: {result.StandardError.Trim()}; see 'journalctl -u {SystemLayout.AgentUnit}'");
+            }
+        }
+
+        Context.Out.WriteLine($"dso-agent is running; add operators to the group: sudo usermod -aG {SystemLayout.Group} USER");
+        return ExitCodes.Success;
+    }
+
+    private async Task EnsureGroupAsync(CancellationToken cancellationToken)
+    {
+        if (Dso.Agent.Ipc.PeerAuthorizer.LookUpGroup(SystemLayout.Group) is not null)
+        {
+            Context.Out.WriteLine($"kept:      group {SystemLayout.Group}");
+            return;
+        }
+
+        var result = await ChildProcess.RunAsync("groupadd", ["--system", SystemLayout.Group], null, cancellationToken);
+        if (!result.Succeeded)
+        {
+            throw new DsoException($"groupadd --system {SystemLayout.Group} failed: {result.StandardError.Trim()}");
+        }
+
+        Context.Out.WriteLine($"created:   group {SystemLayout.Group}");
+    }
+
+    private void Directory(string path, string mode)
+    {
+        var unixMode = (UnixFileMode)Convert.ToInt32(mode, 8);
+        if (System.IO.Directory.Exists(path))
+        {
+            File.SetUnixFileMode(path, unixMode);
+            return;
+        }
+
+        UnixFiles.CreateDirectory(path, unixMode);
+        Context.Out.WriteLine($"created:   {path}");
+    }
+
+    private void Write(string path, string content, string mode)
+    {
+        var verb = !File.Exists(path) ? "installed" : File.ReadAllText(path) == content ? null : "updated";
+        if (verb is null)
+        {
+            Context.Out.WriteLine($"unchanged: {path}");
+            return;
+        }
+
+        File.WriteAllText(path + ".tmp", content);
+        File.SetUnixFileMode(path + ".tmp", (UnixFileMode)Convert.ToInt32(mode, 8));
+        File.Move(path + ".tmp", path, overwrite: true);
+        Context.Out.WriteLine($"{verb + ":",-10} {path}");
+    }
+}

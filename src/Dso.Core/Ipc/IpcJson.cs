@@ -1,0 +1,24 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Dso.Ipc;
+
+/// <summary>Source-generated JSON for the IPC contracts (camelCase).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(HandshakeResponse))]
+[JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(ProjectRegistration))]
+[JsonSerializable(typeof(RegistrationResult))]
+[JsonSerializable(typeof(AgentEvent))]
+[JsonSerializable(typeof(StatusReport))]
+internal sealed partial class IpcJson : JsonSerializerContext
+{
+    /// <summary>Options for output read by people and tools: no HTML escaping.</summary>
+    public static JsonSerializerOptions Relaxed { get; } = new()
+    {
+        TypeInfoResolver = Default,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+}

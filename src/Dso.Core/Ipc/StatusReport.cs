@@ -1,0 +1,22 @@
+namespace Dso.Ipc;
+
+/// <summary>GET /v1/status, printed by `docker dso status` (documented in docs/cli.md).</summary>
+internal sealed record StatusReport(AgentStatus Agent, IReadOnlyList<ProviderStatus> Providers, IReadOnlyList<ProjectStatus> Projects, CacheStatus Cache);
+
+/// <summary>The agent itself.</summary>
+internal sealed record AgentStatus(string Version, int Pid, DateTimeOffset StartedAt, double UptimeSeconds, string Socket, string Api, string StateDirectory, string SecretsDirectory, bool Ready, string MemoryLock);
+
+/// <summary>One configured provider and how its last call went.</summary>
+internal sealed record ProviderStatus(string Name, string Type, string State, string? LastError, DateTimeOffset? LastCall, bool Insecure);
+
+/// <summary>A registered project.</summary>
+internal sealed record ProjectStatus(string Name, string Directory, DateTimeOffset RegisteredAt, IReadOnlyList<ServiceStatus> Services);
+
+/// <summary>A service of a registered project: its secrets' state and its containers.</summary>
+internal sealed record ServiceStatus(string Name, string State, string? Message, int Secrets, string? Fingerprint, DateTimeOffset? MaterializedAt, IReadOnlyList<ContainerStatus> Containers);
+
+/// <summary>A container of a managed service, as the engine reports it.</summary>
+internal sealed record ContainerStatus(string Id, string Name, string State);
+
+/// <summary>The agent's in-memory secret cache.</summary>
+internal sealed record CacheStatus(bool Enabled, int Entries, long Hits, long Misses, long LastKnownGoodServed);
