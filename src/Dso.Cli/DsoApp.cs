@@ -32,6 +32,7 @@ internal static class DsoApp
             new WatchCommand(context),
             new RotateCommand(context),
             new DoctorCommand(context),
+            Commands.Config.ConfigCommand.Create(context),
             Commands.SystemService.SystemCommand.Create(context),
             new RekeyCommand(context),
             new VersionCommand(context),

@@ -10,9 +10,9 @@ public sealed class CanaryTests(EngineFixture engine)
     public async Task Canary_IsInTheRamDirectoryOnlyWhileUp_AndOnNoDiskTreeEver()
     {
         await engine.RequireAsync();
-        var envCanary = Stack.Canary();
-        var fileCanary = Stack.Canary();
-        await using var stack = new Stack($"""
+        var envCanary = ComposeProjectUnderTest.Canary();
+        var fileCanary = ComposeProjectUnderTest.Canary();
+        await using var stack = new ComposeProjectUnderTest($"""
             services:
               api:
                 image: {TestImages.Busybox}
@@ -27,7 +27,7 @@ public sealed class CanaryTests(EngineFixture engine)
 
         await stack.DsoOkAsync("up", "-d");
         var container = await stack.ContainerAsync("api");
-        Assert.Equal(envCanary, (await Stack.Pid1EnvironmentAsync(container))["DB_PASSWORD"]);
+        Assert.Equal(envCanary, (await ComposeProjectUnderTest.Pid1EnvironmentAsync(container))["DB_PASSWORD"]);
         Assert.Equal(fileCanary, await EngineFixture.DockerOkAsync("exec", container, "cat", "/run/secrets/dso/file"));
 
         Assert.NotEmpty(CanaryScanner.FindIn([stack.SecretsDirectory], envCanary));
@@ -49,7 +49,7 @@ public sealed class CanaryTests(EngineFixture engine)
     public void Scanner_FindsACanaryInEveryFormItLooksFor()
     {
         using var dir = new TempDirectory();
-        var canary = Stack.Canary();
+        var canary = ComposeProjectUnderTest.Canary();
         var raw = Encoding.UTF8.GetBytes(canary);
         var samples = new Dictionary<string, byte[]>
         {
@@ -65,7 +65,7 @@ public sealed class CanaryTests(EngineFixture engine)
             File.WriteAllBytes(dir.Combine(name), bytes);
         }
 
-        File.WriteAllText(dir.Combine("clean"), "nothing here " + Stack.Canary());
+        File.WriteAllText(dir.Combine("clean"), "nothing here " + ComposeProjectUnderTest.Canary());
 
         var hits = CanaryScanner.FindIn([dir.Path], canary).Select(Path.GetFileName).Order().ToArray();
 

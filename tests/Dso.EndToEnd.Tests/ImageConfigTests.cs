@@ -13,8 +13,8 @@ public sealed class ImageConfigTests(EngineFixture engine)
             "ENTRYPOINT [\"/bin/sh\", \"-c\"]",
             "CMD [\"echo in=$IN_CONTAINER secret-length=${#DB_PASSWORD}; exec sleep 3600\"]",
         ], TestContext.Current.CancellationToken);
-        var value = Stack.Canary();
-        await using var stack = new Stack($"""
+        var value = ComposeProjectUnderTest.Canary();
+        await using var stack = new ComposeProjectUnderTest($"""
             services:
               api:
                 image: {image}
@@ -29,7 +29,7 @@ public sealed class ImageConfigTests(EngineFixture engine)
         var container = await stack.ContainerAsync("api");
         var logs = await UpTests.WaitForLogsAsync(container, "in=");
         Assert.Contains($"in=yes secret-length={value.Length}", logs, StringComparison.Ordinal);
-        Assert.Equal(value, (await Stack.Pid1EnvironmentAsync(container))["DB_PASSWORD"]);
+        Assert.Equal(value, (await ComposeProjectUnderTest.Pid1EnvironmentAsync(container))["DB_PASSWORD"]);
         var entrypoint = await EngineFixture.DockerOkAsync("inspect", "--format", "{{json .Config.Entrypoint}}", container);
         Assert.Equal("[\"/.dso/dso-init\",\"--\",\"/bin/sh\",\"-c\"]", entrypoint);
     }

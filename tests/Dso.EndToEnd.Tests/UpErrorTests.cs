@@ -19,7 +19,7 @@ public sealed class UpErrorTests(EngineFixture engine)
     public async Task UnresolvableReference_NamesItAndWhereItIsWritten_AndStartsNothing()
     {
         await engine.RequireAsync();
-        await using var stack = new Stack(Service);
+        await using var stack = new ComposeProjectUnderTest(Service);
         await stack.WithSecretsAsync(("myapp/db", "present"));
 
         var up = await stack.DsoAsync("up", "-d");
@@ -34,7 +34,7 @@ public sealed class UpErrorTests(EngineFixture engine)
     public async Task MalformedReference_IsOneClearLine()
     {
         await engine.RequireAsync();
-        await using var stack = new Stack(Service.Replace("dso://myapp/db", "dso://myapp//db", StringComparison.Ordinal));
+        await using var stack = new ComposeProjectUnderTest(Service.Replace("dso://myapp/db", "dso://myapp//db", StringComparison.Ordinal));
         await stack.WithSecretsAsync(("myapp/db", "present"), ("myapp/api_key", "k"));
 
         var up = await stack.DsoAsync("up", "-d");
@@ -48,7 +48,7 @@ public sealed class UpErrorTests(EngineFixture engine)
     public async Task MissingVault_SaysHowToCreateOne()
     {
         await engine.RequireAsync();
-        await using var stack = new Stack(Service);
+        await using var stack = new ComposeProjectUnderTest(Service);
 
         var up = await stack.DsoAsync("up", "-d");
 
@@ -62,7 +62,7 @@ public sealed class UpErrorTests(EngineFixture engine)
     public async Task ComposeFileWithAYamlError_NamesTheLine()
     {
         await engine.RequireAsync();
-        await using var stack = new Stack("services:\n  api:\n    image: x\n   environment: [\n");
+        await using var stack = new ComposeProjectUnderTest("services:\n  api:\n    image: x\n   environment: [\n");
         await stack.WithSecretsAsync();
 
         var up = await stack.DsoAsync("up", "-d");
@@ -77,7 +77,7 @@ public sealed class UpErrorTests(EngineFixture engine)
     public async Task SecretsDirectoryOnDisk_IsRefused_NeverAFallback()
     {
         await engine.RequireAsync();
-        await using var stack = new Stack(Service);
+        await using var stack = new ComposeProjectUnderTest(Service);
         await stack.WithSecretsAsync(("myapp/db", "present"), ("myapp/api_key", "k"));
         var onDisk = Path.Combine(stack.Directory, "secrets-on-disk");
         stack.Environment["DSO_SECRETS_DIR"] = onDisk;
@@ -95,7 +95,7 @@ public sealed class UpErrorTests(EngineFixture engine)
     public async Task RemoteEngine_IsRefused()
     {
         await engine.RequireAsync();
-        await using var stack = new Stack(Service);
+        await using var stack = new ComposeProjectUnderTest(Service);
         await stack.WithSecretsAsync(("myapp/db", "present"), ("myapp/api_key", "k"));
         stack.Environment["DOCKER_HOST"] = "tcp://127.0.0.1:2375";
 
@@ -111,7 +111,7 @@ public sealed class UpErrorTests(EngineFixture engine)
     public async Task MissingLauncher_SaysWhereItLooked()
     {
         await engine.RequireAsync();
-        await using var stack = new Stack(Service);
+        await using var stack = new ComposeProjectUnderTest(Service);
         await stack.WithSecretsAsync(("myapp/db", "present"), ("myapp/api_key", "k"));
         stack.Environment["DSO_INIT"] = "/nonexistent/dso-init";
 
@@ -122,7 +122,7 @@ public sealed class UpErrorTests(EngineFixture engine)
         await AssertNothingStartedAsync(stack);
     }
 
-    private static async Task AssertNothingStartedAsync(Stack stack)
+    private static async Task AssertNothingStartedAsync(ComposeProjectUnderTest stack)
     {
         Assert.Empty(await stack.AllContainersAsync());
         Assert.False(Directory.Exists(Path.Combine(stack.SecretsDirectory, stack.Name)), "the project's secrets directory was created");

@@ -8,8 +8,8 @@ public sealed class UpTests(EngineFixture engine)
     public async Task Up_EnvReference_SetsValueBeforeEntrypoint()
     {
         await engine.RequireAsync();
-        var canary = Stack.Canary();
-        await using var stack = new Stack($"""
+        var canary = ComposeProjectUnderTest.Canary();
+        await using var stack = new ComposeProjectUnderTest($"""
             services:
               api:
                 image: {TestImages.Busybox}
@@ -23,7 +23,7 @@ public sealed class UpTests(EngineFixture engine)
         var up = await stack.DsoOkAsync("up", "-d");
 
         var container = await stack.ContainerAsync("api");
-        var environment = await Stack.Pid1EnvironmentAsync(container);
+        var environment = await ComposeProjectUnderTest.Pid1EnvironmentAsync(container);
         Assert.Equal(canary, environment["DB_PASSWORD"]);
         Assert.Equal("visible", environment["PLAIN"]);
         Assert.Equal("sleep3600", (await EngineFixture.DockerOkAsync("exec", container, "cat", "/proc/1/cmdline")).Replace("\0", string.Empty, StringComparison.Ordinal));
@@ -37,9 +37,9 @@ public sealed class UpTests(EngineFixture engine)
     public async Task Up_ShellLessStaticImage_GetsEnvAndFileSecretsBeforeItsEntrypoint()
     {
         await engine.RequireAsync();
-        var password = Stack.Canary();
-        var certificate = "-----BEGIN CERT-----\n" + Stack.Canary() + "\n-----END CERT-----";
-        await using var stack = new Stack($"""
+        var password = ComposeProjectUnderTest.Canary();
+        var certificate = "-----BEGIN CERT-----\n" + ComposeProjectUnderTest.Canary() + "\n-----END CERT-----";
+        await using var stack = new ComposeProjectUnderTest($"""
             services:
               app:
                 image: {TestImages.App}
@@ -69,8 +69,8 @@ public sealed class UpTests(EngineFixture engine)
     public async Task FileReference_HasItsContentModeAndOwner_IsReadOnly_AndOtherServicesCannotSeeIt()
     {
         await engine.RequireAsync();
-        var key = Stack.Canary();
-        await using var stack = new Stack($"""
+        var key = ComposeProjectUnderTest.Canary();
+        await using var stack = new ComposeProjectUnderTest($"""
             services:
               api:
                 image: {TestImages.Busybox}
@@ -89,7 +89,7 @@ public sealed class UpTests(EngineFixture engine)
 
         var api = await stack.ContainerAsync("api");
         var worker = await stack.ContainerAsync("worker");
-        Assert.Equal("/run/secrets/dso/tls_key", (await Stack.Pid1EnvironmentAsync(api))["TLS_KEY_FILE"]);
+        Assert.Equal("/run/secrets/dso/tls_key", (await ComposeProjectUnderTest.Pid1EnvironmentAsync(api))["TLS_KEY_FILE"]);
         Assert.Equal(key, await EngineFixture.DockerOkAsync("exec", api, "cat", "/run/secrets/dso/tls_key"));
         Assert.Equal("440 1000 2000", await EngineFixture.DockerOkAsync("exec", api, "stat", "-c", "%a %u %g", "/run/secrets/dso/tls_key"));
         var write = await EngineFixture.DockerAsync("exec", api, "sh", "-c", "echo tampered > /run/secrets/dso/tls_key");
@@ -108,8 +108,8 @@ public sealed class UpTests(EngineFixture engine)
     public async Task DefaultOwner_IsTheServicesNumericUser_SoANonRootAppCanReadItsSecrets()
     {
         await engine.RequireAsync();
-        var value = Stack.Canary();
-        await using var stack = new Stack($"""
+        var value = ComposeProjectUnderTest.Canary();
+        await using var stack = new ComposeProjectUnderTest($"""
             services:
               api:
                 image: {TestImages.Busybox}
@@ -124,7 +124,7 @@ public sealed class UpTests(EngineFixture engine)
         await stack.DsoOkAsync("up", "-d");
 
         var api = await stack.ContainerAsync("api");
-        Assert.Equal(value, (await Stack.Pid1EnvironmentAsync(api))["TOKEN"]);
+        Assert.Equal(value, (await ComposeProjectUnderTest.Pid1EnvironmentAsync(api))["TOKEN"]);
         Assert.Equal("1234", await EngineFixture.DockerOkAsync("exec", api, "id", "-u"));
         Assert.Equal(value, await EngineFixture.DockerOkAsync("exec", api, "cat", "/run/secrets/dso/token"));
         Assert.Equal("400 1234 1234", await EngineFixture.DockerOkAsync("exec", api, "stat", "-c", "%a %u %g", "/run/secrets/dso/token"));
@@ -134,8 +134,8 @@ public sealed class UpTests(EngineFixture engine)
     public async Task ScaledReplicas_BothGetTheirSecrets_AndOtherComposeArgumentsPassThrough()
     {
         await engine.RequireAsync();
-        var value = Stack.Canary();
-        await using var stack = new Stack($"""
+        var value = ComposeProjectUnderTest.Canary();
+        await using var stack = new ComposeProjectUnderTest($"""
             services:
               api:
                 image: {TestImages.Busybox}
@@ -151,7 +151,7 @@ public sealed class UpTests(EngineFixture engine)
         Assert.Equal(2, replicas.Length);
         foreach (var replica in replicas)
         {
-            Assert.Equal(value, (await Stack.Pid1EnvironmentAsync(replica))["DB_PASSWORD"]);
+            Assert.Equal(value, (await ComposeProjectUnderTest.Pid1EnvironmentAsync(replica))["DB_PASSWORD"]);
         }
     }
 
@@ -159,8 +159,8 @@ public sealed class UpTests(EngineFixture engine)
     public async Task RestartedContainers_ComeBackWithTheirSecrets()
     {
         await engine.RequireAsync();
-        var value = Stack.Canary();
-        await using var stack = new Stack($"""
+        var value = ComposeProjectUnderTest.Canary();
+        await using var stack = new ComposeProjectUnderTest($"""
             services:
               api:
                 image: {TestImages.Busybox}
@@ -180,7 +180,7 @@ public sealed class UpTests(EngineFixture engine)
 
         await EngineFixture.DockerOkAsync("restart", "-t", "1", api);
 
-        Assert.Equal(value, (await Stack.Pid1EnvironmentAsync(api))["DB_PASSWORD"]);
+        Assert.Equal(value, (await ComposeProjectUnderTest.Pid1EnvironmentAsync(api))["DB_PASSWORD"]);
         var flaky = Assert.Single(await stack.ContainersAsync("flaky", all: true));
         var logs = await WaitForLogsAsync(flaky, "has-secret\nhas-secret\n", TimeSpan.FromSeconds(60));
         Assert.True(logs.Split('\n').Count(l => l == "has-secret") >= 2, logs);
@@ -192,7 +192,7 @@ public sealed class UpTests(EngineFixture engine)
     public async Task Down_RemovesTheStackAndWipesItsSecrets()
     {
         await engine.RequireAsync();
-        await using var stack = new Stack($"""
+        await using var stack = new ComposeProjectUnderTest($"""
             services:
               api:
                 image: {TestImages.Busybox}
@@ -200,7 +200,7 @@ public sealed class UpTests(EngineFixture engine)
                 environment:
                   DB_PASSWORD: dso://myapp/db
             """);
-        await stack.WithSecretsAsync(("myapp/db", Stack.Canary()));
+        await stack.WithSecretsAsync(("myapp/db", ComposeProjectUnderTest.Canary()));
         await stack.DsoOkAsync("up", "-d");
         Assert.True(Directory.Exists(Path.Combine(stack.SecretsDirectory, stack.Name, "api")));
 
@@ -215,7 +215,7 @@ public sealed class UpTests(EngineFixture engine)
     public async Task ComposePassThrough_RunsAnyCompose_Subcommand()
     {
         await engine.RequireAsync();
-        await using var stack = new Stack($"""
+        await using var stack = new ComposeProjectUnderTest($"""
             services:
               api:
                 image: {TestImages.Busybox}
@@ -229,7 +229,7 @@ public sealed class UpTests(EngineFixture engine)
         var ps = await stack.DsoOkAsync("compose", "ps");
 
         Assert.Contains("api", ps.StandardOutput, StringComparison.Ordinal);
-        Assert.Equal("v", (await Stack.Pid1EnvironmentAsync(await stack.ContainerAsync("api")))["DB_PASSWORD"]);
+        Assert.Equal("v", (await ComposeProjectUnderTest.Pid1EnvironmentAsync(await stack.ContainerAsync("api")))["DB_PASSWORD"]);
     }
 
     internal static async Task<string> WaitForLogsAsync(string container, string expected, TimeSpan? timeout = null)

@@ -89,13 +89,13 @@ internal static class AgentEndpoints
             : Results.Json(new Dictionary<string, string> { ["status"] = "starting" }, statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<DsoMetrics>().Registry);
 
-        app.MapGet("/v1/handshake", () => Results.Json(new HandshakeResponse(IpcProtocol.Version, StatusReporter.Version, IpcProtocol.Capabilities), IpcJson.Default.HandshakeResponse));
-        app.MapGet("/v1/status", (StatusReporter status) => Results.Json(status.Report(), IpcJson.Default.StatusReport));
+        app.MapGet("/v1/handshake", () => Results.Json(new HandshakeResponse(IpcProtocol.Version, StatusReporter.Version, IpcProtocol.Capabilities), IpcJson.Wire.HandshakeResponse));
+        app.MapGet("/v1/status", (StatusReporter status) => Results.Json(status.Report(), IpcJson.Wire.StatusReport));
         app.MapPost("/v1/projects", RegisterAsync);
         app.MapDelete("/v1/projects/{name}", async (string name, HttpContext context, ProjectRegistry projects, CancellationToken cancellationToken) =>
             await projects.RemoveAsync(name, ConnectionChannel.Actor(context), cancellationToken)
                 ? Results.NoContent()
-                : Results.Json(new ErrorResponse($"no project named {name} is registered"), IpcJson.Default.ErrorResponse, statusCode: StatusCodes.Status404NotFound));
+                : Results.Json(new ErrorResponse($"no project named {name} is registered"), IpcJson.Wire.ErrorResponse, statusCode: StatusCodes.Status404NotFound));
         app.MapPost("/v1/refresh", async (HttpContext context, ProjectRegistry projects, CancellationToken cancellationToken) =>
         {
             var project = context.Request.Query["project"].ToString();
@@ -111,7 +111,7 @@ internal static class AgentEndpoints
         ProjectRegistration? registration;
         try
         {
-            registration = await JsonSerializer.DeserializeAsync(context.Request.Body, IpcJson.Default.ProjectRegistration, cancellationToken);
+            registration = await JsonSerializer.DeserializeAsync(context.Request.Body, IpcJson.Wire.ProjectRegistration, cancellationToken);
         }
         catch (JsonException e)
         {
@@ -125,11 +125,11 @@ internal static class AgentEndpoints
 
         try
         {
-            return Results.Json(await projects.RegisterAsync(registration, ConnectionChannel.Actor(context), cancellationToken), IpcJson.Default.RegistrationResult);
+            return Results.Json(await projects.RegisterAsync(registration, ConnectionChannel.Actor(context), cancellationToken), IpcJson.Wire.RegistrationResult);
         }
         catch (UnresolvedReferencesException e)
         {
-            return Results.Json(new ErrorResponse(redactor.Redact(e.Message), [.. e.Problems.Select(redactor.Redact)]), IpcJson.Default.ErrorResponse, statusCode: StatusCodes.Status422UnprocessableEntity);
+            return Results.Json(new ErrorResponse(redactor.Redact(e.Message), [.. e.Problems.Select(redactor.Redact)]), IpcJson.Wire.ErrorResponse, statusCode: StatusCodes.Status422UnprocessableEntity);
         }
         catch (DsoException e)
         {
@@ -145,7 +145,7 @@ internal static class AgentEndpoints
         await context.Response.Body.FlushAsync(cancellationToken);
         await foreach (var item in hub.SubscribeAsync(cancellationToken))
         {
-            await context.Response.WriteAsync($"event: {item.Type}\ndata: {JsonSerializer.Serialize(item, IpcJson.Default.AgentEvent)}\n\n", cancellationToken);
+            await context.Response.WriteAsync($"event: {item.Type}\ndata: {JsonSerializer.Serialize(item, IpcJson.Wire.AgentEvent)}\n\n", cancellationToken);
             await context.Response.Body.FlushAsync(cancellationToken);
         }
     }
@@ -201,13 +201,13 @@ internal static class AgentEndpoints
     }
 
     private static IResult Error(int status, string message) =>
-        Results.Json(new ErrorResponse(message), IpcJson.Default.ErrorResponse, statusCode: status);
+        Results.Json(new ErrorResponse(message), IpcJson.Wire.ErrorResponse, statusCode: status);
 
     private static async Task WriteError(HttpContext context, int status, string message)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(JsonSerializer.Serialize(new ErrorResponse(message), IpcJson.Default.ErrorResponse));
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new ErrorResponse(message), IpcJson.Wire.ErrorResponse));
     }
 
     private static bool HasToken(HttpContext context, string token)

@@ -68,6 +68,7 @@ internal sealed class ProjectRegistry(
         }
         catch (DsoException e)
         {
+            log.LogWarning("registration of {Project} by {Actor} failed: {Reason}", registration.Name, actor, e.Message);
             audit.Write(actor, "register", registration.Name, "failed", e.Message);
             events.Publish("project.failed", registration.Name, null, e.Message);
             throw;

@@ -36,7 +36,7 @@ internal sealed class StateStore(string directory)
         {
             try
             {
-                projects.Add(JsonSerializer.Deserialize(File.ReadAllBytes(file), IpcJson.Default.ProjectRegistration)
+                projects.Add(JsonSerializer.Deserialize(File.ReadAllBytes(file), IpcJson.Wire.ProjectRegistration)
                     ?? throw new JsonException("empty"));
             }
             catch (JsonException e)
@@ -54,7 +54,7 @@ internal sealed class StateStore(string directory)
         var temporary = target + ".tmp";
         using (var stream = new FileStream(temporary, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFiles.OwnerReadWrite }))
         {
-            JsonSerializer.Serialize(stream, project, IpcJson.Default.ProjectRegistration);
+            JsonSerializer.Serialize(stream, project, IpcJson.Wire.ProjectRegistration);
             stream.Flush(flushToDisk: true);
         }
 

@@ -47,7 +47,7 @@ internal sealed class AgentClient : IDisposable
             }
 
             await EnsureSuccessAsync(response, timeout.Token);
-            var handshake = await response.Content.ReadFromJsonAsync(IpcJson.Default.HandshakeResponse, timeout.Token)
+            var handshake = await response.Content.ReadFromJsonAsync(IpcJson.Wire.HandshakeResponse, timeout.Token)
                 ?? throw new DsoException($"the agent at {socketPath} sent an empty handshake");
             if (handshake.ApiVersion != IpcProtocol.Version)
             {
@@ -103,7 +103,7 @@ internal sealed class AgentClient : IDisposable
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
         {
             if (line.StartsWith("data: ", StringComparison.Ordinal)
-                && JsonSerializer.Deserialize(line["data: ".Length..], IpcJson.Default.AgentEvent) is { } item)
+                && JsonSerializer.Deserialize(line["data: ".Length..], IpcJson.Wire.AgentEvent) is { } item)
             {
                 yield return item;
             }
@@ -156,7 +156,7 @@ internal sealed class AgentClient : IDisposable
     {
         try
         {
-            return await response.Content.ReadFromJsonAsync(IpcJson.Default.ErrorResponse, cancellationToken)
+            return await response.Content.ReadFromJsonAsync(IpcJson.Wire.ErrorResponse, cancellationToken)
                 ?? new ErrorResponse($"HTTP {(int)response.StatusCode}");
         }
         catch (JsonException)

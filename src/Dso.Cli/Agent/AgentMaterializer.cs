@@ -22,7 +22,7 @@ internal sealed class AgentMaterializer(AgentClient agent) : IStackMaterializer
                 s.Owner.Uid,
                 s.Owner.Gid,
                 [.. s.References.Select(r => new ReferenceRegistration(r.Variable, r.Text, r.Where))]))]);
-        var result = await agent.PostAsync("/v1/projects", registration, IpcJson.Default.ProjectRegistration, IpcJson.Default.RegistrationResult, cancellationToken);
+        var result = await agent.PostAsync("/v1/projects", registration, IpcJson.Wire.ProjectRegistration, IpcJson.Wire.RegistrationResult, cancellationToken);
         return new MaterializedStack(result.Services.ToDictionary(s => s.Name, s => (s.Directory, s.Fingerprint), StringComparer.Ordinal), result.SecretCount);
     }
 }

@@ -106,7 +106,7 @@ internal sealed class Checkup(CliContext context)
             checks.Add(mode == (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite) && owner.Gid == groupId
                 ? DoctorCheck.Pass("agent.socket", $"{socket} is 0660 root:{group}")
                 : DoctorCheck.Warn("agent.socket", $"{socket} is {Convert.ToString((int)mode, 8)} owned by {owner.Uid}:{owner.Gid}", $"create group {group} (docker dso system install) and restart the agent"));
-            var status = await agent.GetAsync("/v1/status", IpcJson.Default.StatusReport, cancellationToken);
+            var status = await agent.GetAsync("/v1/status", IpcJson.Wire.StatusReport, cancellationToken);
             checks.Add(DoctorCheck.Pass("secrets_dir.ram", $"the agent keeps secrets in {status.Agent.SecretsDirectory} (checked RAM-backed at start-up)"));
             foreach (var provider in status.Providers)
             {

@@ -21,4 +21,11 @@ internal sealed partial class IpcJson : JsonSerializerContext
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
+
+    /// <summary>The context both ends use on the wire: camelCase, and ' &amp; &lt; left as they are (messages are read by people).</summary>
+    public static IpcJson Wire { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 }

@@ -23,7 +23,7 @@ internal sealed class StatusCommand : DsoCommand
         using var agent = await AgentConnection.RequireAsync(Context, cancellationToken);
         do
         {
-            var report = await agent.GetAsync("/v1/status", IpcJson.Default.StatusReport, cancellationToken);
+            var report = await agent.GetAsync("/v1/status", IpcJson.Wire.StatusReport, cancellationToken);
             if (parseResult.GetValue(_json))
             {
                 Context.Out.WriteLine(JsonSerializer.Serialize(report, IpcJson.Relaxed));

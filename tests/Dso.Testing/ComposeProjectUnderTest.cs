@@ -1,20 +1,20 @@
 using System.Text;
 using Dso.Processes;
-using Dso.Testing;
 
-namespace Dso.EndToEnd.Tests;
+namespace Dso.Testing;
 
 /// <summary>
 /// One compose project under test: a temp project directory, its own DSO_HOME with a key-file
-/// vault, its own RAM secrets directory, and the real `docker-dso` executable run as a process.
+/// vault, its own RAM secrets directory, and the real `docker-dso` executable (beside the test
+/// assembly, which references the CLI) run as a process.
 /// Disposing takes the project down with plain compose and removes everything it made.
 /// </summary>
-internal sealed class Stack : IAsyncDisposable
+public sealed class ComposeProjectUnderTest : IAsyncDisposable
 {
     private static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "docker-dso");
     private readonly TempDirectory _dir = new("dso-e2e-");
 
-    public Stack(string composeYaml)
+    public ComposeProjectUnderTest(string composeYaml)
     {
         Name = "dsot" + Guid.NewGuid().ToString("N")[..10];
         SecretsDirectory = $"/dev/shm/dso-test-{Name}";

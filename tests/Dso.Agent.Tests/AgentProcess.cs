@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Dso.Ipc;
+using Dso.Testing;
+
+namespace Dso.Agent.Tests;
+
+/// <summary>
+/// A real `docker-dso agent` process with its own dso.yaml: a socket, REST port, state directory
+/// and RAM directory of its own under a temp directory and /dev/shm. Its stdout and stderr are
+/// kept for the redaction checks. Stopped with SIGTERM, as systemd does.
+/// </summary>
+internal sealed class AgentProcess : IAsyncDisposable
+{
+    public static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "docker-dso");
+
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+
+    public AgentProcess(TempDirectory directory, string extraYaml = "", string group = "dso-agent-test-absent")
+    {
+        Directory = directory;
+        Socket = directory.Combine("run", "dso.sock");
+        StateDirectory = directory.Combine("state");
+        SecretsDirectory = $"/dev/shm/dso-test-agent-{Guid.NewGuid():N}";
+        Port = FreePort();
+        ConfigPath = directory.WriteFile("dso.yaml", $"""
+            agent:
+              socket: {Socket}
+              socket_group: {group}
+              state_dir: {StateDirectory}
+              secrets_dir: {SecretsDirectory}
+              check_interval: 500ms
+              api:
+                address: 127.0.0.1:{Port}
+            {extraYaml}
+            """);
+        System.IO.Directory.CreateDirectory(directory.Combine("run"));
+        File.SetUnixFileMode(directory.Path, (UnixFileMode)Convert.ToInt32("755", 8));
+        Environment = new Dictionary<string, string?>
+        {
+            ["DSO_HOME"] = directory.Combine(".dso"),
+            [IpcProtocol.SocketVariable] = Socket,
+            ["DSO_PASSPHRASE"] = null,
+            ["DSO_MASTER_KEY"] = null,
+            ["NOTIFY_SOCKET"] = null,
+            ["JOURNAL_STREAM"] = null,
+        };
+    }
+
+    public TempDirectory Directory { get; }
+
+    public string Socket { get; }
+
+    public string StateDirectory { get; }
+
+    public string SecretsDirectory { get; }
+
+    public string ConfigPath { get; }
+
+    public int Port { get; }
+
+    public Dictionary<string, string?> Environment { get; }
+
+    public string AuditLog => Path.Combine(StateDirectory, "audit.log");
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => _process?.HasExited ?? true;
+
+    public int ExitCode => _process!.ExitCode;
+
+    public HttpClient Rest { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public Uri RestUri(string path) => new($"http://127.0.0.1:{Port}{path}");
+
+    /// <summary>Starts the agent and waits (at most 30 s) until /ready answers 200, or it exits.</summary>
+    public async Task StartAsync(string logLevel = "debug", bool waitReady = true)
+    {
+        var start = new ProcessStartInfo(Cli)
+        {
+            ArgumentList = { "agent", "--config", ConfigPath, "--log-level", logLevel },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in Environment)
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(key);
+            }
+            else
+            {
+                start.Environment[key] = value;
+            }
+        }
+
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        if (!waitReady)
+        {
+            return;
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"the agent exited with {_process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await Rest.GetAsync(RestUri("/ready"));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"the agent did not become ready in 30 s:\n{Output}");
+    }
+
+    /// <summary>Waits for the process to exit (after a failed start, or a stop).</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process!.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGTERM, then wait up to 15 s for a clean exit; returns the exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        if (_process is null || _process.HasExited)
+        {
+            return _process?.ExitCode ?? 0;
+        }
+
+        Signals.Send(_process.Id, Signals.Terminate);
+        return await WaitForExitAsync(TimeSpan.FromSeconds(15));
+    }
+
+    public async Task<string> MetricsAsync() => await Rest.GetStringAsync(RestUri("/metrics"));
+
+    /// <summary>The value of one metric series in the Prometheus text, or 0 when absent.</summary>
+    public static double Metric(string text, string series)
+    {
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith(series + " ", StringComparison.Ordinal))
+            {
+                return double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>An IPC client on the agent's socket, sending the protocol version header.</summary>
+    public HttpClient Ipc(int version = IpcProtocol.Version)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, token) =>
+            {
+                var socket = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(Socket), token);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        var client = new HttpClient(handler) { BaseAddress = new Uri("http://agent"), Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Add(IpcProtocol.VersionHeader, version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+        }
+
+        _process?.Dispose();
+        Rest.Dispose();
+        if (System.IO.Directory.Exists(SecretsDirectory))
+        {
+            System.IO.Directory.Delete(SecretsDirectory, recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}

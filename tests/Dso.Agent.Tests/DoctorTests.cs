@@ -1,0 +1,36 @@
+using System.Text.Json;
+using Dso.Processes;
+using Dso.Testing;
+
+namespace Dso.Agent.Tests;
+
+/// <summary>`docker dso doctor --json`: every check has an id, a verdict and, when not passing, a fix.</summary>
+public sealed class DoctorTests(EngineFixture engine)
+{
+    [Fact]
+    public async Task Doctor_WithARunningAgent_ReportsEachCheck()
+    {
+        await engine.RequireAsync();
+        using var dir = new TempDirectory("dso-agent-");
+        await using var agent = new AgentProcess(dir);
+        await agent.StartAsync();
+        agent.Environment["DSO_INIT"] = NativeArtifacts.Launcher;
+
+        var run = await ChildProcess.RunAsync(AgentProcess.Cli, ["doctor", "--json", "--config", agent.ConfigPath], new ChildProcessOptions { Environment = agent.Environment }, TestContext.Current.CancellationToken);
+
+        using var json = JsonDocument.Parse(run.StandardOutput);
+        var checks = json.RootElement.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("id").GetString()!);
+        foreach (var id in new[] { "config.valid", "engine.local", "engine.reachable", "engine.api_version", "clock.skew", "compose.available", "launcher.installed", "agent.running", "agent.membership", "agent.socket", "secrets_dir.ram", "provider.local", "state_dir.disk" })
+        {
+            Assert.True(checks.ContainsKey(id), $"no check {id} in {run.StandardOutput}");
+        }
+
+        Assert.All(checks.Values, c => Assert.Contains(c.GetProperty("verdict").GetString(), new[] { "pass", "warn", "fail" }));
+        Assert.All(checks.Values.Where(c => c.GetProperty("verdict").GetString() != "pass"), c => Assert.False(string.IsNullOrEmpty(c.GetProperty("fix").GetString())));
+        Assert.Equal("pass", checks["engine.reachable"].GetProperty("verdict").GetString());
+        Assert.Equal("pass", checks["agent.running"].GetProperty("verdict").GetString());
+        Assert.Equal("warn", checks["agent.socket"].GetProperty("verdict").GetString());
+        var failures = json.RootElement.GetProperty("failures").GetInt32();
+        Assert.Equal(failures == 0 ? 0 : 1, run.ExitCode);
+    }
+}

@@ -1,0 +1,89 @@
+using Dso.Native;
+using Dso.Processes;
+using Dso.Testing;
+
+namespace Dso.Agent.Tests;
+
+/// <summary>
+/// G10: the socket admits root and members of its group, checked per connection with SO_PEERCRED.
+/// The test makes a group and two users (one in it) and connects as each with setpriv.
+/// </summary>
+public sealed class PeerCredentialTests : IAsyncLifetime
+{
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..6];
+
+    private string Group => $"dsotg{_suffix}";
+
+    private string Outsider => $"dsoto{_suffix}";
+
+    private string Member => $"dsotm{_suffix}";
+
+    public async ValueTask InitializeAsync()
+    {
+        await Run("groupadd", Group);
+        await Run("useradd", "--no-create-home", "--no-user-group", "--shell", "/usr/sbin/nologin", Outsider);
+        await Run("useradd", "--no-create-home", "--no-user-group", "--shell", "/usr/sbin/nologin", "--groups", Group, Member);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await ChildProcess.RunAsync("userdel", [Outsider]);
+        await ChildProcess.RunAsync("userdel", [Member]);
+        await ChildProcess.RunAsync("groupdel", [Group]);
+    }
+
+    [Fact]
+    public async Task Socket_Is0660RootGroup_RefusesOutsiders_ServesMembersAndRoot()
+    {
+        using var dir = new TempDirectory("dso-agent-");
+        await using var agent = new AgentProcess(dir, group: Group);
+        await agent.StartAsync();
+
+        var owner = UnixFiles.Ownership(agent.Socket);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, owner.Mode);
+        Assert.Equal(0u, owner.Uid);
+        Assert.Equal(Dso.Agent.Ipc.PeerAuthorizer.LookUpGroup(Group), owner.Gid);
+
+        // Outsiders cannot even open a 0660 socket; loosen it to prove the per-connection check
+        // refuses them on its own, as it would after a misconfiguration.
+        File.SetUnixFileMode(agent.Socket, (UnixFileMode)Convert.ToInt32("666", 8));
+        var outsider = await RequestAs(Outsider, agent.Socket);
+        var member = await RequestAs(Member, agent.Socket);
+        var root = await ChildProcess.RunAsync(AgentProcess.Cli, ["status"], new ChildProcessOptions { Environment = agent.Environment }, TestContext.Current.CancellationToken);
+
+        Assert.StartsWith("HTTP/1.1 403", outsider, StringComparison.Ordinal);
+        Assert.Contains($"is neither root nor a member of group {Group}", outsider, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 200", member, StringComparison.Ordinal);
+        Assert.Contains("\"apiVersion\":1", member, StringComparison.Ordinal);
+        Assert.True(root.Succeeded, root.StandardError);
+        var audit = await File.ReadAllTextAsync(agent.AuditLog, TestContext.Current.CancellationToken);
+        Assert.Contains("\"action\":\"connect\"", audit, StringComparison.Ordinal);
+        Assert.Contains("\"result\":\"denied\"", audit, StringComparison.Ordinal);
+        Assert.Equal(1, AgentProcess.Metric(await agent.MetricsAsync(), "dso_ipc_denied_total"));
+    }
+
+    [Fact]
+    public async Task WithoutTheGroup_TheSocketIsRootOnly_AndTheAgentWarns()
+    {
+        using var dir = new TempDirectory("dso-agent-");
+        await using var agent = new AgentProcess(dir, group: "dso-no-such-group");
+        await agent.StartAsync();
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(agent.Socket));
+        Assert.Contains("group dso-no-such-group does not exist, so the socket", agent.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> RequestAs(string user, string socket)
+    {
+        const string Script = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ns.sendall(b'GET /v1/handshake HTTP/1.1\\r\\nHost: agent\\r\\nConnection: close\\r\\n\\r\\n')\nout=b''\nwhile True:\n  d=s.recv(4096)\n  if not d: break\n  out+=d\nsys.stdout.write(out.decode())\n";
+        var result = await ChildProcess.RunAsync("setpriv", ["--reuid", user, "--regid", "nogroup", "--init-groups", "/usr/bin/python3", "-c", Script, socket], null, TestContext.Current.CancellationToken);
+        Assert.True(result.Succeeded, $"setpriv as {user}: {result.StandardError}");
+        return result.StandardOutput;
+    }
+
+    private static async Task Run(string program, params string[] args)
+    {
+        var result = await ChildProcess.RunAsync(program, args);
+        Assert.True(result.Succeeded, $"{program} {string.Join(' ', args)}: {result.StandardError}");
+    }
+}

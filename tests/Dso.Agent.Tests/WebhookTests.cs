@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Dso.Agent.Rest;
+using Dso.Testing;
+
+namespace Dso.Agent.Tests;
+
+/// <summary>G10: webhooks need a fresh, unique HMAC-SHA256 signature; nothing else triggers work.</summary>
+public sealed class WebhookTests
+{
+    private const string Key = "webhook-shared-key-7f3a";
+
+    [Fact]
+    public async Task OnlyAValidSignedFreshRequest_IsAccepted_AndOnlyItRefreshesTheProjects()
+    {
+        using var dir = new TempDirectory("dso-agent-");
+        var files = new FileSecrets(dir);
+        files.Write(new() { ["shop/db"] = "v1" });
+        await using var agent = new AgentProcess(dir, $"    webhook_secret: {Key}\n    webhook_rate: 8\n" + files.Yaml);
+        await agent.StartAsync();
+        using (var ipc = agent.Ipc())
+        {
+            (await Registrations.RegisterAsync(ipc, Registrations.Project("shop", ("api", 0, [("DB_FILE", "dsofile://shop/db")])))).Dispose();
+        }
+
+        files.Write(new() { ["shop/db"] = "v2" });
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var old = DateTimeOffset.UtcNow.AddMinutes(-6).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var body = "{\"secret\":\"shop/db\"}"u8.ToArray();
+        var cases = new (string Name, string Provider, byte[] Body, string? Timestamp, string? Signature, HttpStatusCode Expected)[]
+        {
+            ("bad signature", "files", body, now, "sha256=" + new string('0', 64), HttpStatusCode.Unauthorized),
+            ("signed with another key", "files", body, now, "sha256=" + WebhookVerifier.Sign("not-the-key", now, body), HttpStatusCode.Unauthorized),
+            ("no signature", "files", body, now, null, HttpStatusCode.Unauthorized),
+            ("stale timestamp", "files", body, old, "sha256=" + WebhookVerifier.Sign(Key, old, body), HttpStatusCode.Unauthorized),
+            ("oversized body", "files", new byte[WebhookVerifier.MaxBodyBytes + 1], now, "sha256=" + WebhookVerifier.Sign(Key, now, new byte[WebhookVerifier.MaxBodyBytes + 1]), HttpStatusCode.RequestEntityTooLarge),
+            ("unknown provider", "aws", body, now, "sha256=" + WebhookVerifier.Sign(Key, now, body), HttpStatusCode.NotFound),
+        };
+        foreach (var bad in cases)
+        {
+            Assert.True(await PostAsync(agent, bad.Provider, bad.Body, bad.Timestamp, bad.Signature) == bad.Expected, bad.Name);
+        }
+
+        var refreshesBefore = RefreshCount(await agent.MetricsAsync());
+        var valid = "sha256=" + WebhookVerifier.Sign(Key, now, body);
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(agent, "files", body, now, valid));
+        Assert.Equal(HttpStatusCode.Conflict, await PostAsync(agent, "files", body, now, valid));
+        var file = Path.Combine(agent.SecretsDirectory, "shop", "api", "db");
+        await AgentLifecycleTests.WaitUntilAsync(() => Task.FromResult(File.ReadAllText(file) == "v2"));
+
+        var metrics = await agent.MetricsAsync();
+        Assert.Equal(0, refreshesBefore);
+        Assert.Equal(1, RefreshCount(metrics));
+        Assert.Equal(1, AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"files\",result=\"accepted\"}"));
+        Assert.Equal(4, AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"files\",result=\"bad_signature\"}") + AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"files\",result=\"stale\"}"));
+        Assert.Equal(1, AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"files\",result=\"replay\"}"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await PostAsync(agent, "files", body, now, valid));
+    }
+
+    [Fact]
+    public async Task WithoutAWebhookSecret_WebhooksAreOff()
+    {
+        using var dir = new TempDirectory("dso-agent-");
+        await using var agent = new AgentProcess(dir);
+        await agent.StartAsync();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await PostAsync(agent, "local", "{}"u8.ToArray(), "1", "sha256=00"));
+    }
+
+    private static double RefreshCount(string metrics) =>
+        AgentProcess.Metric(metrics, "dso_materializations_total{trigger=\"webhook files\",result=\"ok\"}");
+
+    private static async Task<HttpStatusCode> PostAsync(AgentProcess agent, string provider, byte[] body, string? timestamp, string? signature)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, agent.RestUri($"/v1/webhook/{provider}")) { Content = new ByteArrayContent(body) };
+        if (timestamp is not null)
+        {
+            request.Headers.Add(WebhookVerifier.TimestampHeader, timestamp);
+        }
+
+        if (signature is not null)
+        {
+            request.Headers.Add(WebhookVerifier.SignatureHeader, signature);
+        }
+
+        using var response = await agent.Rest.SendAsync(request);
+        _ = Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync());
+        return response.StatusCode;
+    }
+}
