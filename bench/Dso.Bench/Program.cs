@@ -1,4 +1,12 @@
 using BenchmarkDotNet.Running;
+using Dso.Bench;
 
-// `bench/run` runs every benchmark; pass BenchmarkDotNet arguments (e.g. --filter '*Vault*') to pick.
+// `bench/run` runs every BenchmarkDotNet suite; pass BenchmarkDotNet arguments (e.g. --filter '*Vault*') to pick.
+// `agent-scenario OUT_DIR SOAK_MINUTES` runs the whole-process agent scenario instead (bench/run --only agent).
+if (args is ["agent-scenario", var output, var minutes])
+{
+    return await AgentScenario.RunAsync(output, double.Parse(minutes, System.Globalization.CultureInfo.InvariantCulture));
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

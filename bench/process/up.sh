@@ -20,14 +20,9 @@ trap 'docker-compose -p dsobenchplain -f "$work/plain.yaml" down -t 0 >/dev/null
       (cd "$work" && DSO_HOME="$work/home" "$cli" down -p dsobenchdso -f dso.yaml -t 0 >/dev/null 2>&1) || true;
       rm -rf "$work"' EXIT
 
+source "$root/bench/process/image.sh"
+ensure_bench_image
 image=dso-bench/busybox:1
-if ! docker image inspect "$image" >/dev/null 2>&1; then
-  rootfs="$work/rootfs"
-  mkdir -p "$rootfs/bin"
-  cp /bin/busybox "$rootfs/bin/busybox"
-  for applet in sh sleep; do ln -s busybox "$rootfs/bin/$applet"; done
-  tar -C "$rootfs" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'LABEL dso.test=true' - "$image" >/dev/null
-fi
 
 plain="services:"
 dso="services:"
