@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -43,7 +42,7 @@ public static class AgentScenario
         var environment = new Dictionary<string, string> { ["DSO_AGENT_SOCKET"] = socket, ["DSO_INIT"] = Path.Combine(root, "artifacts", "native", "dso-init") };
         using var agent = Start(cli, ["agent", "--config", config, "--log-level", "warning"], environment);
         using var rest = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        using var ipc = UnixClient(socket);
+        using var ipc = Dso.Ipc.UnixSocketHttp.Create(socket);
         var results = new Dictionary<string, object>();
         try
         {
@@ -230,22 +229,6 @@ public static class AgentScenario
         {
             throw new InvalidOperationException($"docker-dso {string.Join(' ', args)} failed ({process.ExitCode})");
         }
-    }
-
-    private static HttpClient UnixClient(string socket)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, token) =>
-            {
-                var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), token);
-                return new NetworkStream(client, ownsSocket: true);
-            },
-        };
-        var http = new HttpClient(handler) { BaseAddress = new Uri("http://agent") };
-        http.DefaultRequestHeaders.Add("Dso-Api-Version", "1");
-        return http;
     }
 
     private static async Task WaitReadyAsync(HttpClient rest)

@@ -46,30 +46,7 @@ internal sealed class VaultFile(string path)
     public void WriteAtomically(byte[] bytes)
     {
         RemoveStaleTemporaries();
-        var temporary = $"{Path}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        try
-        {
-            var options = new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                UnixCreateMode = UnixFiles.OwnerReadWrite,
-            };
-            using (var stream = new FileStream(temporary, options))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, Path, overwrite: true);
-            UnixFiles.FsyncDirectory(Directory);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        AtomicFile.Write(Path, bytes, UnixFiles.OwnerReadWrite, durable: true);
     }
 
     public void EnsureDirectory()
@@ -93,7 +70,7 @@ internal sealed class VaultFile(string path)
     // Only the lock holder writes temporaries, so any left while we hold it belong to a writer that died.
     private void RemoveStaleTemporaries()
     {
-        foreach (var stale in System.IO.Directory.EnumerateFiles(Directory, System.IO.Path.GetFileName(Path) + ".tmp-*"))
+        foreach (var stale in System.IO.Directory.EnumerateFiles(Directory, AtomicFile.TemporaryPrefix(Path) + "*"))
         {
             File.Delete(stale);
         }

@@ -182,17 +182,8 @@ internal sealed class AgentProcess : IAsyncDisposable
     /// <summary>An IPC client on the agent's socket, sending the protocol version header.</summary>
     public HttpClient Ipc(int version = IpcProtocol.Version)
     {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, token) =>
-            {
-                var socket = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(Socket), token);
-                return new NetworkStream(socket, ownsSocket: true);
-            },
-        };
-        var client = new HttpClient(handler) { BaseAddress = new Uri("http://agent"), Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.Add(IpcProtocol.VersionHeader, version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var client = UnixSocketHttp.Create(Socket, version);
+        client.Timeout = TimeSpan.FromSeconds(60);
         return client;
     }
 

@@ -51,15 +51,7 @@ internal sealed class StateStore(string directory)
     public void Save(ProjectRegistration project)
     {
         var target = Path.Combine(ProjectsDirectory, project.Name + ".json");
-        var temporary = target + ".tmp";
-        using (var stream = new FileStream(temporary, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFiles.OwnerReadWrite }))
-        {
-            JsonSerializer.Serialize(stream, project, IpcJson.Wire.ProjectRegistration);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, target, overwrite: true);
-        UnixFiles.FsyncDirectory(ProjectsDirectory);
+        AtomicFile.Write(target, JsonSerializer.SerializeToUtf8Bytes(project, IpcJson.Wire.ProjectRegistration), UnixFiles.OwnerReadWrite, durable: true);
     }
 
     public void Remove(string project)

@@ -35,7 +35,7 @@ internal sealed class AgentClient : IDisposable
             return null;
         }
 
-        var http = Create(socketPath);
+        var http = UnixSocketHttp.Create(socketPath);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -111,30 +111,6 @@ internal sealed class AgentClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
-
-    private static HttpClient Create(string socketPath)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
-        var http = new HttpClient(handler) { BaseAddress = new Uri("http://dso-agent"), Timeout = Timeout.InfiniteTimeSpan };
-        http.DefaultRequestHeaders.Add(IpcProtocol.VersionHeader, IpcProtocol.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return http;
-    }
 
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

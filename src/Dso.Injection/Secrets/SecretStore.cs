@@ -160,38 +160,17 @@ internal sealed class SecretStore
 
     private static void WriteAtomically(string target, SecretFile file)
     {
-        var temporary = Path.Combine(Path.GetDirectoryName(target)!, $".tmp-{Guid.NewGuid():N}");
+        // tmpfs keeps nothing across a power cut, so there is nothing to fsync.
+        var owner = file.Uid >= 0 && (file.Uid != UnixFiles.EffectiveUserId || file.Gid != UnixFiles.EffectiveGroupId)
+            ? ((uint)file.Uid, (uint)file.Gid)
+            : ((uint, uint)?)null;
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFiles.OwnerReadWrite };
-            using (var stream = new FileStream(temporary, options))
-            {
-                stream.Write(file.Content);
-            }
-
-            if (file.Uid >= 0 && (file.Uid != UnixFiles.EffectiveUserId || file.Gid != UnixFiles.EffectiveGroupId))
-            {
-                try
-                {
-                    UnixFiles.Chown(temporary, (uint)file.Uid, (uint)file.Gid);
-                }
-                catch (IOException)
-                {
-                    throw new DsoException($"cannot make {target} owned by {file.Uid}:{file.Gid}: only root can give files away; run as root, or drop uid=/gid= from the reference");
-                }
-            }
-
-            File.SetUnixFileMode(temporary, file.Mode);
-            File.Move(temporary, target, overwrite: true);
+            AtomicFile.Write(target, file.Content, file.Mode, durable: false, owner);
         }
-        catch
+        catch (IOException) when (owner is not null && UnixFiles.EffectiveUserId != 0)
         {
-            if (File.Exists(temporary))
-            {
-                Shred(temporary);
-            }
-
-            throw;
+            throw new DsoException($"cannot make {target} owned by {file.Uid}:{file.Gid}: only root can give files away; run as root, or drop uid=/gid= from the reference");
         }
     }
 

@@ -113,9 +113,7 @@ internal sealed class SystemInstallCommand : DsoCommand
             return;
         }
 
-        File.WriteAllText(path + ".tmp", content);
-        File.SetUnixFileMode(path + ".tmp", (UnixFileMode)Convert.ToInt32(mode, 8));
-        File.Move(path + ".tmp", path, overwrite: true);
+        AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(content), (UnixFileMode)Convert.ToInt32(mode, 8), durable: true);
         Context.Out.WriteLine($"{verb + ":",-10} {path}");
     }
 }
