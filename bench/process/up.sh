@@ -17,7 +17,7 @@ cli="$root/artifacts/publish/cli/docker-dso"
 
 work=$(mktemp -d /tmp/dso-bench-up-XXXXXX)
 trap 'docker-compose -p dsobenchplain -f "$work/plain.yaml" down -t 0 >/dev/null 2>&1 || true;
-      (cd "$work" && DSO_HOME="$work/home" "$cli" down -p dsobenchdso -f dso.yaml -t 0 >/dev/null 2>&1) || true;
+      (cd "$work" && DSO_HOME="$work/home" "$cli" down -p dsobenchdso -f stack.yaml -t 0 >/dev/null 2>&1) || true;
       rm -rf "$work"' EXIT
 
 source "$root/bench/process/image.sh"
@@ -44,14 +44,14 @@ for i in 1 2 3 4 5; do
   printf 'token-%s' "$i" | "$cli" secret set "bench/svc$i/api_token" >/dev/null
 done
 printf '%s\n' "$plain" > "$work/plain.yaml"
-printf '%s\n' "$dso" > "$work/dso.yaml"
+printf '%s\n' "$dso" > "$work/stack.yaml"
 
 cd "$work"
 hyperfine --runs "$runs" --warmup 1 --export-json "$out/up.json" --style basic \
   --prepare "docker-compose -p dsobenchplain -f plain.yaml down -t 0 >/dev/null 2>&1" \
   --command-name "docker-compose up -d (plain env, baseline)" "docker-compose -p dsobenchplain -f plain.yaml up -d" \
-  --prepare "$cli down -p dsobenchdso -f dso.yaml -t 0 >/dev/null 2>&1" \
-  --command-name "docker dso up -d (10 references, key-file vault)" "$cli up -p dsobenchdso -f dso.yaml -d" >&2
+  --prepare "$cli down -p dsobenchdso -f stack.yaml -t 0 >/dev/null 2>&1" \
+  --command-name "docker dso up -d (10 references, key-file vault)" "$cli up -p dsobenchdso -f stack.yaml -d" >&2
 
 median() { sed -n "/\"command\": \"$1/,/\"median\"/p" "$out/up.json" | sed -n 's/.*"median": \([0-9.]*\).*/\1/p' | head -1; }
 base=$(median "docker-compose up")

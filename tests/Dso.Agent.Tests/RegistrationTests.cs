@@ -25,7 +25,7 @@ public sealed class RegistrationTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var result = (await response.Content.ReadFromJsonAsync(IpcJson.Wire.RegistrationResult, TestContext.Current.CancellationToken))!;
         var service = Assert.Single(result.Services);
-        Assert.Equal(Path.Combine(agent.SecretsDirectory, "shop", "api"), service.Directory);
+        Assert.Equal(Path.Combine(agent.SecretsDirectory, "shop", "api", "current"), service.Directory);
         Assert.Equal(32, service.Fingerprint.Length);
         var manifest = LauncherManifest.Parse(File.ReadAllText(Path.Combine(service.Directory, LauncherManifest.FileName)));
         Assert.Equal("db-value", File.ReadAllText(Path.Combine(service.Directory, manifest.Single(e => e.Variable == "DB").File)));
@@ -90,7 +90,7 @@ public sealed class RegistrationTests
 
         files.WriteRaw("{ this is not json");
         Directory.Delete(Path.Combine(agent.SecretsDirectory, "shop"), recursive: true);
-        var restored = Path.Combine(agent.SecretsDirectory, "shop", "api", "db");
+        var restored = Path.Combine(agent.SecretsDirectory, "shop", "api", "current", "db");
         await AgentLifecycleTests.WaitUntilAsync(() => Task.FromResult(File.Exists(restored)));
 
         Assert.Equal("cached-value", File.ReadAllText(restored));
@@ -132,7 +132,7 @@ public sealed class RegistrationTests
         });
 
         Assert.Contains("dso://shop/db: provider files: no secret named shop/db", service!.Message, StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(agent.SecretsDirectory, "shop", "api", LauncherManifest.FileName)));
+        Assert.False(File.Exists(Path.Combine(agent.SecretsDirectory, "shop", "api", "current", LauncherManifest.FileName)));
     }
 
     [Fact]
@@ -148,7 +148,7 @@ public sealed class RegistrationTests
             (await Registrations.RegisterAsync(ipc, Registrations.Project("shop", ("api", 0, [("DB_FILE", "dsofile://shop/db")])))).Dispose();
         }
 
-        var file = Path.Combine(agent.SecretsDirectory, "shop", "api", "db");
+        var file = Path.Combine(agent.SecretsDirectory, "shop", "api", "current", "db");
         var written = File.GetLastWriteTimeUtc(file);
         files.Write(new() { ["shop/db"] = "changed while the agent was down" });
         await agent.StopAsync();

@@ -46,7 +46,7 @@ public sealed class WebhookTests
         var valid = "sha256=" + WebhookVerifier.Sign(Key, now, body);
         Assert.Equal(HttpStatusCode.Accepted, await PostAsync(agent, "files", body, now, valid));
         Assert.Equal(HttpStatusCode.Conflict, await PostAsync(agent, "files", body, now, valid));
-        var file = Path.Combine(agent.SecretsDirectory, "shop", "api", "db");
+        var file = Path.Combine(agent.SecretsDirectory, "shop", "api", "current", "db");
         await AgentLifecycleTests.WaitUntilAsync(() => Task.FromResult(File.ReadAllText(file) == "v2"));
 
         var metrics = await agent.MetricsAsync();

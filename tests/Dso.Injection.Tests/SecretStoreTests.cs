@@ -126,6 +126,28 @@ public sealed class SecretStoreTests : IDisposable
     }
 
     [Fact]
+    public void Generations_ArePreparedAside_AndActivatedByFlippingCurrent()
+    {
+        var store = SecretStore.Open(_root, "test");
+        var mount = store.Materialize("shop", "api", [new SecretFile("v", "one"u8.ToArray(), UnixFileMode.UserRead, 0, 0)]);
+
+        var next = store.PrepareGeneration("shop", "api", [new SecretFile("v", "two"u8.ToArray(), UnixFileMode.UserRead, 0, 0)]);
+
+        Assert.Equal(Path.Combine(_root, "shop", "api", "current"), mount);
+        Assert.Equal("g1", store.CurrentGeneration("shop", "api"));
+        Assert.Equal("g2", next);
+        Assert.Equal("one", File.ReadAllText(Path.Combine(mount, "v")));
+        store.Activate("shop", "api", next);
+        Assert.Equal("two", File.ReadAllText(Path.Combine(mount, "v")));
+        Assert.Equal(["g1", "g2"], store.Generations("shop", "api"));
+        Assert.Throws<DsoException>(() => store.RemoveGeneration("shop", "api", "g2"));
+        store.RemoveGeneration("shop", "api", "g1");
+        Assert.Equal(["g2"], store.Generations("shop", "api"));
+        store.Materialize("shop", "api", [new SecretFile("v", "three"u8.ToArray(), UnixFileMode.UserRead, 0, 0)]);
+        Assert.Equal(("g2", "three"), (store.CurrentGeneration("shop", "api"), File.ReadAllText(Path.Combine(mount, "v"))));
+    }
+
+    [Fact]
     public void RemoveProject_DeletesEverything()
     {
         var store = SecretStore.Open(_root, "test");

@@ -61,7 +61,7 @@ public sealed class StackPreparerTests : IDisposable
     {
         await PrepareAsync("services:\n  a:\n    image: plain\n    environment:\n      USER: dso://shop/json#user\n      PORT: dso://shop/json#port\n      DB_FILE: dsofile://shop/db?name=db.txt\n");
 
-        var directory = Path.Combine(_root, "proj", "a");
+        var directory = Path.Combine(_root, "proj", "a", "current");
         var manifest = LauncherManifest.Parse(File.ReadAllText(Path.Combine(directory, LauncherManifest.FileName)));
         var values = manifest.ToDictionary(e => e.Variable, e => File.ReadAllText(Path.Combine(directory, e.File)));
         Assert.Equal("u", values["USER"]);

@@ -101,7 +101,7 @@ internal sealed class ProjectRegistry(
         var repaired = 0;
         foreach (var project in Snapshot())
         {
-            var missing = project.Registration.Services.Where(s => !File.Exists(Path.Combine(store.ServiceDirectory(project.Name, s.Name), LauncherManifest.FileName))).ToList();
+            var missing = project.Registration.Services.Where(s => !File.Exists(Path.Combine(store.MountPath(project.Name, s.Name), LauncherManifest.FileName))).ToList();
             if (missing.Count == 0)
             {
                 continue;

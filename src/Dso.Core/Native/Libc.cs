@@ -43,6 +43,9 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Mount(string source, string target, string fileSystemType, ulong flags, string data);
 
+    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Rename(string from, string to);
+
     [LibraryImport("libc", EntryPoint = "umask")]
     public static partial uint Umask(uint mask);
 

@@ -83,6 +83,15 @@ public static class UnixFiles
         return new FileOwnership(*(uint*)(buffer + 20), *(uint*)(buffer + 24), (UnixFileMode)(mode & 0xfff), (mode & 0xf000) == 0xa000, (mode & 0xf000) == 0x4000, (mode & 0xf000) == 0x8000);
     }
 
+    /// <summary>rename(2): atomically replaces <paramref name="to"/>, whatever it is (a symbolic link to a directory included).</summary>
+    public static void Rename(string from, string to)
+    {
+        if (Libc.Rename(from, to) != 0)
+        {
+            throw new IOException($"cannot rename {from} to {to}: {LastError()}");
+        }
+    }
+
     /// <summary>Mounts a tmpfs (nosuid, nodev, noexec) on <paramref name="target"/>; root only.</summary>
     public static void MountTmpfs(string target, string options)
     {

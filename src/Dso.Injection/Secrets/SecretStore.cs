@@ -13,6 +13,7 @@ namespace Dso.Injection.Secrets;
 internal sealed class SecretStore
 {
     public const string SecretsDirectoryVariable = "DSO_SECRETS_DIR";
+    public const string CurrentLink = "current";
 
     /// <summary>Service directories are traversable by the container's user (who may not be root) but not listable by others.</summary>
     private const UnixFileMode ServiceDirectoryMode = UnixFiles.OwnerOnlyDirectory | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
@@ -103,29 +104,119 @@ internal sealed class SecretStore
     public string ServiceDirectory(string project, string service) => Path.Combine(ProjectDirectory(project), CheckName(service, "service"));
 
     /// <summary>
-    /// Makes the service directory hold exactly <paramref name="files"/>: each written atomically,
-    /// then anything left from an earlier run removed.
+    /// What containers bind-mount: the service's `current` link to its active generation. A running
+    /// container keeps the generation it started with (the kernel resolves the link when it mounts);
+    /// one started after a flip gets the new generation. Rotations use that to prepare new values
+    /// without touching the containers that still serve the old ones.
+    /// </summary>
+    public string MountPath(string project, string service) => Path.Combine(ServiceDirectory(project, service), CurrentLink);
+
+    /// <summary>The generation `current` points at (g1, g2, …), or null when there is none.</summary>
+    public string? CurrentGeneration(string project, string service) =>
+        new FileInfo(MountPath(project, service)).LinkTarget is { } target && IsGeneration(target) ? target : null;
+
+    /// <summary>
+    /// Makes the active generation hold exactly <paramref name="files"/> (creating the first one if
+    /// there is none): each written atomically, then anything left from an earlier run removed.
+    /// Containers that mount it see the new values at once. Returns the mount path.
     /// </summary>
     public string Materialize(string project, string service, IReadOnlyList<SecretFile> files)
     {
-        var projectDirectory = ProjectDirectory(project);
-        EnsureDirectory(projectDirectory, UnixFiles.OwnerOnlyDirectory);
+        var generation = CurrentGeneration(project, service);
+        if (generation is null || !Directory.Exists(Path.Combine(ServiceDirectory(project, service), generation)))
+        {
+            generation = PrepareGeneration(project, service, files);
+            Activate(project, service, generation);
+            return MountPath(project, service);
+        }
+
+        Fill(Path.Combine(ServiceDirectory(project, service), generation), files);
+        return MountPath(project, service);
+    }
+
+    /// <summary>Writes <paramref name="files"/> into a new generation without activating it; returns its name.</summary>
+    public string PrepareGeneration(string project, string service, IReadOnlyList<SecretFile> files)
+    {
+        EnsureDirectory(ProjectDirectory(project), UnixFiles.OwnerOnlyDirectory);
         var serviceDirectory = ServiceDirectory(project, service);
         EnsureDirectory(serviceDirectory, ServiceDirectoryMode);
+        var next = Generations(project, service).Select(g => int.Parse(g[1..], System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max() + 1;
+        var generation = $"g{next.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        Fill(Path.Combine(serviceDirectory, generation), files);
+        return generation;
+    }
+
+    /// <summary>Points `current` at <paramref name="generation"/>, atomically (a new link renamed over the old).</summary>
+    public void Activate(string project, string service, string generation)
+    {
+        var serviceDirectory = ServiceDirectory(project, service);
+        if (!Directory.Exists(Path.Combine(serviceDirectory, CheckGeneration(generation))))
+        {
+            throw new DsoException($"generation {generation} of {project}/{service} does not exist");
+        }
+
+        var temporary = Path.Combine(serviceDirectory, $".current-{Guid.NewGuid():N}");
+        File.CreateSymbolicLink(temporary, generation);
+        var mount = MountPath(project, service);
+        for (var attempt = 0; ; attempt++)
+        {
+            // After a reboot, the engine may have created `current` as an empty directory when it
+            // restarted a container before the secrets were back; a link cannot replace a directory.
+            if (Directory.Exists(mount) && new FileInfo(mount).LinkTarget is null && attempt < 5)
+            {
+                Directory.Delete(mount, recursive: false);
+            }
+
+            try
+            {
+                UnixFiles.Rename(temporary, mount);
+                return;
+            }
+            catch (IOException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    /// <summary>Overwrites and removes a generation that is not the active one.</summary>
+    public void RemoveGeneration(string project, string service, string generation)
+    {
+        if (CurrentGeneration(project, service) == CheckGeneration(generation))
+        {
+            throw new DsoException($"generation {generation} of {project}/{service} is the active one and cannot be removed");
+        }
+
+        ShredDirectory(Path.Combine(ServiceDirectory(project, service), generation));
+    }
+
+    /// <summary>The generations a service has on disk, oldest first.</summary>
+    public IReadOnlyList<string> Generations(string project, string service)
+    {
+        var serviceDirectory = ServiceDirectory(project, service);
+        return Directory.Exists(serviceDirectory)
+            ? [.. Directory.EnumerateDirectories(serviceDirectory, "g*", new EnumerationOptions { AttributesToSkip = FileAttributes.ReparsePoint })
+                .Select(Path.GetFileName)
+                .OfType<string>()
+                .Where(IsGeneration)
+                .OrderBy(g => int.Parse(g[1..], System.Globalization.CultureInfo.InvariantCulture))]
+            : [];
+    }
+
+    private static void Fill(string directory, IReadOnlyList<SecretFile> files)
+    {
+        EnsureDirectory(directory, ServiceDirectoryMode);
         foreach (var file in files)
         {
-            var target = Path.Combine(serviceDirectory, file.RelativePath);
+            var target = Path.Combine(directory, file.RelativePath);
             EnsureDirectory(Path.GetDirectoryName(target)!, ServiceDirectoryMode);
             WriteAtomically(target, file);
         }
 
-        var keep = files.Select(f => Path.Combine(serviceDirectory, f.RelativePath)).ToHashSet(StringComparer.Ordinal);
-        foreach (var stale in Directory.EnumerateFiles(serviceDirectory, "*", SearchOption.AllDirectories).Where(f => !keep.Contains(f)))
+        var keep = files.Select(f => Path.Combine(directory, f.RelativePath)).ToHashSet(StringComparer.Ordinal);
+        foreach (var stale in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Where(f => !keep.Contains(f)))
         {
             Shred(stale);
         }
-
-        return serviceDirectory;
     }
 
     /// <summary>Writes a file that holds no secret (the compose override) under the project, owner-only.</summary>
@@ -147,12 +238,7 @@ internal sealed class SecretStore
             return false;
         }
 
-        foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
-        {
-            Shred(file);
-        }
-
-        Directory.Delete(directory, recursive: true);
+        ShredDirectory(directory);
         return true;
     }
 
@@ -193,6 +279,33 @@ internal sealed class SecretStore
 
         File.Delete(path);
     }
+
+    /// <summary>Zeroes every file under a directory (links are removed, not followed), then removes it.</summary>
+    private static void ShredDirectory(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        foreach (var link in Directory.EnumerateFileSystemEntries(directory, "*", SearchOption.AllDirectories).Where(p => new FileInfo(p).LinkTarget is not null).ToList())
+        {
+            File.Delete(link);
+        }
+
+        foreach (var file in Directory.EnumerateFiles(directory, "*", options))
+        {
+            Shred(file);
+        }
+
+        Directory.Delete(directory, recursive: true);
+    }
+
+    private static bool IsGeneration(string name) => name.Length > 1 && name[0] == 'g' && name[1..].All(char.IsAsciiDigit);
+
+    private static string CheckGeneration(string name) =>
+        IsGeneration(name) ? name : throw new DsoException($"'{name}' is not a secrets generation name");
 
     private static void EnsureDirectory(string path, UnixFileMode mode)
     {
