@@ -2,14 +2,27 @@ using Dso.Providers;
 
 namespace Dso.Vault;
 
-/// <summary>The local vault as a provider (name `local`, the default). Versions are numbers.</summary>
-public sealed class VaultSecretProvider(Func<LocalVault> open) : ISecretProvider, IDisposable
+/// <summary>
+/// The local vault as a provider (name `local`, the default). Versions are numbers, read from the
+/// entries' metadata without decrypting a value; the vault file can be watched for changes.
+/// </summary>
+public sealed class VaultSecretProvider(Func<LocalVault> open, string? path = null) : ISecretProvider, IVersionedProvider, IWatchableProvider, IDisposable
 {
     public const string ProviderName = "local";
 
     private readonly Lazy<LocalVault> _vault = new(open);
 
     public string Name => ProviderName;
+
+    public string WatchedFile => path ?? _vault.Value.Path;
+
+    public Task<IReadOnlyList<SecretVersion>> VersionsAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken)
+    {
+        var latest = _vault.Value.List().ToDictionary(i => i.Name, StringComparer.Ordinal);
+        return Task.FromResult<IReadOnlyList<SecretVersion>>([.. requests.Select(r => latest.TryGetValue(r.Path, out var info)
+            ? new SecretVersion(info.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), info.UpdatedAt)
+            : new SecretVersion(null, null, _vault.Value.MissingMessage(r.Path, null)))]);
+    }
 
     public Task<IReadOnlyList<ResolvedSecret>> ResolveAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken)
     {

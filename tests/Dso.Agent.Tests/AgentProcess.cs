@@ -19,7 +19,11 @@ internal sealed class AgentProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    public AgentProcess(TempDirectory directory, string extraYaml = "", string group = "dso-agent-test-absent")
+    /// <param name="directory">Where its socket, state and dso.yaml live.</param>
+    /// <param name="extraYaml">Top-level dso.yaml sections (providers, proxy, …).</param>
+    /// <param name="group">The socket group.</param>
+    /// <param name="agentKeys">More keys under `agent:`, each line indented by two spaces.</param>
+    public AgentProcess(TempDirectory directory, string extraYaml = "", string group = "dso-agent-test-absent", string agentKeys = "")
     {
         Directory = directory;
         Socket = directory.Combine("run", "dso.sock");
@@ -33,6 +37,7 @@ internal sealed class AgentProcess : IAsyncDisposable
               state_dir: {StateDirectory}
               secrets_dir: {SecretsDirectory}
               check_interval: 500ms
+            {agentKeys}
               api:
                 address: 127.0.0.1:{Port}
             {extraYaml}
@@ -203,7 +208,7 @@ internal sealed class AgentProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -6,18 +6,18 @@ using Dso.Testing;
 
 namespace Dso.Agent.Tests;
 
-/// <summary>G10: webhooks need a fresh, unique HMAC-SHA256 signature; nothing else triggers work.</summary>
+/// <summary>G10: webhooks need a fresh, unique HMAC-SHA256 signature; nothing else triggers work (the agent here watches by webhook only).</summary>
 public sealed class WebhookTests
 {
     private const string Key = "webhook-shared-key-7f3a";
 
     [Fact]
-    public async Task OnlyAValidSignedFreshRequest_IsAccepted_AndOnlyItRefreshesTheProjects()
+    public async Task OnlyAValidSignedFreshRequest_IsAccepted_AndOnlyItTriggersARotation()
     {
         using var dir = new TempDirectory("dso-agent-");
         var files = new FileSecrets(dir);
         files.Write(new() { ["shop/db"] = "v1" });
-        await using var agent = new AgentProcess(dir, $"    webhook_secret: {Key}\n    webhook_rate: 8\n" + files.Yaml);
+        await using var agent = new AgentProcess(dir, $"    webhook_secret: {Key}\n    webhook_rate: 8\n" + files.Yaml, agentKeys: "  debounce: 200ms\n  watch:\n    mode: webhook\n    watch_files: false\n");
         await agent.StartAsync();
         using (var ipc = agent.Ipc())
         {
@@ -47,7 +47,7 @@ public sealed class WebhookTests
         Assert.Equal(HttpStatusCode.Accepted, await PostAsync(agent, "files", body, now, valid));
         Assert.Equal(HttpStatusCode.Conflict, await PostAsync(agent, "files", body, now, valid));
         var file = Path.Combine(agent.SecretsDirectory, "shop", "api", "current", "db");
-        await AgentLifecycleTests.WaitUntilAsync(() => Task.FromResult(File.ReadAllText(file) == "v2"));
+        await AgentLifecycleTests.WaitUntilAsync(async () => File.ReadAllText(file) == "v2" && RefreshCount(await agent.MetricsAsync()) == 1);
 
         var metrics = await agent.MetricsAsync();
         Assert.Equal(0, refreshesBefore);
@@ -69,7 +69,7 @@ public sealed class WebhookTests
     }
 
     private static double RefreshCount(string metrics) =>
-        AgentProcess.Metric(metrics, "dso_materializations_total{trigger=\"webhook files\",result=\"ok\"}");
+        AgentProcess.Metric(metrics, "dso_rotations_total{strategy=\"rolling\",result=\"rotated\"}");
 
     private static async Task<HttpStatusCode> PostAsync(AgentProcess agent, string provider, byte[] body, string? timestamp, string? signature)
     {

@@ -1,20 +1,42 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 
 // dso-testapp, the app in test containers:
 //   report NAME...     print NAME=value for each environment variable, and for each NAME whose
 //                      value is a path, also FILE:NAME=content; then stay alive (sleep) unless
 //                      --exit is given first
-//   serve PORT NAME... answer every TCP connection with the same report, then close it
+//   serve PORT NAME... listen on PORT; a client's first line chooses: ONCE (or nothing, just
+//                      EOF) → the report, then close; KEEP → a report followed by "END" for every
+//                      GET line, until the client closes. Files are read again for every report.
+// Every report ends with SIGNALS:HUP=N (SIGHUPs received) and PID=N. With --refuse PREFIX it exits
+// with 3 before listening when a reported value starts with PREFIX (an app that rejects its
+// secrets, for the unhealthy-rollback tests). SIGTERM ends it at once, as a well-behaved server.
 // It prints secret values on purpose: it stands in for an application that uses them.
 var arguments = args.ToList();
 var exit = arguments.Remove("--exit");
+string? refuse = null;
+var refuseAt = arguments.IndexOf("--refuse");
+if (refuseAt >= 0 && refuseAt + 1 < arguments.Count)
+{
+    refuse = arguments[refuseAt + 1];
+    arguments.RemoveRange(refuseAt, 2);
+}
+
 if (arguments.Count == 0)
 {
-    Console.Error.WriteLine("usage: dso-testapp [--exit] report NAME... | serve PORT NAME...");
+    Console.Error.WriteLine("usage: dso-testapp [--exit] [--refuse PREFIX] report NAME... | serve PORT NAME...");
     return 2;
 }
+
+var hangups = 0;
+using var onHangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+{
+    context.Cancel = true;
+    Interlocked.Increment(ref hangups);
+});
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => Environment.Exit(0));
 
 switch (arguments[0])
 {
@@ -28,15 +50,21 @@ switch (arguments[0])
 
         return 0;
     case "serve":
+        var names = arguments.Skip(2).ToList();
+        if (refuse is not null && Values(names).Any(v => v.StartsWith(refuse, StringComparison.Ordinal)))
+        {
+            Console.Error.WriteLine("dso-testapp: refusing to serve with these secrets");
+            return 3;
+        }
+
         var listener = new TcpListener(IPAddress.Any, int.Parse(arguments[1], System.Globalization.CultureInfo.InvariantCulture));
-        listener.Start();
+        listener.Start(512);
         Console.Out.WriteLine($"listening on {arguments[1]}");
         Console.Out.Flush();
         while (true)
         {
-            using var client = listener.AcceptTcpClient();
-            var bytes = Encoding.UTF8.GetBytes(Report(arguments.Skip(2)));
-            client.GetStream().Write(bytes);
+            var client = listener.AcceptTcpClient();
+            _ = Task.Run(() => Serve(client, names));
         }
 
     default:
@@ -44,7 +72,53 @@ switch (arguments[0])
         return 2;
 }
 
-static string Report(IEnumerable<string> names)
+void Serve(TcpClient client, List<string> names)
+{
+    using (client)
+    {
+        try
+        {
+            var stream = client.GetStream();
+            using var reader = new StreamReader(stream, Encoding.UTF8, false, 256, leaveOpen: true);
+            var first = reader.ReadLine();
+            if (first != "KEEP")
+            {
+                stream.Write(Encoding.UTF8.GetBytes(Report(names)));
+                return;
+            }
+
+            while (reader.ReadLine() is { } line)
+            {
+                if (line == "GET")
+                {
+                    stream.Write(Encoding.UTF8.GetBytes(Report(names) + "END\n"));
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+IEnumerable<string> Values(IEnumerable<string> names)
+{
+    foreach (var name in names)
+    {
+        if (Environment.GetEnvironmentVariable(name) is not { } value)
+        {
+            continue;
+        }
+
+        yield return value;
+        if (value.StartsWith('/') && File.Exists(value))
+        {
+            yield return File.ReadAllText(value);
+        }
+    }
+}
+
+string Report(IEnumerable<string> names)
 {
     var text = new StringBuilder();
     foreach (var name in names)
@@ -57,5 +131,7 @@ static string Report(IEnumerable<string> names)
         }
     }
 
+    text.Append("SIGNALS:HUP=").Append(Volatile.Read(ref hangups)).Append('\n');
+    text.Append("PID=").Append(Environment.ProcessId).Append('\n');
     return text.ToString();
 }

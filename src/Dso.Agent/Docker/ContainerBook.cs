@@ -26,6 +26,10 @@ internal sealed class ContainerBook
 
     public void Set(string project, string service, ContainerStatus status) => _containers[status.Id] = (project, service, status);
 
+    /// <summary>A container got a new name (a swap renames both copies); its state is unchanged.</summary>
+    public void Rename(string project, string service, string id, string name) =>
+        _containers.AddOrUpdate(id, _ => (project, service, new ContainerStatus(id, name, "running")), (_, old) => (project, service, old.Status with { Name = name }));
+
     public void Remove(string id) => _containers.TryRemove(id, out _);
 
     public IReadOnlyList<ContainerStatus> Of(string project, string service) =>

@@ -3,6 +3,9 @@ using Docker.DotNet.Models;
 using Dso.Agent.Events;
 using Dso.Agent.Hosting;
 using Dso.Agent.Observability;
+using Dso.Agent.Projects;
+using Dso.Agent.Proxy;
+using Dso.Agent.Rotation;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -10,14 +13,17 @@ namespace Dso.Agent.Docker;
 
 /// <summary>
 /// Follows the engine's events for containers labelled dso.managed=true (start, die, destroy,
-/// rename): keeps the container book current, publishes each as an event, and asks the reconciler
-/// to check secrets when a managed container starts or dies (after a reboot its first start fails
-/// in dso-init until the agent has restored the files). Reconnects with backoff when the engine
-/// goes away.
+/// rename): keeps the container book and the proxy's container sets current, publishes each as an
+/// event, and asks the reconciler to check secrets when a managed container starts or dies (after a
+/// reboot its first start fails in dso-init until the agent has restored the files). The new
+/// containers of a swap (`-dso-next-`) are left to the rotation, which routes them once healthy.
+/// Reconnects with backoff when the engine goes away.
 /// </summary>
 internal sealed class DockerWatcher(
     DockerClient client,
     ContainerBook containers,
+    TcpProxy proxy,
+    ProjectRegistry projects,
     EventHub events,
     DsoMetrics metrics,
     ReconcileSignal signal,
@@ -61,6 +67,18 @@ internal sealed class DockerWatcher(
             Label(c.Labels, "dso.service") ?? string.Empty,
             new Dso.Ipc.ContainerStatus(c.ID[..12], c.Names.FirstOrDefault()?.TrimStart('/') ?? c.ID[..12], c.State))));
         metrics.ManagedContainers.Set(containers.RunningCount);
+
+        var running = list.Where(c => c.State == "running" && !c.Names.Any(EngineContainers.IsTemporary))
+            .Select(c => (Project: Label(c.Labels, "dso.project"), Service: Label(c.Labels, "dso.service"), Address: EngineContainers.AddressOf(c.NetworkSettings?.Networks), c.ID))
+            .Where(c => c.Address is not null)
+            .ToList();
+        foreach (var project in projects.Snapshot())
+        {
+            foreach (var service in project.Registration.Services.Where(s => proxy.Proxies(project.Name, s.Name)))
+            {
+                proxy.Reset(project.Name, service.Name, running.Where(c => c.Project == project.Name && c.Service == service.Name).Select(c => new Backend(c.ID, c.Address!)));
+            }
+        }
     }
 
     private void OnEvent(Message message)
@@ -81,17 +99,55 @@ internal sealed class DockerWatcher(
         {
             containers.Remove(id);
         }
+        else if (project is not null && service is not null && action == "rename")
+        {
+            containers.Rename(project, service, id, name);
+        }
         else if (project is not null && service is not null)
         {
-            containers.Set(project, service, new Dso.Ipc.ContainerStatus(id, name, action == "start" ? "running" : action == "die" ? "exited" : "renamed"));
+            containers.Set(project, service, new Dso.Ipc.ContainerStatus(id, name, action == "start" ? "running" : "exited"));
         }
 
         metrics.ManagedContainers.Set(containers.RunningCount);
+        if (project is not null && service is not null && message.Actor?.ID is { } fullId && !EngineContainers.IsTemporary(name))
+        {
+            if (action == "start")
+            {
+                _ = RouteAsync(project, service, fullId);
+            }
+            else if (action is "die" or "destroy")
+            {
+                proxy.Stopped(project, service, fullId);
+            }
+        }
+
         var exit = action == "die" && attributes.TryGetValue("exitCode", out var code) ? $" (exit {code})" : string.Empty;
         events.Publish($"container.{action}", project, service, $"{name}{exit}");
         if (action is "start" or "die")
         {
             signal.Raise();
+        }
+    }
+
+    /// <summary>A started container joins its service's set once the engine reports its address.</summary>
+    private async Task RouteAsync(string project, string service, string id)
+    {
+        if (!proxy.Proxies(project, service))
+        {
+            return;
+        }
+
+        try
+        {
+            var inspect = await client.Containers.InspectContainerAsync(id);
+            if (inspect.State?.Running == true && !EngineContainers.IsTemporary(inspect.Name) && EngineContainers.AddressOf(inspect.NetworkSettings?.Networks) is { } address)
+            {
+                proxy.Started(project, service, new Backend(id, address));
+            }
+        }
+        catch (Exception e) when (e is DockerApiException or HttpRequestException or IOException)
+        {
+            log.LogWarning("cannot route to container {Id} of {Project}/{Service}: {Error}", id[..12], project, service, e.Message);
         }
     }
 

@@ -7,6 +7,7 @@ using Dso.Agent.Ipc;
 using Dso.Agent.Observability;
 using Dso.Agent.Projects;
 using Dso.Agent.Rest;
+using Dso.Agent.Rotation;
 using Dso.Injection.References;
 using Dso.Ipc;
 using Microsoft.AspNetCore.Builder;
@@ -19,12 +20,12 @@ namespace Dso.Agent.Hosting;
 
 /// <summary>
 /// The agent's routes. On the Unix socket (IPC, peers checked with SO_PEERCRED): /v1/handshake,
-/// /v1/status, /v1/projects, /v1/refresh, /v1/events. On TCP (REST, loopback by default): /health,
+/// /v1/status, /v1/projects, /v1/rotate, /v1/events. On TCP (REST, loopback by default): /health,
 /// /ready, /metrics, /v1/events, /v1/webhook/{provider}. A route asked on the wrong channel is 404.
 /// </summary>
 internal static class AgentEndpoints
 {
-    private static readonly string[] IpcOnly = ["/v1/handshake", "/v1/status", "/v1/projects", "/v1/refresh"];
+    private static readonly string[] IpcOnly = ["/v1/handshake", "/v1/status", "/v1/projects", "/v1/rotate"];
     private static readonly string[] RestOnly = ["/v1/webhook", "/metrics"];
 
     public static void UseChannelGate(this WebApplication app)
@@ -96,12 +97,7 @@ internal static class AgentEndpoints
             await projects.RemoveAsync(name, ConnectionChannel.Actor(context), cancellationToken)
                 ? Results.NoContent()
                 : Results.Json(new ErrorResponse($"no project named {name} is registered"), IpcJson.Wire.ErrorResponse, statusCode: StatusCodes.Status404NotFound));
-        app.MapPost("/v1/refresh", async (HttpContext context, ProjectRegistry projects, CancellationToken cancellationToken) =>
-        {
-            var project = context.Request.Query["project"].ToString();
-            var count = await projects.RefreshAsync(p => project.Length == 0 || p.Name == project, "refresh", ConnectionChannel.Actor(context), cancellationToken);
-            return Results.Json(new Dictionary<string, int> { ["projects"] = count });
-        });
+        app.MapPost("/v1/rotate", RotateAsync);
         app.MapGet("/v1/events", StreamEventsAsync);
         app.MapPost("/v1/webhook/{provider}", WebhookAsync);
     }
@@ -137,6 +133,57 @@ internal static class AgentEndpoints
         }
     }
 
+    private static async Task<IResult> RotateAsync(HttpContext context, ProjectRegistry projects, RotationQueue queue, CancellationToken cancellationToken)
+    {
+        RotateRequest? request;
+        try
+        {
+            request = await JsonSerializer.DeserializeAsync(context.Request.Body, IpcJson.Wire.RotateRequest, cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"the rotate request is not valid JSON: {e.Message}");
+        }
+
+        if (request is null)
+        {
+            return Error(StatusCodes.Status400BadRequest, "the rotate request is empty");
+        }
+
+        var managed = projects.Snapshot();
+        if (request.Project is { } name && managed.All(p => p.Name != name))
+        {
+            return Error(StatusCodes.Status404NotFound, $"the agent manages no project {name} (managed: {(managed.Count == 0 ? "none" : string.Join(", ", managed.Select(p => p.Name)))})");
+        }
+
+        var candidates = managed.Where(p => request.Project is null || p.Name == request.Project)
+            .SelectMany(p => p.Registration.Services.Select(s => (Project: p, Service: s)))
+            .ToList();
+        var unknown = (request.Services ?? []).Where(s => candidates.All(c => c.Service.Name != s)).ToList();
+        if (unknown.Count > 0)
+        {
+            return Error(StatusCodes.Status404NotFound, $"no managed service named {string.Join(", ", unknown)}{(request.Project is null ? string.Empty : $" in project {request.Project}")} (known: {string.Join(", ", candidates.Select(c => c.Service.Name).Distinct())})");
+        }
+
+        var chosen = candidates
+            .Where(c => (request.Services ?? []).Count == 0 || request.Services!.Contains(c.Service.Name))
+            .Where(c => request.Secret is null || c.Service.References.Any(r => Consumes(r.Reference, request.Secret)))
+            .Select(c => (c.Project.Name, c.Service.Name))
+            .ToList();
+        if (chosen.Count == 0)
+        {
+            return Error(StatusCodes.Status404NotFound, request.Secret is null ? "the agent manages no service to rotate" : $"no managed service consumes the secret {request.Secret}");
+        }
+
+        var results = await queue.RotateNowAsync(chosen, new RotationTrigger("rotate", ConnectionChannel.Actor(context), Force: request.Force, Manual: true), cancellationToken);
+        return Results.Json(new RotateResponse(results), IpcJson.Wire.RotateResponse);
+    }
+
+    /// <summary>True when the reference names the secret (`path`, `provider:path`, or the reference itself).</summary>
+    private static bool Consumes(string reference, string secret) =>
+        Dso.Secrets.SecretReference.TryParse(reference, out var parsed, out _)
+        && (parsed.Path == secret || $"{parsed.Provider}:{parsed.Path}" == secret || reference == secret);
+
     private static async Task StreamEventsAsync(HttpContext context, EventHub hub, CancellationToken cancellationToken)
     {
         context.Response.Headers.ContentType = "text/event-stream";
@@ -150,7 +197,7 @@ internal static class AgentEndpoints
         }
     }
 
-    private static async Task<IResult> WebhookAsync(string provider, HttpContext context, WebhookVerifier verifier, ProjectRegistry projects, DsoMetrics metrics, EventHub events, AuditLog audit, Secrets.ProviderHealthBook health, Secrets.AgentProviders providers)
+    private static async Task<IResult> WebhookAsync(string provider, HttpContext context, WebhookVerifier verifier, ChangeDetector detector, DsoMetrics metrics, EventHub events, AuditLog audit, Secrets.ProviderHealthBook health)
     {
         IResult Refuse(string result, int status, string reason)
         {
@@ -195,8 +242,10 @@ internal static class AgentEndpoints
         metrics.WebhookRequests.WithLabels(provider, "accepted").Inc();
         audit.Write(ConnectionChannel.Actor(context), "webhook", provider, "accepted");
         events.Publish("webhook.accepted", null, null, $"change notice for provider {provider}");
-        var defaultProvider = providers.Fresh.DefaultName;
-        _ = Task.Run(() => projects.RefreshAsync(p => p.Providers.Any(n => (n ?? defaultProvider) == provider), $"webhook {provider}", "webhook", CancellationToken.None));
+        var sent = long.TryParse(context.Request.Headers[WebhookVerifier.TimestampHeader], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : (DateTimeOffset?)null;
+        detector.CheckNow(provider, "webhook", sent);
         return Results.Json(new Dictionary<string, string> { ["status"] = "accepted" }, statusCode: StatusCodes.Status202Accepted);
     }
 

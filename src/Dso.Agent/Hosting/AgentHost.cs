@@ -4,7 +4,9 @@ using Dso.Agent.Events;
 using Dso.Agent.Ipc;
 using Dso.Agent.Observability;
 using Dso.Agent.Projects;
+using Dso.Agent.Proxy;
 using Dso.Agent.Rest;
+using Dso.Agent.Rotation;
 using Dso.Agent.Secrets;
 using Dso.Agent.State;
 using Dso.Configuration;
@@ -125,6 +127,9 @@ internal static class AgentHost
         TimeProvider time)
     {
         services.AddSingleton(options);
+        services.AddSingleton(config);
+        services.AddSingleton(config.Notifications);
+        services.AddSingleton(ProxyOptions.From(config.Proxy));
         services.AddSingleton(time);
         services.AddSingleton(store);
         services.AddSingleton(state);
@@ -144,7 +149,21 @@ internal static class AgentHost
         services.AddSingleton<ReconcileSignal>();
         services.AddSingleton(_ => new WebhookVerifier(options.WebhookSecret, options.WebhookRatePerMinute, time));
         services.AddSingleton(_ => new DockerClientBuilder().WithEndpoint(new Uri(endpoint.Host)).Build());
+        services.AddSingleton<TcpProxy>();
+        services.AddSingleton<EngineContainers>();
+        services.AddSingleton<HealthGate>();
+        services.AddSingleton<RotationJournal>();
+        services.AddSingleton<ContainerSwap>();
+        services.AddSingleton<RotationBook>();
+        services.AddSingleton<RotationNotifier>();
+        services.AddSingleton<ServiceRotator>();
+        services.AddSingleton<SwapRecovery>();
+        services.AddSingleton<RotationQueue>();
+        services.AddSingleton<ChangeDetector>();
+        services.AddSingleton<DockerWatcher>();
         services.AddHostedService<Reconciler>();
-        services.AddHostedService<DockerWatcher>();
+        services.AddHostedService(s => s.GetRequiredService<DockerWatcher>());
+        services.AddHostedService(s => s.GetRequiredService<RotationQueue>());
+        services.AddHostedService(s => s.GetRequiredService<ChangeDetector>());
     }
 }

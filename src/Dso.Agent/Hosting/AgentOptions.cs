@@ -19,7 +19,10 @@ internal sealed record AgentOptions(
     TimeSpan CacheTtl,
     string LogLevel,
     string LogFormat,
-    string? AuditPath)
+    string? AuditPath,
+    TimeSpan Debounce,
+    int MaxConcurrentRotations,
+    WatchConfig Watch)
 {
     public static AgentOptions From(LoadedConfig loaded)
     {
@@ -41,7 +44,10 @@ internal sealed record AgentOptions(
             agent.CacheTtl,
             config.Logging.Level,
             config.Logging.Format,
-            config.Audit.Enabled ? config.Audit.Path ?? Path.Combine(agent.StateDirectory, "audit.log") : null);
+            config.Audit.Enabled ? config.Audit.Path ?? Path.Combine(agent.StateDirectory, "audit.log") : null,
+            agent.Debounce,
+            agent.MaxConcurrentRotations,
+            agent.Watch);
     }
 
     public string ApiAddress => ApiEndpoint.ToString();

@@ -1,5 +1,7 @@
+using Dso.Agent.Docker;
 using Dso.Agent.Observability;
 using Dso.Agent.Projects;
+using Dso.Agent.Rotation;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
@@ -7,14 +9,18 @@ using Microsoft.Extensions.Logging;
 namespace Dso.Agent.Hosting;
 
 /// <summary>
-/// Keeps every managed service's secrets in place. At start-up it restores whatever is missing
-/// (after a reboot the RAM directory is empty) before telling systemd it is ready; then it checks
+/// Keeps every managed service's secrets in place. At start-up it learns the running containers,
+/// settles any rotation the journal shows as interrupted, and restores whatever is missing (after
+/// a reboot the RAM directory is empty) before telling systemd it is ready; then it checks
 /// every check_interval, at once when a managed container starts or dies, and counts a full
 /// reconciliation every reconcile_interval. It rewrites nothing that is in place, so restarting
 /// the agent changes nothing in running containers (G8).
 /// </summary>
 internal sealed class Reconciler(
     ProjectRegistry projects,
+    DockerWatcher watcher,
+    SwapRecovery recovery,
+    RotationQueue queue,
     AgentRuntime runtime,
     ReconcileSignal signal,
     DsoMetrics metrics,
@@ -24,9 +30,25 @@ internal sealed class Reconciler(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var options = runtime.Options;
+        IReadOnlyList<(string Project, string Service)> again = [];
+        try
+        {
+            await watcher.RefreshAsync(stoppingToken);
+            again = await recovery.RecoverAsync(stoppingToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogError("start-up check of containers and the rotation journal failed: {Error}", e.Message);
+        }
+
         await PassAsync("startup", stoppingToken);
         metrics.ReconcileRuns.Inc();
         runtime.MarkReady();
+        if (again.Count > 0)
+        {
+            _ = queue.RotateNowAsync(again, RotationTrigger.Recovery, stoppingToken);
+        }
+
         var notifier = new SystemdNotifier();
         if (notifier.IsEnabled)
         {

@@ -1,12 +1,23 @@
 using Dso.Agent.Docker;
 using Dso.Agent.Projects;
+using Dso.Agent.Proxy;
+using Dso.Agent.Rotation;
 using Dso.Agent.Secrets;
 using Dso.Ipc;
 
 namespace Dso.Agent.Hosting;
 
-/// <summary>Assembles GET /v1/status from the registry, the providers' health, the cache and the containers.</summary>
-internal sealed class StatusReporter(AgentRuntime runtime, ProjectRegistry projects, ProviderHealthBook providers, SecretCache cache, ContainerBook containers, TimeProvider time)
+/// <summary>Assembles GET /v1/status from the registry, the providers' health, the cache, the containers, the detector's checks, the proxy and the last rotations.</summary>
+internal sealed class StatusReporter(
+    AgentRuntime runtime,
+    ProjectRegistry projects,
+    ProviderHealthBook providers,
+    SecretCache cache,
+    ContainerBook containers,
+    ChangeDetector detector,
+    TcpProxy proxy,
+    RotationBook rotations,
+    TimeProvider time)
 {
     public StatusReport Report()
     {
@@ -22,6 +33,7 @@ internal sealed class StatusReporter(AgentRuntime runtime, ProjectRegistry proje
             projects.SecretsDirectory,
             runtime.IsReady,
             cache.MemoryLock);
+        var checks = detector.Snapshot();
         var managed = projects.Snapshot().Select(p => new ProjectStatus(
             p.Name,
             p.Registration.Directory,
@@ -29,7 +41,24 @@ internal sealed class StatusReporter(AgentRuntime runtime, ProjectRegistry proje
             [.. p.Registration.Services.Select(s =>
             {
                 var state = p.Services.GetValueOrDefault(s.Name) ?? ServiceState.Pending(s.References.Count);
-                return new ServiceStatus(s.Name, state.State, state.Message, state.Secrets, state.Fingerprint, state.MaterializedAt, containers.Of(p.Name, s.Name));
+                var secretChecks = s.References.Select(r =>
+                {
+                    var key = Dso.Secrets.SecretReference.TryParse(r.Reference, out var parsed, out _) ? detector.KeyOf(parsed) : null;
+                    var watch = key is { } k ? checks.GetValueOrDefault(k) : null;
+                    return new SecretCheckStatus(r.Reference, watch?.Version, watch?.LastCheck, watch?.NextCheck);
+                }).ToList();
+                return new ServiceStatus(
+                    s.Name,
+                    state.State,
+                    state.Message,
+                    state.Secrets,
+                    state.Fingerprint,
+                    state.MaterializedAt,
+                    containers.Of(p.Name, s.Name),
+                    projects.PolicyOf(s).Strategy,
+                    [.. proxy.PortsOf(p.Name, s.Name).Select(port => port.ToString())],
+                    secretChecks,
+                    rotations.LastOf(p.Name, s.Name));
             })])).ToList();
         return new StatusReport(agent, providers.Snapshot(), managed, new CacheStatus(cache.Enabled, cache.Count, cache.Hits, cache.Misses, cache.LastKnownGoodServed));
     }

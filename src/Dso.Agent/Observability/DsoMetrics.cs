@@ -33,6 +33,23 @@ internal sealed class DsoMetrics
         DockerEvents = factory.CreateCounter("dso_docker_events_total", "Container events of managed containers seen by the agent, by action.", "action");
         Repairs = factory.CreateCounter("dso_repairs_total", "Services whose missing secrets the agent restored (after a reboot or a wipe).");
         ReconcileRuns = factory.CreateCounter("dso_reconcile_runs_total", "Full reconciliations of every registered project.");
+        SecretChecks = factory.CreateCounter("dso_secret_checks_total", "Version checks of consumed secrets, by provider and result (unchanged, changed, error).", "provider", "result");
+        Rotations = factory.CreateCounter("dso_rotations_total", "Rotations of a service, by strategy and result (rotated, failed, skipped).", "strategy", "result");
+        RotationDuration = factory.CreateHistogram("dso_rotation_duration_seconds", "Time one rotation of one service took, from its start to its result.", new HistogramConfiguration
+        {
+            LabelNames = ["strategy"],
+            Buckets = Histogram.ExponentialBuckets(0.01, 2, 14),
+        });
+        DetectionLatency = factory.CreateHistogram("dso_detection_latency_seconds", "Time from a secret's change in its provider (when the provider dates it) to the start of the rotation it caused, by trigger (poll, webhook, file, rotate).", new HistogramConfiguration
+        {
+            LabelNames = ["trigger"],
+            Buckets = Histogram.ExponentialBuckets(0.01, 2, 14),
+        });
+        RotationRecoveries = factory.CreateCounter("dso_rotation_recoveries_total", "Interrupted rotations found in the journal at start-up, by what recovery did (rolled_back, finished).", "action");
+        ProxyConnections = factory.CreateCounter("dso_proxy_connections_total", "Client connections the proxy forwarded, by project, service and host port.", "project", "service", "port");
+        ProxyActive = factory.CreateGauge("dso_proxy_active_connections", "Client connections open through the proxy now, by project and service.", "project", "service");
+        ProxyDropped = factory.CreateCounter("dso_proxy_dropped_connections_total", "Client connections the proxy closed because no container of the service accepted within proxy.backend_wait.", "project", "service", "reason");
+        Notifications = factory.CreateCounter("dso_notifications_total", "Rotation results posted to notifications.webhooks, by result (sent, failed).", "result");
     }
 
     public CollectorRegistry Registry { get; }
@@ -68,4 +85,22 @@ internal sealed class DsoMetrics
     public Counter Repairs { get; }
 
     public Counter ReconcileRuns { get; }
+
+    public Counter SecretChecks { get; }
+
+    public Counter Rotations { get; }
+
+    public Histogram RotationDuration { get; }
+
+    public Histogram DetectionLatency { get; }
+
+    public Counter RotationRecoveries { get; }
+
+    public Counter ProxyConnections { get; }
+
+    public Gauge ProxyActive { get; }
+
+    public Counter ProxyDropped { get; }
+
+    public Counter Notifications { get; }
 }

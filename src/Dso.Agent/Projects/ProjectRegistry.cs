@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
 using Dso.Agent.Events;
 using Dso.Agent.Observability;
+using Dso.Agent.Proxy;
+using Dso.Agent.Rotation;
 using Dso.Agent.Secrets;
 using Dso.Agent.State;
+using Dso.Configuration;
 using Dso.Injection.Planning;
 using Dso.Injection.References;
 using Dso.Injection.Secrets;
@@ -14,16 +17,20 @@ using Microsoft.Extensions.Logging;
 namespace Dso.Agent.Projects;
 
 /// <summary>
-/// The projects the agent manages. Registering resolves and writes a project's secrets (fresh from
-/// the providers), then remembers it in the state directory; repairing rewrites the secrets of any
-/// service whose files have vanished (a reboot, a wipe); removing wipes them and forgets it.
-/// One project is worked on by one caller at a time.
+/// The projects the agent manages. Registering binds the proxy's ports, resolves and writes a
+/// project's secrets (fresh from the providers), then remembers it and the fingerprint each
+/// service's containers get (its baseline) in the state directory; repairing rewrites the secrets of
+/// any service whose files have vanished (a reboot, a wipe); removing wipes them and forgets it.
+/// One project is worked on by one caller at a time (<see cref="LockAsync"/>): registrations,
+/// repairs and rotations take turns.
 /// </summary>
 internal sealed class ProjectRegistry(
     StateStore state,
     AgentProviders providers,
     SecretStore store,
     FingerprintKey fingerprints,
+    TcpProxy proxy,
+    DsoConfig config,
     EventHub events,
     AuditLog audit,
     DsoMetrics metrics,
@@ -38,11 +45,36 @@ internal sealed class ProjectRegistry(
 
     public IReadOnlyList<ManagedProject> Snapshot() => [.. _projects.Values.OrderBy(p => p.Name, StringComparer.Ordinal)];
 
+    public ManagedProject? TryGet(string name) => _projects.GetValueOrDefault(name);
+
+    public ServicePolicy PolicyOf(ServiceRegistration service) => ServicePolicy.For(service, config);
+
+    /// <summary>Loads the registered projects and their baselines, and binds their proxy ports again.</summary>
     public void Load()
     {
         foreach (var registration in state.LoadProjects())
         {
-            _projects[registration.Name] = new ManagedProject(registration, time.GetUtcNow(), registration.Services.ToDictionary(s => s.Name, s => ServiceState.Pending(s.References.Count), StringComparer.Ordinal));
+            var baselines = state.LoadBaselines(registration.Name);
+            var services = registration.Services.ToDictionary(
+                s => s.Name,
+                s => ServiceState.Pending(s.References.Count) with
+                {
+                    State = File.Exists(Path.Combine(store.MountPath(registration.Name, s.Name), LauncherManifest.FileName)) ? "ok" : "pending",
+                    Fingerprint = baselines.GetValueOrDefault(s.Name),
+                    Directory = store.MountPath(registration.Name, s.Name),
+                },
+                StringComparer.Ordinal);
+            try
+            {
+                proxy.Apply(registration.Name, ProxiedPorts(registration));
+            }
+            catch (DsoException e)
+            {
+                log.LogError("project {Project}: {Reason}", registration.Name, e.Message);
+                services = services.ToDictionary(s => s.Key, s => s.Value with { State = "error", Message = e.Message }, StringComparer.Ordinal);
+            }
+
+            _projects[registration.Name] = new ManagedProject(registration, time.GetUtcNow(), services);
         }
 
         UpdateGauges();
@@ -53,18 +85,36 @@ internal sealed class ProjectRegistry(
     {
         Validate(registration);
         using var held = await LockAsync(registration.Name, cancellationToken);
+        var previous = _projects.GetValueOrDefault(registration.Name);
         try
         {
-            var materialized = await MaterializeAsync(registration, preferCache: false, "register", cancellationToken);
+            proxy.Apply(registration.Name, ProxiedPorts(registration));
+            MaterializedStack materialized;
+            try
+            {
+                materialized = await MaterializeAsync(registration, preferCache: false, "register", cancellationToken);
+            }
+            catch
+            {
+                proxy.Apply(registration.Name, previous is null ? new Dictionary<string, IReadOnlyList<PortRegistration>>() : ProxiedPorts(previous.Registration));
+                throw;
+            }
+
             state.Save(registration);
             _projects[registration.Name] = Managed(registration, materialized);
+            SaveBaselines(registration.Name);
             UpdateGauges();
             audit.Write(actor, "register", registration.Name, "ok", $"{registration.Services.Count} service(s), {materialized.SecretCount} secret(s)");
             events.Publish("project.registered", registration.Name, null, $"{materialized.SecretCount} secret(s) delivered to {string.Join(", ", registration.Services.Select(s => s.Name))}");
             return new RegistrationResult(
                 registration.Name,
-                [.. materialized.Services.Select(s => new MaterializedService(s.Key, s.Value.Directory, s.Value.Fingerprint))],
-                materialized.SecretCount);
+                [.. registration.Services.Select(s =>
+                {
+                    var (directory, fingerprint) = materialized.Services[s.Name];
+                    return new MaterializedService(s.Name, directory, fingerprint, PolicyOf(s).Strategy, proxy.PortsOf(registration.Name, s.Name));
+                })],
+                materialized.SecretCount,
+                Warnings(registration));
         }
         catch (DsoException e)
         {
@@ -79,6 +129,7 @@ internal sealed class ProjectRegistry(
     {
         using var held = await LockAsync(name, cancellationToken);
         var known = _projects.TryRemove(name, out _);
+        proxy.Remove(name);
         var wiped = store.RemoveProject(name);
         if (known)
         {
@@ -117,6 +168,7 @@ internal sealed class ProjectRegistry(
             {
                 var materialized = await MaterializeAsync(current.Registration, preferCache: true, trigger, cancellationToken);
                 _projects[project.Name] = Managed(current.Registration, materialized, current.RegisteredAt);
+                SaveBaselines(project.Name);
                 repaired += missing.Count;
                 metrics.Repairs.Inc(missing.Count);
                 audit.Write("agent", "repair", project.Name, "ok", $"{trigger}: restored {string.Join(", ", missing.Select(s => s.Name))}");
@@ -138,42 +190,45 @@ internal sealed class ProjectRegistry(
         return repaired;
     }
 
-    /// <summary>Resolves again, fresh from the providers, the projects <paramref name="select"/> picks, and rewrites their files.</summary>
-    public async Task<int> RefreshAsync(Func<ManagedProject, bool> select, string trigger, string actor, CancellationToken cancellationToken)
+    /// <summary>Records what a service's containers now run on (after a rotation) and persists it as its baseline.</summary>
+    public void Commit(string project, string service, ServiceState serviceState)
     {
-        var count = 0;
-        foreach (var project in Snapshot().Where(select))
+        if (_projects.TryGetValue(project, out var current) && current.Services.ContainsKey(service))
         {
-            using var held = await LockAsync(project.Name, cancellationToken);
-            if (!_projects.TryGetValue(project.Name, out var current))
-            {
-                continue;
-            }
-
-            try
-            {
-                var materialized = await MaterializeAsync(current.Registration, preferCache: false, trigger, cancellationToken);
-                _projects[project.Name] = Managed(current.Registration, materialized, current.RegisteredAt);
-                audit.Write(actor, "refresh", project.Name, "ok", trigger);
-                events.Publish("project.refreshed", project.Name, null, $"secrets resolved again ({trigger})");
-                count++;
-            }
-            catch (DsoException e)
-            {
-                audit.Write(actor, "refresh", project.Name, "failed", e.Message);
-                events.Publish("project.failed", project.Name, null, e.Message);
-            }
+            var services = new Dictionary<string, ServiceState>(current.Services, StringComparer.Ordinal) { [service] = serviceState };
+            _projects[project] = current with { Services = services };
+            SaveBaselines(project);
         }
-
-        return count;
     }
+
+    /// <summary>Changes what status shows for a service without touching its baseline.</summary>
+    public void Mark(string project, string service, string serviceState, string? message)
+    {
+        if (_projects.TryGetValue(project, out var current) && current.Services.TryGetValue(service, out var existing))
+        {
+            var services = new Dictionary<string, ServiceState>(current.Services, StringComparer.Ordinal)
+            {
+                [service] = existing with { State = serviceState, Message = message is null ? null : redactor.Redact(message) },
+            };
+            _projects[project] = current with { Services = services };
+        }
+    }
+
+    /// <summary>Holds a project for one caller: registration, repair, rotation and removal take turns.</summary>
+    public async Task<IDisposable> LockAsync(string project, CancellationToken cancellationToken)
+    {
+        var gate = _locks.GetOrAdd(project, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        return new Releaser(gate);
+    }
+
+    /// <summary>The references of a service as the resolver takes them.</summary>
+    public static IReadOnlyList<ServiceReference> ReferencesOf(ServiceRegistration service) =>
+        [.. service.References.Select(r => new ServiceReference(service.Name, r.Variable, r.Reference, SecretReference.Parse(r.Reference), r.Where))];
 
     private async Task<MaterializedStack> MaterializeAsync(ProjectRegistration registration, bool preferCache, string trigger, CancellationToken cancellationToken)
     {
-        var services = registration.Services.Select(service => (
-            service.Name,
-            (IReadOnlyList<ServiceReference>)[.. service.References.Select(r => new ServiceReference(service.Name, r.Variable, r.Reference, SecretReference.Parse(r.Reference), r.Where))],
-            new ServiceOwner(service.Uid, service.Gid, null))).ToList();
+        var services = registration.Services.Select(service => (service.Name, ReferencesOf(service), new ServiceOwner(service.Uid, service.Gid, null))).ToList();
         var materializer = new LocalMaterializer(preferCache ? providers.Cached : providers.Fresh, store, fingerprints);
         try
         {
@@ -198,6 +253,39 @@ internal sealed class ProjectRegistry(
                 s => s.Name,
                 s => new ServiceState("ok", null, s.References.Count, materialized.Services[s.Name].Fingerprint, materialized.Services[s.Name].Directory, now),
                 StringComparer.Ordinal));
+    }
+
+    private void SaveBaselines(string project)
+    {
+        if (_projects.TryGetValue(project, out var current))
+        {
+            state.SaveBaselines(project, current.Services.Where(s => s.Value.Fingerprint is not null).ToDictionary(s => s.Key, s => s.Value.Fingerprint!, StringComparer.Ordinal));
+        }
+    }
+
+    private Dictionary<string, IReadOnlyList<PortRegistration>> ProxiedPorts(ProjectRegistration registration) =>
+        registration.Services.ToDictionary(s => s.Name, s => PolicyOf(s).ProxiedPorts, StringComparer.Ordinal);
+
+    private List<string> Warnings(ProjectRegistration registration)
+    {
+        var warnings = new List<string>();
+        foreach (var service in registration.Services)
+        {
+            var policy = PolicyOf(service);
+            var envVariables = service.References.Where(r => r.Reference.StartsWith(SecretReference.EnvScheme, StringComparison.Ordinal)).Select(r => r.Variable).ToList();
+            if (policy.Strategy is "live" or "signal" && envVariables.Count > 0)
+            {
+                warnings.Add($"service {service.Name}: strategy {policy.Strategy} cannot change environment values in a running process ({string.Join(", ", envVariables)}); they change when the container is recreated. Use dsofile:// references, or strategy restart or rolling");
+            }
+
+            var labelPorts = service.Rotation?.Ports.Where(p => p.Source == PortRegistration.FromCompose).ToList() ?? [];
+            if (policy.Strategy != "rolling" && labelPorts.Count > 0 && policy.Replaces)
+            {
+                warnings.Add($"service {service.Name}: its published ports ({string.Join(", ", labelPorts)}) stay with its container, so a {policy.Strategy} rotation interrupts them; rolling moves them to the agent's proxy");
+            }
+        }
+
+        return warnings;
     }
 
     private static void Validate(ProjectRegistration registration)
@@ -232,6 +320,40 @@ internal sealed class ProjectRegistry(
                     throw new DsoException($"{reference.Where}: service {service.Name}, {reference.Variable}: invalid reference '{reference.Reference}': {problem}");
                 }
             }
+
+            ValidateRotation(service);
+        }
+    }
+
+    private static void ValidateRotation(ServiceRegistration service)
+    {
+        if (service.Rotation is not { } rotation)
+        {
+            return;
+        }
+
+        if (rotation.Strategy is { } strategy && !RotationDefaults.Strategies.Contains(strategy, StringComparer.Ordinal))
+        {
+            throw new DsoException($"service {service.Name}: strategy '{strategy}' is not one of {string.Join(", ", RotationDefaults.Strategies)}");
+        }
+
+        if (rotation.Signal is { } signal && SignalName.Normalize(signal) != signal)
+        {
+            throw new DsoException($"service {service.Name}: '{signal}' is not {SignalName.Expected}");
+        }
+
+        if (rotation.Probe is { } probe && RotationLabels.ProbeProblem(probe) is { } problem)
+        {
+            throw new DsoException($"service {service.Name}: probe '{probe}' {problem}");
+        }
+
+        foreach (var port in rotation.Ports)
+        {
+            if (port.HostPort is < 1 or > 65535 || port.ContainerPort is < 1 or > 65535 || !System.Net.IPAddress.TryParse(port.HostIp, out _)
+                || port.Source is not (PortRegistration.FromCompose or PortRegistration.FromLabel))
+            {
+                throw new DsoException($"service {service.Name}: port {port.HostIp}:{port.HostPort}->{port.ContainerPort} ({port.Source}) is not a valid host address, port pair and source");
+            }
         }
     }
 
@@ -245,15 +367,16 @@ internal sealed class ProjectRegistry(
         metrics.ManagedServices.Set(_projects.Values.Sum(p => p.Registration.Services.Count));
     }
 
-    private async Task<IDisposable> LockAsync(string project, CancellationToken cancellationToken)
-    {
-        var gate = _locks.GetOrAdd(project, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken);
-        return new Releaser(gate);
-    }
-
     private sealed class Releaser(SemaphoreSlim gate) : IDisposable
     {
-        public void Dispose() => gate.Release();
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                gate.Release();
+            }
+        }
     }
 }

@@ -32,7 +32,11 @@ internal sealed class AgentProviders : IDisposable
             baseRegistry.DefaultName);
         Fresh = Wrap(preferCache: false);
         Cached = Wrap(preferCache: true);
+        Base = baseRegistry;
     }
+
+    /// <summary>The providers themselves, for version checks and file watches (never for values: those go through the cache).</summary>
+    public ProviderRegistry Base { get; }
 
     public ProviderRegistry Fresh { get; }
 

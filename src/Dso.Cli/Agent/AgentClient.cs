@@ -70,26 +70,44 @@ internal sealed class AgentClient : IDisposable
         }
     }
 
-    public async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken)
-    {
-        using var response = await _http.GetAsync(path, cancellationToken);
-        await EnsureSuccessAsync(response, cancellationToken);
-        return (await response.Content.ReadFromJsonAsync(type, cancellationToken))!;
-    }
-
-    public async Task<TResponse> PostAsync<TRequest, TResponse>(string path, TRequest body, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken)
-    {
-        using var response = await _http.PostAsJsonAsync(path, body, requestType, cancellationToken);
-        await EnsureSuccessAsync(response, cancellationToken);
-        return (await response.Content.ReadFromJsonAsync(responseType, cancellationToken))!;
-    }
-
-    public async Task DeleteAsync(string path, CancellationToken cancellationToken)
-    {
-        using var response = await _http.DeleteAsync(path, cancellationToken);
-        if (response.StatusCode != HttpStatusCode.NotFound)
+    public Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        Guarded(async () =>
         {
+            using var response = await _http.GetAsync(path, cancellationToken);
             await EnsureSuccessAsync(response, cancellationToken);
+            return (await response.Content.ReadFromJsonAsync(type, cancellationToken))!;
+        });
+
+    public Task<TResponse> PostAsync<TRequest, TResponse>(string path, TRequest body, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken) =>
+        Guarded(async () =>
+        {
+            using var response = await _http.PostAsJsonAsync(path, body, requestType, cancellationToken);
+            await EnsureSuccessAsync(response, cancellationToken);
+            return (await response.Content.ReadFromJsonAsync(responseType, cancellationToken))!;
+        });
+
+    public Task DeleteAsync(string path, CancellationToken cancellationToken) =>
+        Guarded(async () =>
+        {
+            using var response = await _http.DeleteAsync(path, cancellationToken);
+            if (response.StatusCode != HttpStatusCode.NotFound)
+            {
+                await EnsureSuccessAsync(response, cancellationToken);
+            }
+
+            return true;
+        });
+
+    /// <summary>A call whose connection breaks (the agent stopped or was killed mid-request) fails with one line, not a stack trace.</summary>
+    private async Task<T> Guarded<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or JsonException)
+        {
+            throw new DsoException($"lost the connection to the agent at {SocketPath} ({e.Message.TrimEnd('.')}); it may have stopped: 'docker dso status' says whether it runs, its log says why");
         }
     }
 

@@ -5,7 +5,9 @@ namespace Dso.Cli.Agent;
 
 /// <summary>
 /// Hands a plan to the agent (POST /v1/projects): the agent resolves the references with its own
-/// credentials, writes the files in its RAM directory, and from then on keeps them there.
+/// credentials, writes the files in its RAM directory, binds its proxy for the ports it takes over,
+/// and from then on keeps the secrets there and rotates them. Each service's compose labels and
+/// published ports travel with it (<see cref="RotationLabels"/>); never a value.
 /// </summary>
 internal sealed class AgentMaterializer(AgentClient agent) : IStackMaterializer
 {
@@ -21,8 +23,13 @@ internal sealed class AgentMaterializer(AgentClient agent) : IStackMaterializer
                 s.Service.Name,
                 s.Owner.Uid,
                 s.Owner.Gid,
-                [.. s.References.Select(r => new ReferenceRegistration(r.Variable, r.Text, r.Where))]))]);
+                [.. s.References.Select(r => new ReferenceRegistration(r.Variable, r.Text, r.Where))],
+                RotationLabels.Read(s.Service)))]);
         var result = await agent.PostAsync("/v1/projects", registration, IpcJson.Wire.ProjectRegistration, IpcJson.Wire.RegistrationResult, cancellationToken);
-        return new MaterializedStack(result.Services.ToDictionary(s => s.Name, s => (s.Directory, s.Fingerprint), StringComparer.Ordinal), result.SecretCount);
+        return new MaterializedStack(result.Services.ToDictionary(s => s.Name, s => (s.Directory, s.Fingerprint), StringComparer.Ordinal), result.SecretCount)
+        {
+            Delivery = result.Services.ToDictionary(s => s.Name, s => new ServiceDelivery(s.Strategy, s.ProxiedPorts ?? []), StringComparer.Ordinal),
+            Warnings = result.Warnings ?? [],
+        };
     }
 }

@@ -33,6 +33,12 @@ internal sealed class AgentConfig
     [ConfigKey("watch", "Change detection.")]
     public WatchConfig Watch { get; set; } = new();
 
-    [ConfigKey("rotation", "Rotation settings of the agent.")]
+    [ConfigKey("rotation", "Rotation settings of the agent (the last place a rotation key is looked for).")]
     public RotationConfig Rotation { get; set; } = new();
+
+    [ConfigKey("debounce", "Changes to one service within this window coalesce into one rotation (`live` rewrites files at once).")]
+    public TimeSpan Debounce { get; set; } = TimeSpan.FromSeconds(5);
+
+    [ConfigKey("max_concurrent_rotations", "Rotations of different projects that may run at the same time (one project rotates one service at a time).")]
+    public int MaxConcurrentRotations { get; set; } = 2;
 }

@@ -85,10 +85,54 @@ internal static class ConfigLoader
             throw new DsoException($"{file}: defaults.provider '{chosen}' is not one of the configured providers ({string.Join(", ", config.Providers.Keys)})");
         }
 
+        ValidateRotation(config, file);
         var address = ParseAddress(config.Agent.Api.Address, file);
         if (!IPAddress.IsLoopback(address.Address) && string.IsNullOrEmpty(config.Agent.Api.Token))
         {
             throw new DsoException($"{file}: agent.api.address {config.Agent.Api.Address} is not loopback, so agent.api.token must be set (anyone who can reach it could read status and trigger work)");
+        }
+    }
+
+    private static void ValidateRotation(DsoConfig config, string file)
+    {
+        var sections = new List<(string Path, RotationConfig? Rotation)> { ("agent.rotation", config.Agent.Rotation), ("defaults.rotation", config.Defaults.Rotation), ("rotation", config.Rotation) };
+        sections.AddRange(config.Secrets.Select((s, i) => ($"secrets[{i}].rotation", s.Rotation)));
+        foreach (var (path, rotation) in sections)
+        {
+            if (rotation?.Signal is { } signal && SignalName.Normalize(signal) is null)
+            {
+                throw new DsoException($"{file}: {path}.signal '{signal}' is not {SignalName.Expected}");
+            }
+        }
+
+        var agent = config.Agent;
+        if (agent.MaxConcurrentRotations < 1)
+        {
+            throw new DsoException($"{file}: agent.max_concurrent_rotations must be at least 1 (it is {agent.MaxConcurrentRotations})");
+        }
+
+        if (agent.Watch.BackoffLimit < 1)
+        {
+            throw new DsoException($"{file}: agent.watch.backoff_limit must be at least 1 (1 turns the backoff off; it is {agent.Watch.BackoffLimit})");
+        }
+
+        if (agent.Watch.Jitter is < 0 or > 50)
+        {
+            throw new DsoException($"{file}: agent.watch.jitter must be a percentage from 0 to 50 (it is {agent.Watch.Jitter})");
+        }
+
+        if (agent.Watch.PollingInterval < TimeSpan.FromSeconds(1))
+        {
+            throw new DsoException($"{file}: agent.watch.polling_interval must be at least 1s (it is {Duration.Format(agent.Watch.PollingInterval)})");
+        }
+
+        for (var i = 0; i < config.Notifications.Webhooks.Count; i++)
+        {
+            var url = config.Notifications.Webhooks[i].Url;
+            if (url is null || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new DsoException($"{file}: notifications.webhooks[{i}].url must be an http:// or https:// address");
+            }
         }
     }
 

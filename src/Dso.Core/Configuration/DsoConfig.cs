@@ -24,6 +24,12 @@ internal sealed class DsoConfig
     [ConfigKey("rotation", "Default rotation settings (older top-level form of defaults.rotation).")]
     public RotationConfig? Rotation { get; set; }
 
+    [ConfigKey("proxy", "The TCP proxy that owns the host ports of rolling services.")]
+    public ProxyConfig Proxy { get; set; } = new();
+
+    [ConfigKey("notifications", "Where rotation results are posted.")]
+    public NotificationsConfig Notifications { get; set; } = new();
+
     [ConfigKey("logging", "Logging of the CLI and agent.")]
     public LoggingConfig Logging { get; set; } = new();
 

@@ -12,6 +12,9 @@ namespace Dso.Ipc;
 [JsonSerializable(typeof(RegistrationResult))]
 [JsonSerializable(typeof(AgentEvent))]
 [JsonSerializable(typeof(StatusReport))]
+[JsonSerializable(typeof(RotateRequest))]
+[JsonSerializable(typeof(RotateResponse))]
+[JsonSerializable(typeof(RotationResult))]
 internal sealed partial class IpcJson : JsonSerializerContext
 {
     /// <summary>Options for output read by people and tools: no HTML escaping.</summary>

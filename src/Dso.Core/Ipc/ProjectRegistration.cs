@@ -6,8 +6,33 @@ namespace Dso.Ipc;
 /// </summary>
 internal sealed record ProjectRegistration(string Name, string Directory, IReadOnlyList<string> Files, IReadOnlyList<ServiceRegistration> Services);
 
-/// <summary>One service of a <see cref="ProjectRegistration"/>.</summary>
-internal sealed record ServiceRegistration(string Name, int Uid, int Gid, IReadOnlyList<ReferenceRegistration> References);
+/// <summary>One service of a <see cref="ProjectRegistration"/>, and how it is rotated (null: the agent's defaults).</summary>
+internal sealed record ServiceRegistration(string Name, int Uid, int Gid, IReadOnlyList<ReferenceRegistration> References, ServiceRotation? Rotation = null);
 
 /// <summary>One reference of a service: the variable, the reference as written, and where.</summary>
 internal sealed record ReferenceRegistration(string Variable, string Reference, string Where);
+
+/// <summary>
+/// What the compose file says about rotating a service: its labels (`dso.strategy`, `dso.signal`,
+/// `dso.rolling.shared-volumes`, `dso.health.probe`), the TCP ports it publishes or asks the proxy
+/// for (`dso.host_ports`), and the services it depends on.
+/// </summary>
+internal sealed record ServiceRotation(
+    string? Strategy,
+    string? Signal,
+    IReadOnlyList<PortRegistration> Ports,
+    IReadOnlyList<string> DependsOn,
+    bool AllowSharedVolumes = false,
+    string? Probe = null);
+
+/// <summary>A host port of a service: `ports:` of compose (moved to the proxy when rolling) or `dso.host_ports` (always proxied).</summary>
+internal sealed record PortRegistration(string HostIp, int HostPort, int ContainerPort, string Source, string Where)
+{
+    public const string FromCompose = "ports";
+    public const string FromLabel = "dso.host_ports";
+
+    /// <summary>As `dso.host_ports` and compose's short syntax write it: `[HOST_IP:]HOST:CONTAINER`.</summary>
+    public string Spec => $"{(HostIp is "0.0.0.0" or "" ? string.Empty : HostIp + ":")}{HostPort}:{ContainerPort}";
+
+    public override string ToString() => $"{(HostIp is "0.0.0.0" or "" ? string.Empty : HostIp + ":")}{HostPort}->{ContainerPort}";
+}

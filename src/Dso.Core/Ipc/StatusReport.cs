@@ -13,7 +13,21 @@ internal sealed record ProviderStatus(string Name, string Type, string State, st
 internal sealed record ProjectStatus(string Name, string Directory, DateTimeOffset RegisteredAt, IReadOnlyList<ServiceStatus> Services);
 
 /// <summary>A service of a registered project: its secrets' state and its containers.</summary>
-internal sealed record ServiceStatus(string Name, string State, string? Message, int Secrets, string? Fingerprint, DateTimeOffset? MaterializedAt, IReadOnlyList<ContainerStatus> Containers);
+internal sealed record ServiceStatus(
+    string Name,
+    string State,
+    string? Message,
+    int Secrets,
+    string? Fingerprint,
+    DateTimeOffset? MaterializedAt,
+    IReadOnlyList<ContainerStatus> Containers,
+    string Strategy,
+    IReadOnlyList<string> ProxiedPorts,
+    IReadOnlyList<SecretCheckStatus> Checks,
+    RotationResult? LastRotation);
+
+/// <summary>A secret a service consumes: the version last seen, when it was last checked and when it will be next.</summary>
+internal sealed record SecretCheckStatus(string Reference, string? Version, DateTimeOffset? LastCheck, DateTimeOffset? NextCheck);
 
 /// <summary>A container of a managed service, as the engine reports it.</summary>
 internal sealed record ContainerStatus(string Id, string Name, string State);

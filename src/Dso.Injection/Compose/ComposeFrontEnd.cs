@@ -45,11 +45,20 @@ internal sealed record ComposeFrontEnd(string Program, IReadOnlyList<string> Pre
     /// <summary>The default image name compose gives a service that only has build:.</summary>
     public string BuiltImageName(string project, string service) => IsV1 ? $"{project}_{service}" : $"{project}-{service}";
 
-    /// <summary>The full argument list: compose's global flags for the project, then the subcommand and its arguments.</summary>
-    public IReadOnlyList<string> Arguments(ComposeProject project, string? overrideFile, string subcommand, IEnumerable<string> subcommandArguments)
+    /// <summary>
+    /// The full argument list: compose's global flags for the project, then the subcommand and its
+    /// arguments. <paramref name="rendered"/> replaces the project's files (and the override) with one
+    /// document DSO rendered.
+    /// </summary>
+    public IReadOnlyList<string> Arguments(ComposeProject project, string? overrideFile, string subcommand, IEnumerable<string> subcommandArguments, string? rendered = null)
     {
         var args = new List<string>(Prefix) { "-p", project.Name, "--project-directory", project.Directory };
-        foreach (var file in project.Files)
+        if (rendered is not null)
+        {
+            overrideFile = null;
+        }
+
+        foreach (var file in rendered is null ? project.Files : [rendered])
         {
             args.Add("-f");
             args.Add(file);

@@ -14,7 +14,8 @@ internal sealed record ComposeService(
     string? User,
     IReadOnlyDictionary<string, string> Labels,
     IReadOnlyList<string> DependsOn,
-    YMap? Extension)
+    YMap? Extension,
+    IReadOnlyList<PublishedPort> Ports)
 {
     /// <summary>The environment as the container gets it: env_file entries first, `environment:` over them.</summary>
     public IReadOnlyDictionary<string, EnvironmentEntry> EffectiveEnvironment =>

@@ -13,6 +13,7 @@ internal sealed class ServiceBuilder(string name, string where)
     private readonly List<EnvironmentEntry> _envFileEntries = [];
     private readonly Dictionary<string, string> _labels = new(StringComparer.Ordinal);
     private readonly List<string> _dependsOn = [];
+    private readonly List<PublishedPort> _ports = [];
     private string? _image;
     private bool _hasBuild;
     private List<string>? _entrypoint;
@@ -58,6 +59,15 @@ internal sealed class ServiceBuilder(string name, string where)
                     }
 
                     break;
+                case "ports":
+                    // Compose merges ports of successive files as a set (same target, host port, address and protocol).
+                    foreach (var port in PublishedPort.Parse(node, name))
+                    {
+                        _ports.RemoveAll(p => p.Key == port.Key);
+                        _ports.Add(port);
+                    }
+
+                    break;
                 case "depends_on":
                     _dependsOn.AddRange(node is YMap map ? map.Entries.Select(e => e.Key) : Strings(node, key));
                     break;
@@ -82,7 +92,8 @@ internal sealed class ServiceBuilder(string name, string where)
         _user,
         _labels,
         [.. _dependsOn.Distinct(StringComparer.Ordinal)],
-        _extension);
+        _extension,
+        _ports);
 
     private void ReadEnvironment(YNode node, IReadOnlyDictionary<string, string> variables)
     {

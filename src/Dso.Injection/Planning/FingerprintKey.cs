@@ -54,4 +54,13 @@ internal sealed class FingerprintKey(byte[] key)
 
         return Convert.ToHexStringLower(hmac.GetHashAndReset())[..32];
     }
+
+    /// <summary>HMAC-SHA256 of one labelled value (a version stand-in for providers without versions); 32 hex digits.</summary>
+    public string Fingerprint(string label, ReadOnlySpan<byte> value)
+    {
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+        hmac.AppendData(Encoding.UTF8.GetBytes(label + "\0"));
+        hmac.AppendData(value);
+        return Convert.ToHexStringLower(hmac.GetHashAndReset())[..32];
+    }
 }

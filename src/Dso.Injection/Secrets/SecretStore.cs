@@ -189,6 +189,22 @@ internal sealed class SecretStore
         ShredDirectory(Path.Combine(ServiceDirectory(project, service), generation));
     }
 
+    /// <summary>
+    /// Removes every generation but the active one: after start-up recovery no container can be
+    /// using another (a swap in progress is the only time two are live). Returns how many went.
+    /// </summary>
+    public int PruneGenerations(string project, string service)
+    {
+        var current = CurrentGeneration(project, service);
+        var stale = Generations(project, service).Where(g => g != current).ToList();
+        foreach (var generation in stale)
+        {
+            ShredDirectory(Path.Combine(ServiceDirectory(project, service), generation));
+        }
+
+        return stale.Count;
+    }
+
     /// <summary>The generations a service has on disk, oldest first.</summary>
     public IReadOnlyList<string> Generations(string project, string service)
     {

@@ -9,9 +9,11 @@ namespace Dso.Providers.File;
 /// For development and tests only: the values sit unencrypted on disk (status and docs say so).
 /// The file must be owner-only, like the vault.
 /// </summary>
-internal sealed class FileSecretProvider(string name, string path) : ISecretProvider
+internal sealed class FileSecretProvider(string name, string path) : ISecretProvider, IWatchableProvider
 {
     public string Name => name;
+
+    public string WatchedFile => path;
 
     public async Task<IReadOnlyList<ResolvedSecret>> ResolveAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken)
     {

@@ -63,15 +63,24 @@ internal sealed class StatusCommand : DsoCommand
             return;
         }
 
-        TextTable.Write(Context.Out, ["PROJECT", "SERVICE", "SECRETS", "STATE", "CONTAINERS", "MESSAGE"], report.Projects.SelectMany(p => p.Services.Select(s => new[]
+        TextTable.Write(Context.Out, ["PROJECT", "SERVICE", "SECRETS", "STATE", "CONTAINERS", "STRATEGY", "PROXY", "LAST ROTATION", "MESSAGE"], report.Projects.SelectMany(p => p.Services.Select(s => new[]
         {
             p.Name,
             s.Name,
             s.Secrets.ToString(CultureInfo.InvariantCulture),
             s.State,
             s.Containers.Count == 0 ? "-" : string.Join(", ", s.Containers.Select(c => $"{c.Name} ({c.State})")),
-            s.Message ?? string.Empty,
+            s.Strategy,
+            s.ProxiedPorts.Count == 0 ? "-" : string.Join(", ", s.ProxiedPorts),
+            s.LastRotation is { } last ? $"{last.Outcome} {last.StartedAt.ToLocalTime():HH:mm:ss} ({last.DurationSeconds.ToString("0.00", CultureInfo.InvariantCulture)}s)" : "-",
+            s.Message ?? s.LastRotation?.Message ?? string.Empty,
         })));
+        var checks = report.Projects.SelectMany(p => p.Services.SelectMany(s => s.Checks)).Where(c => c.NextCheck is not null).ToList();
+        if (checks.Count > 0)
+        {
+            Context.Out.WriteLine();
+            Context.Out.WriteLine($"checks {checks.Count} secret reference(s); next at {checks.Min(c => c.NextCheck)!.Value.ToLocalTime():HH:mm:ss}, last at {(checks.Max(c => c.LastCheck) is { } lastCheck ? lastCheck.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture) : "-")} ('status --json' lists each)");
+        }
         Context.Out.WriteLine();
         Context.Out.WriteLine($"cache  {(report.Cache.Enabled ? $"{report.Cache.Entries} value(s), {report.Cache.Hits} hit(s), {report.Cache.Misses} miss(es), {report.Cache.LastKnownGoodServed} last-known-good" : "off")}");
     }

@@ -8,7 +8,8 @@ namespace Dso.Cli.Commands.Stack;
 /// <summary>
 /// `up` end to end (spec 4.4): load the project, plan it, have its secrets resolved and written —
 /// by the agent when one runs, else here — then run a compose subcommand (up, run, create, start,
-/// restart) with the override applied.
+/// restart) with the override applied. When the agent's proxy took over host ports from compose
+/// `ports:`, compose runs on the rendered project without them (<see cref="ComposeRenderer"/>).
 /// </summary>
 internal static class StackDeployment
 {
@@ -60,25 +61,52 @@ internal static class StackDeployment
 
         var services = string.Join(", ", plan.Services.Select(s => s.Service.Name));
         session.Say($"delivered {materialized.SecretCount} secret{(materialized.SecretCount == 1 ? string.Empty : "s")} to {services} through {materializer.Location(project.Name)} (RAM, never on disk)");
-        var overrideFile = store.WritePrivate(project.Name, $".compose-override-{Environment.ProcessId}.yml", OverrideBuilder.Build(plan, materialized, launcher));
+        foreach (var warning in materialized.Warnings)
+        {
+            session.Warn(warning);
+        }
+
+        if (agent is null && plan.Services.Where(s => s.Service.Labels.ContainsKey(RotationLabels.HostPorts)).Select(s => s.Service.Name).ToList() is { Count: > 0 } proxied)
+        {
+            session.Warn($"{string.Join(", ", proxied)}: label {RotationLabels.HostPorts} needs the agent, whose proxy owns those ports; without it they are not published");
+        }
+
+        var moved = materialized.MovedPorts;
+        var overrideFile = store.WritePrivate(project.Name, $".compose-override-{Environment.ProcessId}.yml", OverrideBuilder.Build(plan, materialized, launcher, renderSentinel: moved.Count > 0));
+        string? rendered = null;
         try
         {
-            await RunComposeAsync(session, frontEnd, project, overrideFile, subcommand, arguments, cancellationToken);
+            foreach (var (service, ports) in moved)
+            {
+                session.Say($"{service}: the agent's proxy owns {string.Join(", ", ports.Select(p => p.ToString()))}; compose does not publish {(ports.Count == 1 ? "it" : "them")}");
+            }
+
+            if (moved.Count > 0)
+            {
+                var config = await session.ComposeConfigAsync(frontEnd, project, overrideFile, cancellationToken);
+                rendered = store.WritePrivate(project.Name, $".compose-rendered-{Environment.ProcessId}.yml", ComposeRenderer.RemovePorts(config, moved));
+            }
+
+            await RunComposeAsync(session, frontEnd, project, overrideFile, subcommand, arguments, cancellationToken, rendered);
         }
         finally
         {
             File.Delete(overrideFile);
+            if (rendered is not null)
+            {
+                File.Delete(rendered);
+            }
         }
 
         session.Say(agent is null
             ? "local mode: no agent runs, so nothing rotates these secrets or restores them after a reboot; run 'docker dso up' again after changing one"
-            : "registered with the agent, which keeps these secrets in place across restarts and reboots");
+            : "registered with the agent, which keeps these secrets in place across restarts and reboots and rotates the containers when they change");
         return ExitCodes.Success;
     }
 
-    private static async Task<int> RunComposeAsync(StackSession session, ComposeFrontEnd frontEnd, ComposeProject project, string? overrideFile, string subcommand, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private static async Task<int> RunComposeAsync(StackSession session, ComposeFrontEnd frontEnd, ComposeProject project, string? overrideFile, string subcommand, IReadOnlyList<string> arguments, CancellationToken cancellationToken, string? rendered = null)
     {
-        var exitCode = await session.RunComposeAsync(frontEnd, project, overrideFile, subcommand, arguments, cancellationToken);
+        var exitCode = await session.RunComposeAsync(frontEnd, project, overrideFile, subcommand, arguments, cancellationToken, rendered);
         return exitCode == 0
             ? ExitCodes.Success
             : throw new DsoException($"{frontEnd.DisplayName} {subcommand} failed (exit {exitCode}); its output is above");

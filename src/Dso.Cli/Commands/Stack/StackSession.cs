@@ -42,24 +42,44 @@ internal sealed class StackSession(CliContext context)
         ProviderFactory.Create(Config.Config, (vaultFile, keyFile) => new VaultAccess(context, vaultFile, keyFile).Open(), owned);
 
     /// <summary>Runs compose with its output going straight to the user's terminal; returns its exit code.</summary>
-    public async Task<int> RunComposeAsync(ComposeFrontEnd frontEnd, ComposeProject project, string? overrideFile, string subcommand, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    public async Task<int> RunComposeAsync(ComposeFrontEnd frontEnd, ComposeProject project, string? overrideFile, string subcommand, IEnumerable<string> arguments, CancellationToken cancellationToken, string? rendered = null)
     {
-        var environment = context.Environment
-            .Where(e => !CredentialVariables.Contains(e.Key, StringComparer.Ordinal))
-            .ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
         var result = await ChildProcess.RunAsync(
             frontEnd.Program,
-            frontEnd.Arguments(project, overrideFile, subcommand, arguments),
+            frontEnd.Arguments(project, overrideFile, subcommand, arguments, rendered),
             new ChildProcessOptions
             {
                 WorkingDirectory = context.WorkingDirectory,
-                BaseEnvironment = environment,
+                BaseEnvironment = ComposeEnvironment(),
                 InheritOutput = true,
                 Timeout = TimeSpan.FromHours(2),
             },
             cancellationToken);
         return result.ExitCode;
     }
+
+    /// <summary>`compose config` of the project with the override: the merged model as compose sees it (captured, never shown).</summary>
+    public async Task<string> ComposeConfigAsync(ComposeFrontEnd frontEnd, ComposeProject project, string overrideFile, CancellationToken cancellationToken)
+    {
+        var result = await ChildProcess.RunAsync(
+            frontEnd.Program,
+            frontEnd.Arguments(project, overrideFile, "config", []),
+            new ChildProcessOptions
+            {
+                WorkingDirectory = context.WorkingDirectory,
+                BaseEnvironment = ComposeEnvironment(),
+                Timeout = TimeSpan.FromMinutes(2),
+            },
+            cancellationToken);
+        return result.Succeeded
+            ? result.StandardOutput
+            : throw new DsoException($"{frontEnd.DisplayName} config failed (exit {result.ExitCode}): {result.StandardError.Trim().Split('\n').LastOrDefault()}");
+    }
+
+    private Dictionary<string, string> ComposeEnvironment() =>
+        context.Environment
+            .Where(e => !CredentialVariables.Contains(e.Key, StringComparer.Ordinal))
+            .ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
 
     /// <summary>The agent's socket: DSO_AGENT_SOCKET, else dso.yaml's agent.socket.</summary>
     public string AgentSocket => context.GetEnvironmentVariable(Dso.Ipc.IpcProtocol.SocketVariable) ?? Config.Config.Agent.Socket;

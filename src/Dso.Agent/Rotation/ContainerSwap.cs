@@ -1,0 +1,243 @@
+using System.Security.Cryptography;
+using Docker.DotNet.Models;
+using Dso.Agent.Proxy;
+using Dso.Injection.Secrets;
+using Microsoft.Extensions.Logging;
+
+namespace Dso.Agent.Rotation;
+
+/// <summary>
+/// Replaces a service's containers with clones that run the new generation of secrets (spec 6),
+/// journaling every phase before taking it (<see cref="SwapPhases.Order"/>). `rolling` starts the
+/// clones beside the old containers and moves the proxy to them once healthy; `restart` stops the
+/// old ones first. Until the switch, any failure undoes everything and the old containers keep (or
+/// go back to) serving; after it, the swap is finished. Recovery after a crash runs the same undo
+/// and finish steps, which check the engine and so can be repeated.
+/// </summary>
+internal sealed partial class ContainerSwap(
+    EngineContainers engine,
+    HealthGate health,
+    RotationJournal journal,
+    SecretStore store,
+    TcpProxy proxy,
+    TimeProvider time,
+    ILogger<ContainerSwap> log)
+{
+    /// <summary>Runs the swap; null when the new containers serve, else why the old ones still do.</summary>
+    public async Task<string?> RunAsync(SwapPlan plan, CancellationToken cancellationToken)
+    {
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        var entry = new JournalEntry(
+            id, plan.Project, plan.Service, plan.Mode, SwapPhase.Begin, plan.OldGeneration, plan.NewGeneration, plan.Fingerprint,
+            [.. plan.Old.Select(c => new SwapContainer(c.Id, c.Name, $"{c.Name}-dso-next-{id}"))], time.GetUtcNow());
+        var backends = proxy.BackendsOf(plan.Project, plan.Service);
+        using var pin = backends.Pin();
+        journal.Append(entry);
+        try
+        {
+            entry = Step(entry, SwapPhase.Activate);
+            store.Activate(plan.Project, plan.Service, plan.NewGeneration);
+            if (plan.Mode == SwapPhases.Restart)
+            {
+                entry = Step(entry, SwapPhase.StopOld);
+                backends.Replace(backends.Current.Where(b => plan.Old.All(o => o.Id != b.ContainerId)), byRotation: true);
+                await Task.WhenAll(plan.Old.Select(o => engine.StopAsync(o.Inspect, cancellationToken)));
+            }
+
+            entry = Step(entry, SwapPhase.Create);
+            var created = new List<SwapContainer>();
+            foreach (var (old, container) in plan.Old.Zip(entry.Containers))
+            {
+                created.Add(container with { NewId = await engine.CreateCloneAsync(old.Inspect, container.NextName, plan.Fingerprint, cancellationToken) });
+                entry = entry with { Containers = [.. created, .. entry.Containers.Skip(created.Count)] };
+            }
+
+            entry = Step(entry, SwapPhase.Start);
+            foreach (var container in entry.Containers)
+            {
+                await engine.StartAsync(container.NewId!, cancellationToken);
+            }
+
+            if (await health.WaitAsync([.. entry.Containers.Select(c => c.NewId!)], plan.Policy, cancellationToken) is { } problem)
+            {
+                await UndoAsync(entry, "failed", CancellationToken.None);
+                return problem;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogStepFailed(plan.Project, plan.Service, entry.Phase, e.Message);
+            await UndoAsync(entry, "failed", CancellationToken.None);
+            return $"{Describe(entry.Phase)} failed: {e.Message}";
+        }
+
+        await FinishAsync(entry, plan.Mode == SwapPhases.Rolling ? plan.Policy.Grace : TimeSpan.Zero, CancellationToken.None);
+        return null;
+    }
+
+    /// <summary>
+    /// Takes a swap that did not reach the switch back to where it started: the clones removed, the
+    /// old generation active again, the old containers under their names and running, the proxy on them.
+    /// </summary>
+    public async Task UndoAsync(JournalEntry entry, string outcome, CancellationToken cancellationToken)
+    {
+        var backends = proxy.BackendsOf(entry.Project, entry.Service);
+        using var pin = backends.Pin();
+        foreach (var container in entry.Containers)
+        {
+            if (container.NewId is { } newId)
+            {
+                await engine.RemoveAsync(newId, cancellationToken);
+            }
+
+            await engine.RemoveAsync(container.NextName, cancellationToken);
+        }
+
+        if (entry.OldGeneration is { } oldGeneration && store.Generations(entry.Project, entry.Service).Contains(oldGeneration))
+        {
+            store.Activate(entry.Project, entry.Service, oldGeneration);
+            if (oldGeneration != entry.NewGeneration && store.Generations(entry.Project, entry.Service).Contains(entry.NewGeneration))
+            {
+                store.RemoveGeneration(entry.Project, entry.Service, entry.NewGeneration);
+            }
+        }
+
+        var serving = new List<Backend>();
+        foreach (var container in entry.Containers)
+        {
+            if (await engine.TryInspectAsync(container.OldId, cancellationToken) is not { } old)
+            {
+                continue;
+            }
+
+            if (old.Name.TrimStart('/') != container.Name)
+            {
+                await engine.RenameAsync(old.ID, container.Name, cancellationToken);
+            }
+
+            if (old.State?.Running != true)
+            {
+                await engine.StartAsync(old.ID, cancellationToken);
+                old = await engine.TryInspectAsync(old.ID, cancellationToken) ?? old;
+            }
+
+            if (EngineContainers.AddressOf(old.NetworkSettings?.Networks) is { } address)
+            {
+                serving.Add(new Backend(old.ID, address));
+            }
+        }
+
+        var others = backends.Current.Where(b => entry.Containers.All(c => c.OldId != b.ContainerId && c.NewId != b.ContainerId));
+        backends.Replace([.. others, .. serving], byRotation: true);
+        journal.Append(entry with { Phase = SwapPhase.Done, At = time.GetUtcNow(), Outcome = outcome });
+    }
+
+    /// <summary>
+    /// Completes a swap whose clones were healthy: the proxy on them, the names swapped, the old
+    /// containers stopped (after <paramref name="grace"/>, so their open connections can finish) and
+    /// removed, the old generation shredded.
+    /// </summary>
+    public async Task FinishAsync(JournalEntry entry, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var backends = proxy.BackendsOf(entry.Project, entry.Service);
+        using var pin = backends.Pin();
+        var clones = new List<(SwapContainer Container, ContainerInspectResponse? New)>();
+        foreach (var container in entry.Containers)
+        {
+            var clone = (container.NewId is { } newId ? await engine.TryInspectAsync(newId, cancellationToken) : null)
+                ?? await engine.TryInspectAsync(container.NextName, cancellationToken);
+            clones.Add((container, clone));
+        }
+
+        entry = Step(entry with { Containers = [.. clones.Select(c => c.Container with { NewId = c.New?.ID ?? c.Container.NewId })] }, SwapPhase.Switch);
+        var fresh = clones.Where(c => c.New is not null).Select(c => EngineContainers.AddressOf(c.New!.NetworkSettings?.Networks) is { } address ? new Backend(c.New.ID, address) : null).OfType<Backend>();
+        var others = backends.Current.Where(b => entry.Containers.All(c => c.OldId != b.ContainerId && c.NewId != b.ContainerId));
+        backends.Replace([.. others, .. fresh], byRotation: true);
+
+        entry = Step(entry, SwapPhase.RenameOld);
+        foreach (var container in entry.Containers)
+        {
+            if (await engine.TryInspectAsync(container.OldId, cancellationToken) is { } old && old.Name.TrimStart('/') == container.Name)
+            {
+                await Attempt(() => engine.RenameAsync(old.ID, container.PreviousName(entry.Id), cancellationToken), entry, "rename the old container");
+            }
+        }
+
+        entry = Step(entry, SwapPhase.RenameNew);
+        foreach (var (container, clone) in clones.Where(c => c.New is not null))
+        {
+            await Attempt(() => engine.RenameAsync(clone!.ID, container.Name, cancellationToken), entry, "give the new container its name");
+        }
+
+        if (entry.Mode == SwapPhases.Rolling)
+        {
+            if (grace > TimeSpan.Zero)
+            {
+                await Task.Delay(grace, time, cancellationToken);
+            }
+
+            entry = Step(entry, SwapPhase.StopOld);
+            foreach (var container in entry.Containers)
+            {
+                if (await engine.TryInspectAsync(container.OldId, cancellationToken) is { } old)
+                {
+                    await Attempt(() => engine.StopAsync(old, cancellationToken), entry, "stop the old container");
+                }
+            }
+        }
+
+        entry = Step(entry, SwapPhase.RemoveOld);
+        foreach (var container in entry.Containers)
+        {
+            await Attempt(() => engine.RemoveAsync(container.OldId, cancellationToken), entry, "remove the old container");
+        }
+
+        entry = Step(entry, SwapPhase.Cleanup);
+        if (store.Generations(entry.Project, entry.Service).Contains(entry.NewGeneration))
+        {
+            store.Activate(entry.Project, entry.Service, entry.NewGeneration);
+        }
+
+        if (entry.OldGeneration is { } oldGeneration && oldGeneration != entry.NewGeneration && store.Generations(entry.Project, entry.Service).Contains(oldGeneration))
+        {
+            store.RemoveGeneration(entry.Project, entry.Service, oldGeneration);
+        }
+
+        journal.Append(entry with { Phase = SwapPhase.Done, At = time.GetUtcNow(), Outcome = "rotated" });
+    }
+
+    private JournalEntry Step(JournalEntry entry, SwapPhase phase)
+    {
+        var next = entry with { Phase = phase, At = time.GetUtcNow() };
+        journal.Append(next);
+        return next;
+    }
+
+    private async Task Attempt(Func<Task> action, JournalEntry entry, string what)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Past the switch nothing is undone: the new containers serve. What did not work is logged for the operator.
+            LogFinishStepFailed(entry.Project, entry.Service, what, e.Message);
+        }
+    }
+
+    private static string Describe(SwapPhase phase) => phase switch
+    {
+        SwapPhase.Activate => "activating the new secrets",
+        SwapPhase.StopOld => "stopping the old container",
+        SwapPhase.Create => "creating the new container",
+        SwapPhase.Start => "starting the new container",
+        _ => phase.ToString(),
+    };
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "rotation of {Project}/{Service} failed at {Phase}: {Error}; undoing it")]
+    private partial void LogStepFailed(string project, string service, SwapPhase phase, string error);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "rotation of {Project}/{Service}: could not {What}: {Error}")]
+    private partial void LogFinishStepFailed(string project, string service, string what, string error);
+}

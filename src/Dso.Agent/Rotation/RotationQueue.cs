@@ -1,0 +1,182 @@
+using Dso.Agent.Hosting;
+using Dso.Agent.Projects;
+using Dso.Ipc;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Dso.Agent.Rotation;
+
+/// <summary>
+/// Coalesces detected changes and runs the rotations (spec 5): a service changed within the
+/// debounce window rotates once, at the end of the window counted from its first change (`live`
+/// and `none` at once: a file rewrite disturbs nobody). Projects rotate in parallel up to
+/// max_concurrent_rotations; within a project, one service at a time, dependencies first.
+/// </summary>
+internal sealed partial class RotationQueue(
+    ProjectRegistry projects,
+    ServiceRotator rotator,
+    AgentOptions options,
+    AgentRuntime runtime,
+    TimeProvider time,
+    ILogger<RotationQueue> log) : BackgroundService
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<(string Project, string Service), (DateTimeOffset Due, RotationTrigger Trigger)> _pending = [];
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly SemaphoreSlim _slots = new(options.MaxConcurrentRotations, options.MaxConcurrentRotations);
+    private readonly List<Task> _running = [];
+
+    /// <summary>Services waiting for their debounce window to end.</summary>
+    public int PendingCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues the services one change concerns, with one due time, so that they rotate in one batch
+    /// per project (in dependency order) rather than in the order the change found them.
+    /// <paramref name="immediate"/> skips the debounce (a check that a service is up to date, not a change).
+    /// </summary>
+    public void Enqueue(IReadOnlyList<(string Project, string Service)> services, RotationTrigger trigger, bool immediate = false)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            foreach (var (project, service) in services)
+            {
+                var registration = projects.TryGet(project)?.Registration.Services.FirstOrDefault(s => s.Name == service);
+                if (registration is null)
+                {
+                    continue;
+                }
+
+                var atOnce = immediate || projects.PolicyOf(registration).Strategy is "live" or "none";
+                if (_pending.TryGetValue((project, service), out var existing))
+                {
+                    var changedAt = existing.Trigger.ChangedAt is { } first && (trigger.ChangedAt is null || first < trigger.ChangedAt) ? first : trigger.ChangedAt;
+                    _pending[(project, service)] = (atOnce ? now : existing.Due, existing.Trigger with { ChangedAt = changedAt });
+                }
+                else
+                {
+                    _pending[(project, service)] = (atOnce ? now : now + options.Debounce, trigger);
+                }
+            }
+        }
+
+        _wake.Release();
+    }
+
+    /// <summary>Rotates the given services now (`docker dso rotate`, recovery), bypassing the debounce; returns when all are done.</summary>
+    public async Task<IReadOnlyList<RotationResult>> RotateNowAsync(IReadOnlyList<(string Project, string Service)> services, RotationTrigger trigger, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            foreach (var key in services)
+            {
+                _pending.Remove(key);
+            }
+        }
+
+        var byProject = services.GroupBy(s => s.Project, StringComparer.Ordinal)
+            .Select(g => RunProjectAsync(g.Key, [.. g.Select(s => (s.Service, trigger))], cancellationToken));
+        return [.. (await Task.WhenAll(byProject)).SelectMany(r => r)];
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await runtime.Ready.WaitAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var wait = TimeSpan.FromSeconds(1);
+            List<(string Project, string Service, RotationTrigger Trigger)> due;
+            lock (_gate)
+            {
+                var now = time.GetUtcNow();
+                due = [.. _pending.Where(p => p.Value.Due <= now).Select(p => (p.Key.Project, p.Key.Service, p.Value.Trigger))];
+                foreach (var item in due)
+                {
+                    _pending.Remove((item.Project, item.Service));
+                }
+
+                if (_pending.Count > 0)
+                {
+                    var next = _pending.Values.Min(p => p.Due) - now;
+                    wait = next < wait ? next : wait;
+                }
+            }
+
+            foreach (var project in due.GroupBy(d => d.Project, StringComparer.Ordinal))
+            {
+                Track(RunProjectAsync(project.Key, [.. project.Select(p => (p.Service, p.Trigger))], stoppingToken));
+            }
+
+            try
+            {
+                await _wake.WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        Task[] running;
+        lock (_gate)
+        {
+            running = [.. _running];
+        }
+
+        await Task.WhenAll(running);
+    }
+
+    private async Task<IReadOnlyList<RotationResult>> RunProjectAsync(string project, IReadOnlyList<(string Service, RotationTrigger Trigger)> services, CancellationToken cancellationToken)
+    {
+        var results = new List<RotationResult>();
+        try
+        {
+            await _slots.WaitAsync(cancellationToken);
+            try
+            {
+                using var held = await projects.LockAsync(project, cancellationToken);
+                var registration = projects.TryGet(project)?.Registration;
+                var dependsOn = (registration?.Services ?? []).ToDictionary(s => s.Name, s => s.Rotation?.DependsOn ?? [], StringComparer.Ordinal);
+                var triggers = services.ToDictionary(s => s.Service, s => s.Trigger, StringComparer.Ordinal);
+                foreach (var service in DependencyOrder.Sort(triggers.Keys, s => dependsOn.GetValueOrDefault(s) ?? []))
+                {
+                    results.Add(await rotator.RotateAsync(project, service, triggers[service], cancellationToken));
+                }
+            }
+            finally
+            {
+                _slots.Release();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            LogProjectFailed(project, e.Message);
+        }
+
+        return results;
+    }
+
+    private void Track(Task task)
+    {
+        lock (_gate)
+        {
+            _running.RemoveAll(t => t.IsCompleted);
+            _running.Add(task);
+        }
+    }
+
+    [LoggerMessage(EventId = 430, Level = LogLevel.Error, Message = "rotations of {Project} stopped: {Error}")]
+    private partial void LogProjectFailed(string project, string error);
+}

@@ -1,0 +1,15 @@
+namespace Dso.Agent.Rotation;
+
+/// <summary>
+/// A swap to run: the service's containers to replace, the generation of secrets they run on and
+/// the new one (already written), the fingerprint of the new values, and `rolling` or `restart`.
+/// </summary>
+internal sealed record SwapPlan(
+    string Project,
+    string Service,
+    string Mode,
+    ServicePolicy Policy,
+    IReadOnlyList<ServiceContainer> Old,
+    string? OldGeneration,
+    string NewGeneration,
+    string Fingerprint);

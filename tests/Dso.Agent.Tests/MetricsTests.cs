@@ -1,0 +1,117 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Dso.Agent.Rotation;
+using Dso.Agent.State;
+using Dso.Agent.Tests.Rotation;
+using Dso.Ipc;
+using Dso.Processes;
+using Dso.Testing;
+
+namespace Dso.Agent.Tests;
+
+/// <summary>Every metric docs/metrics.md documents is exported and moves in one workflow against a real engine.</summary>
+public sealed partial class MetricsTests(EngineFixture engine)
+{
+    [Fact]
+    public async Task EveryDocumentedMetric_ExistsAndMoves()
+    {
+        await engine.RequireAsync();
+        var closedPort = AgentProcess.FreePort();
+        await using var stack = await RotationStack.UpAsync(
+            $$"""
+            services:
+              api:
+                image: {{TestImages.Busybox}}
+                restart: always
+                stop_signal: SIGKILL
+                command: ["sleep", "3600"]
+                environment:
+                  DB_PASSWORD: dso://app/db
+              web:
+                image: {{TestImages.App}}
+                command: ["serve", "8080", "WEB_TOKEN"]
+                ports: ["127.0.0.1:{PORT}:8080"]
+                environment:
+                  WEB_TOKEN: dso://app/web
+            """,
+            new() { ["app/db"] = "metrics-db", ["app/web"] = "metrics-web-1" },
+            extraYaml: $"proxy:\n  backend_wait: 500ms\nnotifications:\n  webhooks:\n    - url: http://127.0.0.1:{closedPort}/\n",
+            apiKeys: "    webhook_secret: k\n");
+        var api = await stack.Project.ContainerAsync("api");
+        var web = await stack.Project.ContainerAsync("web");
+        var secrets = Path.Combine(stack.Agent.SecretsDirectory, stack.Project.Name);
+
+        // Counters live in memory: restart the agent first, then do everything once. At start-up it
+        // finds an interrupted swap in its journal (recovery) and an empty RAM directory (a repair
+        // with an empty cache: a miss).
+        await stack.Agent.StopAsync();
+        Directory.Delete(secrets, recursive: true);
+        var interrupted = new JournalEntry("0badc0de", stack.Project.Name, "web", SwapPhases.Rolling, SwapPhase.Create, "g1", "g2", "00", [new SwapContainer(web, await RotationStack.InspectAsync(web, "{{.Name}}").ContinueWith(t => t.Result.TrimStart('/'), TaskScheduler.Default), "never-created-dso-next-0badc0de")], DateTimeOffset.UtcNow);
+        await File.WriteAllTextAsync(Path.Combine(stack.Agent.StateDirectory, "journal.log"), JsonSerializer.Serialize(interrupted, StateJson.Default.JournalEntry) + "\n", TestContext.Current.CancellationToken);
+        await stack.Agent.StartAsync();
+        await stack.Project.DsoOkAsync("status");
+
+        // A repair from the fresh cache (a hit) after a wipe and a container event.
+        Directory.Delete(secrets, recursive: true);
+        await EngineFixture.DockerOkAsync("restart", "-t", "1", api);
+        await AgentLifecycleTests.WaitUntilAsync(async () => (await EngineFixture.DockerAsync("exec", api, "true")).Succeeded, 90);
+
+        // A change: detected, rotated (rolling behind the proxy), notified (to a closed port: failed).
+        stack.Set("app/web", "metrics-web-2");
+        await stack.WaitForRotationsAsync("rolling", RotationResult.Rotated, 1);
+        await RotationStack.WaitForAnswerAsync(stack.Port, "WEB_TOKEN=metrics-web-2");
+        await AgentLifecycleTests.WaitUntilAsync(async () => await stack.MetricAsync("dso_notifications_total{result=\"failed\"}") >= 1, 60);
+
+        // A connection held open through the proxy while metrics are read; then one the proxy must drop.
+        using var held = new TcpClient();
+        await held.ConnectAsync("127.0.0.1", stack.Port, TestContext.Current.CancellationToken);
+        await held.GetStream().WriteAsync("KEEP\n"u8.ToArray(), TestContext.Current.CancellationToken);
+        await AgentLifecycleTests.WaitUntilAsync(async () => await stack.MetricAsync($"dso_proxy_active_connections{{project=\"{stack.Project.Name}\",service=\"web\"}}") >= 1);
+
+        // The provider breaks: a rotate serves the last known good value.
+        stack.Files.WriteRaw("not json");
+        await stack.Project.DsoOkAsync("rotate");
+        using (var request = new HttpRequestMessage(HttpMethod.Post, stack.Agent.RestUri("/v1/webhook/files")))
+        {
+            (await stack.Agent.Rest.SendAsync(request, TestContext.Current.CancellationToken)).Dispose();
+        }
+
+        File.SetUnixFileMode(stack.Agent.Socket, (UnixFileMode)Convert.ToInt32("666", 8));
+        var denied = await ChildProcess.RunAsync("setpriv", ["--reuid", "65534", "--regid", "65534", "--clear-groups", "/usr/bin/python3", "-c",
+            "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ns.sendall(b'GET /v1/status HTTP/1.1\\r\\nHost: a\\r\\nConnection: close\\r\\n\\r\\n')\nprint(s.recv(100))", stack.Agent.Socket],
+            null, TestContext.Current.CancellationToken);
+        Assert.Contains("403", denied.StandardOutput, StringComparison.Ordinal);
+
+        var metrics = await stack.Agent.MetricsAsync();
+        await EngineFixture.DockerOkAsync("stop", "-t", "1", (await stack.Project.ContainerAsync("web")));
+        await AgentLifecycleTests.WaitUntilAsync(async () =>
+        {
+            try
+            {
+                await RotationStack.QueryAsync(stack.Port);
+            }
+            catch (Exception e) when (e is SocketException or IOException)
+            {
+            }
+
+            return await stack.MetricAsync($"dso_proxy_dropped_connections_total{{project=\"{stack.Project.Name}\",service=\"web\",reason=\"no_backend\"}}") >= 1;
+        });
+        metrics += "\n" + string.Join('\n', (await stack.Agent.MetricsAsync()).Split('\n').Where(l => l.StartsWith("dso_proxy_dropped", StringComparison.Ordinal)));
+
+        var documented = MetricName().Matches(await File.ReadAllTextAsync(Path.Combine(TestEnvironment.RepositoryRoot, "docs", "metrics.md"), TestContext.Current.CancellationToken))
+            .Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.True(documented.Count >= 26, $"only {documented.Count} metrics documented");
+        foreach (var name in documented)
+        {
+            var series = metrics.Split('\n').Where(l => l.StartsWith(name, StringComparison.Ordinal) && !l.StartsWith('#')).ToList();
+            Assert.True(series.Count > 0, $"{name} is documented but not exported");
+            Assert.True(series.Any(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) > 0), $"{name} never moved:\n{string.Join('\n', series)}");
+        }
+
+        Assert.Equal(1, AgentProcess.Metric(metrics, "dso_rotation_recoveries_total{action=\"rolled_back\"}"));
+    }
+
+    [GeneratedRegex(@"^\| `(dso_[a-z_]+)`", RegexOptions.Multiline)]
+    private static partial Regex MetricName();
+}
