@@ -9,8 +9,9 @@ namespace Dso.Bench;
 /// The agent under load, as whole processes: the installed docker-dso runs the agent with a `file`
 /// provider of 1,000 secrets; its memory is read from /proc idle and with 100 managed containers
 /// using 10 secrets each; IPC latency of `status` is measured beside the REST /health round trip
-/// (the baseline: the same server, no work); then a soak refreshes every secret every 10 s and
-/// samples memory to fit a slope.
+/// (the baseline: the same server, no work); then a soak changes a secret every 10 s — a real
+/// change in the provider, detected and rotated by a rolling swap behind the proxy — and samples
+/// memory to fit a slope.
 /// </summary>
 public static class AgentScenario
 {
@@ -22,8 +23,7 @@ public static class AgentScenario
 
     public static async Task<int> RunAsync(string output, double soakMinutes)
     {
-        var root = FindRoot();
-        var cli = Path.Combine(root, "artifacts", "publish", "cli", "docker-dso");
+        var cli = BenchProcess.Cli;
         var work = Directory.CreateTempSubdirectory("dso-bench-agent-").FullName;
         File.SetUnixFileMode(work, (UnixFileMode)Convert.ToInt32("755", 8));
         var secrets = Path.Combine(work, "secrets.json");
@@ -33,20 +33,20 @@ public static class AgentScenario
             values[$"bench/s{i:D4}"] = $"value-{i}-{Guid.NewGuid():N}";
         }
 
-        File.WriteAllText(secrets, JsonSerializer.Serialize(values));
-        File.SetUnixFileMode(secrets, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        values["bench/rotating"] = "rotation-0";
+        BenchAgent.WriteSecrets(work, values);
         var socket = Path.Combine(work, "dso.sock");
         var port = 18000 + Random.Shared.Next(1000);
         var config = Path.Combine(work, "dso.yaml");
-        File.WriteAllText(config, $"agent:\n  socket: {socket}\n  state_dir: {work}/state\n  secrets_dir: /dev/shm/dso-bench-agent\n  api:\n    address: 127.0.0.1:{port}\nproviders:\n  files:\n    type: file\n    path: {secrets}\n");
-        var environment = new Dictionary<string, string> { ["DSO_AGENT_SOCKET"] = socket, ["DSO_INIT"] = Path.Combine(root, "artifacts", "native", "dso-init") };
-        using var agent = Start(cli, ["agent", "--config", config, "--log-level", "warning"], environment);
+        File.WriteAllText(config, $"agent:\n  socket: {socket}\n  state_dir: {work}/state\n  secrets_dir: /dev/shm/dso-bench-agent\n  debounce: 1s\n  rotation:\n    grace_period: 1s\n  api:\n    address: 127.0.0.1:{port}\nproviders:\n  files:\n    type: file\n    path: {secrets}\n");
+        var environment = new Dictionary<string, string> { ["DSO_AGENT_SOCKET"] = socket, ["DSO_INIT"] = BenchProcess.Launcher };
+        using var agent = BenchProcess.Start(cli, ["agent", "--config", config, "--log-level", "warning"], environment);
         using var rest = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         using var ipc = Dso.Ipc.UnixSocketHttp.Create(socket);
         var results = new Dictionary<string, object>();
         try
         {
-            await WaitReadyAsync(rest);
+            await BenchProcess.WaitReadyAsync(rest);
             await Task.Delay(TimeSpan.FromSeconds(10));
             results["idle"] = Memory(agent.Id);
             results["idleLatency"] = await LatencyAsync(ipc, rest);
@@ -67,8 +67,13 @@ public static class AgentScenario
                 }
 
                 File.WriteAllText(Path.Combine(project, "compose.yaml"), compose.ToString());
-                await RunAsync(cli, ["up", "-d", "-p", $"dsobench{p}"], environment, project);
+                await BenchProcess.RunAsync(cli, ["up", "-d", "-p", $"dsobench{p}"], environment, project);
             }
+
+            var rotating = Path.Combine(work, "rotating");
+            Directory.CreateDirectory(rotating);
+            File.WriteAllText(Path.Combine(rotating, "compose.yaml"), $"services:\n  web:\n    image: dso-bench/app:1\n    command: [\"serve\", \"8080\", \"TOKEN\"]\n    labels:\n      dso.strategy: rolling\n    ports: [\"127.0.0.1:{BenchProcess.FreePort()}:8080\"]\n    environment:\n      TOKEN: dso://bench/rotating\n");
+            await BenchProcess.RunAsync(cli, ["up", "-d", "-p", "dsobenchrotating"], environment, rotating);
 
             await Task.Delay(TimeSpan.FromSeconds(10));
             results["loaded"] = Memory(agent.Id);
@@ -79,7 +84,8 @@ public static class AgentScenario
             var refreshes = 0;
             while (watch.Elapsed.TotalMinutes < soakMinutes)
             {
-                (await ipc.PostAsync("/v1/refresh", null)).Dispose();
+                values["bench/rotating"] = $"rotation-{refreshes + 1}";
+                BenchAgent.WriteSecrets(work, values);
                 refreshes++;
                 if (refreshes % 3 == 0)
                 {
@@ -89,11 +95,13 @@ public static class AgentScenario
                 await Task.Delay(TimeSpan.FromSeconds(10));
             }
 
+            var rotated = await RotationsAsync(rest);
             var settled = samples.Where(s => s.Minutes >= Math.Min(2, soakMinutes / 3)).ToList();
             results["soak"] = new Dictionary<string, object>
             {
                 ["minutes"] = Math.Round(watch.Elapsed.TotalMinutes, 1),
-                ["refreshes"] = refreshes,
+                ["changes"] = refreshes,
+                ["rotations"] = rotated,
                 ["secretsPerRefresh"] = values.Count,
                 ["samples"] = samples.Select(s => new[] { Math.Round(s.Minutes, 2), s.Kb }).ToList(),
                 ["slopeKbPerMinute"] = settled.Count > 1 ? Math.Round(Percentiles.Slope(settled), 1) : 0,
@@ -108,8 +116,13 @@ public static class AgentScenario
                 var project = Path.Combine(work, $"p{p}");
                 if (Directory.Exists(project))
                 {
-                    await RunAsync(cli, ["down", "-t", "0", "-p", $"dsobench{p}"], environment, project, check: false);
+                    await BenchProcess.RunAsync(cli, ["down", "-t", "0", "-p", $"dsobench{p}"], environment, project, check: false);
                 }
+            }
+
+            if (Directory.Exists(Path.Combine(work, "rotating")))
+            {
+                await BenchProcess.RunAsync(cli, ["down", "-t", "0", "-p", "dsobenchrotating"], environment, Path.Combine(work, "rotating"), check: false);
             }
 
             agent.Kill();
@@ -155,10 +168,11 @@ public static class AgentScenario
             | REST `GET /health` (baseline), loaded | {Ms(loadedLatency.BaselineP50)} ms | {Ms(loadedLatency.BaselineP99)} ms | 1.00 |
             | IPC `GET /v1/status`, 100 services | {Ms(loadedLatency.StatusP50)} ms | {Ms(loadedLatency.StatusP99)} ms | {(loadedLatency.StatusP50 / loadedLatency.BaselineP50).ToString("0.00", CultureInfo.InvariantCulture)} |
 
-            Soak: {soak["minutes"]} minutes, every 10 s a refresh that resolves all {soak["secretsPerRefresh"]:N0} secrets again and rewrites
-            their files ({soak["refreshes"]} refreshes; rotation strategies are not built yet, so this is the heaviest
-            periodic work the agent does). RSS went from {Mb((double)soak["firstKb"])} MB to {Mb((double)soak["lastKb"])} MB; least-squares slope after the first
-            two minutes: **{soak["slopeKbPerMinute"]} KB/minute**. Samples: `artifacts/bench/process/agent.json`.
+            Soak: {soak["minutes"]} minutes with the 100 containers above; every 10 s one secret changes in the
+            provider's file of {soak["secretsPerRefresh"]:N0} (the file watch makes the agent check them all), and its service — the
+            test application behind the proxy — is rotated by a rolling swap: {soak["changes"]} changes, {soak["rotations"]} rotations
+            done. RSS went from {Mb((double)soak["firstKb"])} MB to {Mb((double)soak["lastKb"])} MB; least-squares slope after the first two
+            minutes: **{soak["slopeKbPerMinute"]} KB/minute**. Samples: `artifacts/bench/process/agent.json`.
 
             Rerun: `bench/run --only agent --soak-minutes 30`.
             """;
@@ -194,76 +208,11 @@ public static class AgentScenario
         return new MemoryReading(Field($"/proc/{pid}/status", "VmRSS:"), Field($"/proc/{pid}/smaps_rollup", "Private_Dirty:"));
     }
 
-    private static Process Start(string file, string[] args, Dictionary<string, string> environment, string? directory = null)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory ?? string.Empty };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is { Length: > 0 })
-            {
-                Console.Error.WriteLine("agent: " + e.Data);
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task RunAsync(string file, string[] args, Dictionary<string, string> environment, string directory, bool check = true)
-    {
-        using var process = Start(file, args, environment, directory);
-        await process.WaitForExitAsync();
-        if (check && process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"docker-dso {string.Join(' ', args)} failed ({process.ExitCode})");
-        }
-    }
-
-    private static async Task WaitReadyAsync(HttpClient rest)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                if ((await rest.GetAsync("/ready")).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException("the agent did not become ready");
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Dso.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("run from the repository");
-    }
+    /// <summary>Rotations the agent counts as rotated, from its metrics.</summary>
+    private static async Task<double> RotationsAsync(HttpClient rest) =>
+        (await rest.GetStringAsync("/metrics")).Split('\n')
+            .Where(l => l.StartsWith("dso_rotations_total{", StringComparison.Ordinal) && l.Contains("result=\"rotated\"", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
 
     private sealed record MemoryReading(double RssKb, double PrivateDirtyKb);
 

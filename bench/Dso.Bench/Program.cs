@@ -2,10 +2,16 @@ using BenchmarkDotNet.Running;
 using Dso.Bench;
 
 // `bench/run` runs every BenchmarkDotNet suite; pass BenchmarkDotNet arguments (e.g. --filter '*Vault*') to pick.
-// `agent-scenario OUT_DIR SOAK_MINUTES` runs the whole-process agent scenario instead (bench/run --only agent).
+// `agent-scenario OUT_DIR SOAK_MINUTES` runs the whole-process agent scenario instead (bench/run --only agent),
+// `rotation-scenario OUT_DIR` the rotation one (bench/run --only rotation).
 if (args is ["agent-scenario", var output, var minutes])
 {
     return await AgentScenario.RunAsync(output, double.Parse(minutes, System.Globalization.CultureInfo.InvariantCulture));
+}
+
+if (args is ["rotation-scenario", var rotationOutput])
+{
+    return await RotationScenario.RunAsync(rotationOutput);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

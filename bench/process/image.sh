@@ -1,4 +1,7 @@
-# Sourced by the process benchmarks: builds dso-bench/busybox:1 (busybox-static, imported) if missing.
+# Sourced by the process benchmarks: builds the benchmark images if missing (busybox-static and the
+# static test application, imported; nothing is pulled):
+#   dso-bench/busybox:1   busybox with sh and sleep
+#   dso-bench/app:1       the test application (tests/Dso.TestApp) as the only file
 # shellcheck shell=bash
 ensure_bench_image() {
   local image=dso-bench/busybox:1 rootfs
@@ -9,4 +12,16 @@ ensure_bench_image() {
   for applet in sh sleep; do ln -s busybox "$rootfs/bin/$applet"; done
   tar -C "$rootfs" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'LABEL dso.test=true' - "$image" >/dev/null
   rm -rf "$rootfs"
+}
+
+ensure_bench_images() {
+  ensure_bench_image
+  local rootfs
+  if ! docker image inspect dso-bench/app:1 >/dev/null 2>&1; then
+    [ -x "$DSO_ROOT/artifacts/native/dso-testapp" ] || bash "$DSO_ROOT/scripts/build-native.sh" --with-testapp
+    rootfs=$(mktemp -d)
+    cp "$DSO_ROOT/artifacts/native/dso-testapp" "$rootfs/app"
+    tar -C "$rootfs" -c . | docker import -c 'ENTRYPOINT ["/app"]' -c 'LABEL dso.test=true' - dso-bench/app:1 >/dev/null
+    rm -rf "$rootfs"
+  fi
 }

@@ -10,6 +10,9 @@ using System.Text;
 //   serve PORT NAME... listen on PORT; a client's first line chooses: ONCE (or nothing, just
 //                      EOF) → the report, then close; KEEP → a report followed by "END" for every
 //                      GET line, until the client closes. Files are read again for every report.
+//   http PORT          a minimal HTTP/1.1 server with keep-alive: every request gets 200 and the same
+//                      600-byte body, closing after it when asked (Connection: close); a backend
+//                      for the proxy benchmarks
 // Every report ends with SIGNALS:HUP=N (SIGHUPs received) and PID=N. With --refuse PREFIX it exits
 // with 3 before listening when a reported value starts with PREFIX (an app that rejects its
 // secrets, for the unhealthy-rollback tests). SIGTERM ends it at once, as a well-behaved server.
@@ -67,6 +70,16 @@ switch (arguments[0])
             _ = Task.Run(() => Serve(client, names));
         }
 
+    case "http":
+        var server = new TcpListener(IPAddress.Any, int.Parse(arguments[1], System.Globalization.CultureInfo.InvariantCulture));
+        server.Start(1024);
+        var response = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 600\r\n\r\n" + new string('x', 600));
+        while (true)
+        {
+            var client = server.AcceptTcpClient();
+            _ = Task.Run(() => ServeHttp(client, response));
+        }
+
     default:
         Console.Error.WriteLine($"unknown mode {arguments[0]}");
         return 2;
@@ -92,6 +105,53 @@ void Serve(TcpClient client, List<string> names)
                 if (line == "GET")
                 {
                     stream.Write(Encoding.UTF8.GetBytes(Report(names) + "END\n"));
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+static void ServeHttp(TcpClient client, byte[] response)
+{
+    using (client)
+    {
+        client.NoDelay = true;
+        var stream = client.GetStream();
+        var buffer = new byte[8192];
+        var filled = 0;
+        try
+        {
+            while (true)
+            {
+                var read = stream.Read(buffer, filled, buffer.Length - filled);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                filled += read;
+
+                // Answer every complete request in the buffer (headers only: the benchmarks send GETs).
+                int end;
+                while ((end = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8)) >= 0)
+                {
+                    stream.Write(response);
+                    if (buffer.AsSpan(0, end).IndexOf("Connection: close"u8) >= 0)
+                    {
+                        return;
+                    }
+
+                    var rest = filled - (end + 4);
+                    buffer.AsSpan(end + 4, rest).CopyTo(buffer);
+                    filled = rest;
+                }
+
+                if (filled == buffer.Length)
+                {
+                    return;
                 }
             }
         }

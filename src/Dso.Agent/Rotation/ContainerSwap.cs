@@ -32,6 +32,13 @@ internal sealed partial class ContainerSwap(
             [.. plan.Old.Select(c => new SwapContainer(c.Id, c.Name, $"{c.Name}-dso-next-{id}"))], time.GetUtcNow());
         var backends = proxy.BackendsOf(plan.Project, plan.Service);
         using var pin = backends.Pin();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        void Took(string step)
+        {
+            plan.Timings[step] = Math.Round(clock.Elapsed.TotalSeconds, 4);
+            clock.Restart();
+        }
+
         journal.Append(entry);
         try
         {
@@ -44,6 +51,7 @@ internal sealed partial class ContainerSwap(
                 await Task.WhenAll(plan.Old.Select(o => engine.StopAsync(o.Inspect, cancellationToken)));
             }
 
+            Took("prepare");
             entry = Step(entry, SwapPhase.Create);
             var created = new List<SwapContainer>();
             foreach (var (old, container) in plan.Old.Zip(entry.Containers))
@@ -52,13 +60,16 @@ internal sealed partial class ContainerSwap(
                 entry = entry with { Containers = [.. created, .. entry.Containers.Skip(created.Count)] };
             }
 
+            Took("create");
             entry = Step(entry, SwapPhase.Start);
             foreach (var container in entry.Containers)
             {
                 await engine.StartAsync(container.NewId!, cancellationToken);
             }
 
-            if (await health.WaitAsync([.. entry.Containers.Select(c => c.NewId!)], plan.Policy, cancellationToken) is { } problem)
+            var problem = await health.WaitAsync([.. entry.Containers.Select(c => c.NewId!)], plan.Policy, cancellationToken);
+            Took("start_to_healthy");
+            if (problem is not null)
             {
                 await UndoAsync(entry, "failed", CancellationToken.None);
                 return problem;
@@ -71,7 +82,7 @@ internal sealed partial class ContainerSwap(
             return $"{Describe(entry.Phase)} failed: {e.Message}";
         }
 
-        await FinishAsync(entry, plan.Mode == SwapPhases.Rolling ? plan.Policy.Grace : TimeSpan.Zero, CancellationToken.None);
+        await FinishAsync(entry, plan.Mode == SwapPhases.Rolling ? plan.Policy.Grace : TimeSpan.Zero, CancellationToken.None, plan.Timings);
         return null;
     }
 
@@ -137,8 +148,19 @@ internal sealed partial class ContainerSwap(
     /// containers stopped (after <paramref name="grace"/>, so their open connections can finish) and
     /// removed, the old generation shredded.
     /// </summary>
-    public async Task FinishAsync(JournalEntry entry, TimeSpan grace, CancellationToken cancellationToken)
+    public async Task FinishAsync(JournalEntry entry, TimeSpan grace, CancellationToken cancellationToken, Dictionary<string, double>? timings = null)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        void Took(string step)
+        {
+            if (timings is not null)
+            {
+                timings[step] = Math.Round(clock.Elapsed.TotalSeconds, 4);
+            }
+
+            clock.Restart();
+        }
+
         var backends = proxy.BackendsOf(entry.Project, entry.Service);
         using var pin = backends.Pin();
         var clones = new List<(SwapContainer Container, ContainerInspectResponse? New)>();
@@ -154,6 +176,7 @@ internal sealed partial class ContainerSwap(
         var others = backends.Current.Where(b => entry.Containers.All(c => c.OldId != b.ContainerId && c.NewId != b.ContainerId));
         backends.Replace([.. others, .. fresh], byRotation: true);
 
+        Took("switch");
         entry = Step(entry, SwapPhase.RenameOld);
         foreach (var container in entry.Containers)
         {
@@ -171,10 +194,13 @@ internal sealed partial class ContainerSwap(
 
         if (entry.Mode == SwapPhases.Rolling)
         {
+            Took("rename");
             if (grace > TimeSpan.Zero)
             {
                 await Task.Delay(grace, time, cancellationToken);
             }
+
+            Took("drain");
 
             entry = Step(entry, SwapPhase.StopOld);
             foreach (var container in entry.Containers)
@@ -204,6 +230,7 @@ internal sealed partial class ContainerSwap(
         }
 
         journal.Append(entry with { Phase = SwapPhase.Done, At = time.GetUtcNow(), Outcome = "rotated" });
+        Took("cleanup");
     }
 
     private JournalEntry Step(JournalEntry entry, SwapPhase phase)

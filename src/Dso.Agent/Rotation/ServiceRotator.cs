@@ -50,8 +50,9 @@ internal sealed partial class ServiceRotator(
         }
 
         var policy = projects.PolicyOf(registration);
+        var timings = new Dictionary<string, double>(StringComparer.Ordinal);
         RotationResult Result(string outcome, string message, IReadOnlyList<string>? containers = null) =>
-            new(project, service, policy.Strategy, outcome, message, trigger.Trigger, started, Math.Round(clock.Elapsed.TotalSeconds, 3), containers ?? []);
+            new(project, service, policy.Strategy, outcome, message, trigger.Trigger, started, Math.Round(clock.Elapsed.TotalSeconds, 3), containers ?? [], timings.Count == 0 ? null : timings);
 
         if (trigger.ChangedAt is { } changedAt && started >= changedAt)
         {
@@ -67,6 +68,7 @@ internal sealed partial class ServiceRotator(
         try
         {
             prepared = await PrepareAsync(project, registration, cancellationToken);
+            timings["resolve"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
         }
         catch (DsoException e)
         {
@@ -98,7 +100,7 @@ internal sealed partial class ServiceRotator(
             LogStarted(project, service, policy.Strategy, trigger.Trigger);
             try
             {
-                var (outcome, message, containers) = await ApplyAsync(project, registration, policy, prepared, cancellationToken);
+                var (outcome, message, containers) = await ApplyAsync(project, registration, policy, prepared, timings, cancellationToken);
                 if (outcome == RotationResult.Failed)
                 {
                     _failedFingerprints[(project, service)] = prepared.Fingerprint;
@@ -119,7 +121,7 @@ internal sealed partial class ServiceRotator(
     }
 
     private async Task<(string Outcome, string Message, IReadOnlyList<string> Containers)> ApplyAsync(
-        string project, ServiceRegistration service, ServicePolicy policy, PreparedSecrets prepared, CancellationToken cancellationToken)
+        string project, ServiceRegistration service, ServicePolicy policy, PreparedSecrets prepared, Dictionary<string, double> timings, CancellationToken cancellationToken)
     {
         switch (policy.Strategy)
         {
@@ -144,12 +146,12 @@ internal sealed partial class ServiceRotator(
 
                 return (RotationResult.Rotated, $"files rewritten in place, {policy.Signal} sent to {(signalled.Count == 0 ? "no running container" : string.Join(", ", signalled))}" + note, signalled);
             default:
-                return await SwapAsync(project, service, policy, prepared, cancellationToken);
+                return await SwapAsync(project, service, policy, prepared, timings, cancellationToken);
         }
     }
 
     private async Task<(string Outcome, string Message, IReadOnlyList<string> Containers)> SwapAsync(
-        string project, ServiceRegistration service, ServicePolicy policy, PreparedSecrets prepared, CancellationToken cancellationToken)
+        string project, ServiceRegistration service, ServicePolicy policy, PreparedSecrets prepared, Dictionary<string, double> timings, CancellationToken cancellationToken)
     {
         var containers = await engine.OfServiceAsync(project, service.Name, cancellationToken);
         var oldGeneration = store.CurrentGeneration(project, service.Name);
@@ -167,7 +169,13 @@ internal sealed partial class ServiceRotator(
         }
 
         var (mode, why) = policy.Strategy == "rolling" ? RollingOrRestart(policy, containers) : (SwapPhases.Restart, null);
-        var problem = await swap.RunAsync(new SwapPlan(project, service.Name, mode, policy, containers, oldGeneration, newGeneration, prepared.Fingerprint), cancellationToken);
+        var plan = new SwapPlan(project, service.Name, mode, policy, containers, oldGeneration, newGeneration, prepared.Fingerprint);
+        var problem = await swap.RunAsync(plan, cancellationToken);
+        foreach (var (step, seconds) in plan.Timings)
+        {
+            timings[step] = seconds;
+        }
+
         var names = containers.Select(c => c.Name).ToList();
         if (problem is not null)
         {

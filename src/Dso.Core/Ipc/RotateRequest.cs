@@ -13,7 +13,9 @@ internal sealed record RotateResponse(IReadOnlyList<RotationResult> Results);
 /// <summary>
 /// How one rotation of one service went. Outcome: `rotated`, `unchanged` (the consumed values are
 /// the ones deployed), `failed` (the old containers kept serving), `skipped` (strategy none, or
-/// rotation disabled).
+/// rotation disabled). <see cref="Timings"/> splits the duration, in seconds: `resolve`, and for a
+/// swap `create`, `start_to_healthy` (the new container's own time to become ready), `switch`,
+/// `drain` (the grace the old container keeps its connections) and `cleanup`.
 /// </summary>
 internal sealed record RotationResult(
     string Project,
@@ -24,7 +26,8 @@ internal sealed record RotationResult(
     string Trigger,
     DateTimeOffset StartedAt,
     double DurationSeconds,
-    IReadOnlyList<string> Containers)
+    IReadOnlyList<string> Containers,
+    IReadOnlyDictionary<string, double>? Timings = null)
 {
     public const string Rotated = "rotated";
     public const string Unchanged = "unchanged";

@@ -1,0 +1,342 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Dso.Ipc;
+
+namespace Dso.Bench;
+
+/// <summary>
+/// Rotation as whole processes, each figure beside a baseline from the same run:
+/// detection latency (a change in the provider → the rotation's start, by webhook and by polling;
+/// baseline: `rotate` asked directly), DSO's own overhead in a rolling swap (total time minus the
+/// new container's start-to-healthy time; baseline: that start-to-healthy time), and the proxy
+/// (throughput and p99 with wrk through DSO's proxy, through Docker's own `docker-proxy` on the
+/// same container and port, and straight to the container).
+/// </summary>
+internal static partial class RotationScenario
+{
+    private const int WebhookSamples = 40;
+    private const int PollingSamples = 25;
+    private const int SwapSamples = 20;
+    private const int WrkRounds = 3;
+    private const string WebhookKey = "bench-webhook-key";
+    private static readonly string[] CloseHeader = ["-H", "Connection: close"];
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static async Task<int> RunAsync(string output)
+    {
+        var work = Directory.CreateTempSubdirectory("dso-bench-rot-").FullName;
+        File.SetUnixFileMode(work, (UnixFileMode)Convert.ToInt32("755", 8));
+        var secrets = new Dictionary<string, string> { ["bench/live"] = "v0", ["bench/web"] = "v0", ["bench/http"] = "v0" };
+        BenchAgent.WriteSecrets(work, secrets);
+        var results = new Dictionary<string, object>();
+        var projects = new List<(string Directory, string Name)>();
+        try
+        {
+            // Detection by webhook (and the baseline, rotate asked directly), then the swap and the proxy, on one agent.
+            await using (var agent = await BenchAgent.StartAsync(
+                work,
+                agentKeys: "  debounce: 0s\n  watch:\n    mode: webhook\n    watch_files: false\n  rotation:\n    grace_period: 0s\n",
+                apiKeys: $"    webhook_secret: {WebhookKey}\n    webhook_rate: 100000\n"))
+            {
+                var live = await UpAsync(agent, work, "dsobenchlive", projects, """
+                    services:
+                      live:
+                        image: dso-bench/busybox:1
+                        command: ["sleep", "2147483647"]
+                        labels:
+                          dso.strategy: live
+                        environment:
+                          TOKEN_FILE: dsofile://bench/live
+                    """);
+                results["rotateBaseline"] = await RotateLatencyAsync(agent, "dsobenchlive", "live", secrets, work);
+                results["webhook"] = await WebhookLatencyAsync(agent, "dsobenchlive", secrets, work);
+
+                var webPort = BenchProcess.FreePort();
+                await UpAsync(agent, work, "dsobenchswap", projects, $$"""
+                    services:
+                      web:
+                        image: dso-bench/app:1
+                        command: ["serve", "8080", "TOKEN"]
+                        labels:
+                          dso.strategy: rolling
+                        ports: ["127.0.0.1:{{webPort}}:8080"]
+                        environment:
+                          TOKEN: dso://bench/web
+                    """);
+                results["swap"] = await SwapAsync(agent);
+
+                var proxyPort = BenchProcess.FreePort();
+                await UpAsync(agent, work, "dsobenchhttp", projects, $$"""
+                    services:
+                      http:
+                        image: dso-bench/app:1
+                        command: ["http", "8080"]
+                        labels:
+                          dso.strategy: rolling
+                        ports: ["127.0.0.1:{{proxyPort}}:8080"]
+                        environment:
+                          TOKEN: dso://bench/http
+                    """);
+                results["proxy"] = await ProxyAsync(proxyPort);
+                _ = live;
+            }
+
+            // Detection by polling: the same live service, a fresh agent that polls every 2 s.
+            await using (var agent = await BenchAgent.StartAsync(work, agentKeys: "  debounce: 0s\n  watch:\n    polling_interval: 2s\n    backoff_limit: 1\n    jitter: 10\n    watch_files: false\n"))
+            {
+                results["polling"] = await PollingLatencyAsync(agent, "dsobenchlive", secrets, work, TimeSpan.FromSeconds(2));
+            }
+        }
+        finally
+        {
+            foreach (var (directory, name) in projects)
+            {
+                await BenchProcess.RunAsync("docker-compose", ["-p", name, "down", "-t", "0"], new Dictionary<string, string>(), directory, check: false);
+            }
+        }
+
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(output, "rotation.json"), JsonSerializer.Serialize(results, Indented));
+        var report = Report(results);
+        File.WriteAllText(Path.Combine(output, "rotation.md"), report);
+        Console.WriteLine(report);
+        return 0;
+    }
+
+    private static async Task<string> UpAsync(BenchAgent agent, string work, string name, List<(string, string)> projects, string compose)
+    {
+        var directory = Path.Combine(work, name);
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "compose.yaml"), compose);
+        projects.Add((directory, name));
+        await agent.DsoAsync(directory, "up", "-d", "-p", name);
+        return directory;
+    }
+
+    /// <summary>Baseline: `docker dso rotate --force` over IPC → the rotation's start event.</summary>
+    private static async Task<List<double>> RotateLatencyAsync(BenchAgent agent, string project, string service, Dictionary<string, string> secrets, string work)
+    {
+        var samples = new List<double>();
+        for (var i = 0; i < WebhookSamples; i++)
+        {
+            secrets["bench/live"] = $"rotate-{i}";
+            BenchAgent.WriteSecrets(work, secrets);
+            var sent = DateTimeOffset.UtcNow;
+            using var response = await agent.Ipc.PostAsJsonAsync("/v1/rotate", new RotateRequest(project, [service], null, false), IpcJson.Wire.RotateRequest);
+            response.EnsureSuccessStatusCode();
+            var started = await agent.WaitForEventAsync(sent, e => e.Type == "rotation.started" && e.Project == project, TimeSpan.FromSeconds(30));
+            samples.Add((started.Time - sent).TotalMilliseconds);
+        }
+
+        return samples;
+    }
+
+    /// <summary>The value changes in the provider, a signed webhook says so, and the rotation starts.</summary>
+    private static async Task<List<double>> WebhookLatencyAsync(BenchAgent agent, string project, Dictionary<string, string> secrets, string work)
+    {
+        var samples = new List<double>();
+        for (var i = 0; i < WebhookSamples; i++)
+        {
+            secrets["bench/live"] = $"webhook-{i}";
+            var changed = DateTimeOffset.UtcNow;
+            BenchAgent.WriteSecrets(work, secrets);
+            var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            var body = Encoding.UTF8.GetBytes($"{{\"secret\":\"bench/live\",\"n\":{i}}}");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhook/files") { Content = new ByteArrayContent(body) };
+            request.Headers.Add("X-Dso-Timestamp", timestamp);
+            request.Headers.Add("X-Dso-Signature", "sha256=" + Sign(timestamp, body));
+            using var response = await agent.Rest.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+            var started = await agent.WaitForEventAsync(changed, e => e.Type == "rotation.started" && e.Project == project, TimeSpan.FromSeconds(30));
+            samples.Add((started.Time - changed).TotalMilliseconds);
+            await agent.WaitForEventAsync(started.Time, e => e.Type.StartsWith("rotation.", StringComparison.Ordinal) && e.Type != "rotation.started" && e.Project == project, TimeSpan.FromSeconds(30));
+        }
+
+        return samples;
+    }
+
+    /// <summary>The value changes at a random moment; the agent's next poll notices it.</summary>
+    private static async Task<List<double>> PollingLatencyAsync(BenchAgent agent, string project, Dictionary<string, string> secrets, string work, TimeSpan interval)
+    {
+        await Task.Delay(interval * 2);
+        var samples = new List<double>();
+        for (var i = 0; i < PollingSamples; i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next((int)interval.TotalMilliseconds)));
+            secrets["bench/live"] = $"poll-{i}";
+            var changed = DateTimeOffset.UtcNow;
+            BenchAgent.WriteSecrets(work, secrets);
+            var started = await agent.WaitForEventAsync(changed, e => e.Type == "rotation.started" && e.Project == project, TimeSpan.FromSeconds(60));
+            samples.Add((started.Time - changed).TotalMilliseconds);
+        }
+
+        return samples;
+    }
+
+    /// <summary>Forced rolling swaps of the test app behind the proxy, with no drain grace: total time and its parts.</summary>
+    private static async Task<List<Dictionary<string, double>>> SwapAsync(BenchAgent agent)
+    {
+        var samples = new List<Dictionary<string, double>>();
+        for (var i = 0; i < SwapSamples + 1; i++)
+        {
+            using var response = await agent.Ipc.PostAsJsonAsync("/v1/rotate", new RotateRequest("dsobenchswap", ["web"], null, true), IpcJson.Wire.RotateRequest);
+            response.EnsureSuccessStatusCode();
+            var result = (await response.Content.ReadFromJsonAsync(IpcJson.Wire.RotateResponse))!.Results.Single();
+            if (result.Outcome != RotationResult.Rotated)
+            {
+                throw new InvalidOperationException($"swap {i}: {result.Outcome}: {result.Message}");
+            }
+
+            if (i > 0)
+            {
+                samples.Add(new Dictionary<string, double>(result.Timings!) { ["total"] = result.DurationSeconds });
+            }
+        }
+
+        return samples;
+    }
+
+    /// <summary>
+    /// wrk (1 thread, 32 connections, 10 s) straight to the container, through docker-proxy and
+    /// through DSO's proxy, alternating; with keep-alive, and with a new connection per request.
+    /// </summary>
+    private static async Task<Dictionary<string, List<double[]>>> ProxyAsync(int dsoPort)
+    {
+        var container = (await BenchProcess.RunAsync("docker", ["ps", "-q", "--filter", "label=com.docker.compose.project=dsobenchhttp"], new Dictionary<string, string>())).Trim();
+        var address = (await BenchProcess.RunAsync("docker", ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container], new Dictionary<string, string>())).Trim();
+        var dockerPort = BenchProcess.FreePort();
+        // docker-proxy reports to its parent on fd 3 and then closes it: give it one, or it closes its own listener.
+        using var dockerProxy = BenchProcess.Start("/bin/sh", ["-c", "exec /usr/sbin/docker-proxy \"$@\" 3>/dev/null", "docker-proxy", "-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", dockerPort.ToString(CultureInfo.InvariantCulture), "-container-ip", address, "-container-port", "8080"], new Dictionary<string, string>());
+        await Task.Delay(500);
+        var targets = new Dictionary<string, string>
+        {
+            ["direct"] = $"http://{address}:8080/",
+            ["docker-proxy"] = $"http://127.0.0.1:{dockerPort}/",
+            ["dso"] = $"http://127.0.0.1:{dsoPort}/",
+        };
+        var runs = new Dictionary<string, List<double[]>>();
+        foreach (var (_, url) in targets)
+        {
+            await WrkAsync(url, 2, close: false);
+        }
+
+        for (var round = 0; round < WrkRounds; round++)
+        {
+            foreach (var close in new[] { false, true })
+            {
+                foreach (var (name, url) in targets)
+                {
+                    var key = close ? name + "/close" : name;
+                    if (!runs.TryGetValue(key, out var list))
+                    {
+                        runs[key] = list = [];
+                    }
+
+                    list.Add(await WrkAsync(url, 10, close));
+                }
+            }
+        }
+
+        dockerProxy.Kill(entireProcessTree: true);
+        return runs;
+    }
+
+    /// <summary>One wrk run: [requests per second, p99 latency in ms].</summary>
+    private static async Task<double[]> WrkAsync(string url, int seconds, bool close)
+    {
+        var text = await BenchProcess.RunAsync("wrk", ["-t1", "-c32", $"-d{seconds}s", "--latency", .. close ? CloseHeader : [], url], new Dictionary<string, string>());
+        var rate = double.Parse(RequestsPerSecond().Match(text).Groups[1].Value, CultureInfo.InvariantCulture);
+        var p99 = P99().Match(text);
+        var value = double.Parse(p99.Groups[1].Value, CultureInfo.InvariantCulture);
+        var ms = p99.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
+        return [rate, ms];
+    }
+
+    private static string Sign(string timestamp, byte[] body)
+    {
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(WebhookKey));
+        hmac.AppendData(Encoding.ASCII.GetBytes(timestamp + "."));
+        hmac.AppendData(body);
+        return Convert.ToHexStringLower(hmac.GetHashAndReset());
+    }
+
+    private static string Report(Dictionary<string, object> results)
+    {
+        static string F(double v, string format = "0") => v.ToString(format, CultureInfo.InvariantCulture);
+        var rotate = (List<double>)results["rotateBaseline"];
+        var webhook = (List<double>)results["webhook"];
+        var polling = (List<double>)results["polling"];
+        var swaps = (List<Dictionary<string, double>>)results["swap"];
+        var proxy = (Dictionary<string, List<double[]>>)results["proxy"];
+        double P(List<double> s, double p) => Percentiles.Of(s, p);
+        var overhead = swaps.Select(s => (s["total"] - s["start_to_healthy"] - s.GetValueOrDefault("drain")) * 1000).ToList();
+        var toSwitch = swaps.Select(s => (s["resolve"] + s["prepare"] + s["create"] + s["switch"]) * 1000).ToList();
+        var healthy = swaps.Select(s => s["start_to_healthy"] * 1000).ToList();
+        var total = swaps.Select(s => s["total"] * 1000).ToList();
+        var create = swaps.Select(s => s["create"] * 1000).ToList();
+        var cleanup = swaps.Select(s => (s.GetValueOrDefault("rename") + s["cleanup"]) * 1000).ToList();
+        double Median(IEnumerable<double> values) => Percentiles.Of([.. values], 50);
+        var rate = proxy.ToDictionary(p => p.Key, p => Median(p.Value.Select(r => r[0])));
+        var p99 = proxy.ToDictionary(p => p.Key, p => Median(p.Value.Select(r => r[1])));
+        string Row(string label, string key, string baseline) =>
+            $"| {label} | {F(rate[key])} | {F(p99[key], "0.00")} ms | {F(rate[key] / rate[baseline], "0.00")} | {F(p99[key] / p99[baseline], "0.00")} |";
+        return $"""
+
+            ## rotation: detection latency, swap overhead, proxy
+
+            The installed agent with a `file` provider, `agent.debounce: 0s` (the debounce window adds to
+            detection by design; 5 s by default). Each latency is from the moment the benchmark changed the
+            value in the provider to the agent's `rotation.started` event (same host clock).
+            **Baseline:** `docker dso rotate` asked over IPC right after the change (no detection at all).
+            Targets: webhook p99 ≤ 1 s; polling p99 ≤ interval + 1 s.
+
+            | trigger | samples | p50 | p99 | ratio p50 / baseline p50 |
+            |---|---:|---:|---:|---:|
+            | `rotate` over IPC (baseline) | {rotate.Count} | {F(P(rotate, 50), "0.0")} ms | {F(P(rotate, 99), "0.0")} ms | 1.00 |
+            | signed webhook | {webhook.Count} | {F(P(webhook, 50), "0.0")} ms | {F(P(webhook, 99), "0.0")} ms | {F(P(webhook, 50) / P(rotate, 50), "0.00")} |
+            | polling every 2 s (backoff off, 10 % jitter) | {polling.Count} | {F(P(polling, 50))} ms | {F(P(polling, 99))} ms | {F(P(polling, 50) / P(rotate, 50), "0.0")} |
+
+            Rolling swap of a one-container service behind the proxy (the test application, ready when it
+            accepts TCP), forced {swaps.Count} times, `grace_period: 0s`, timings from each rotation's result.
+            **Baseline:** the new container's own start-to-healthy time (engine start plus the application).
+            DSO's overhead is everything else: resolving, the generation of secrets, creating the container
+            (the engine's create call, {F(Median(create))} ms median of it), switching, renaming, stopping and
+            removing the old one. Target: overhead p50 ≤ 500 ms.
+
+            | measure | p50 | p99 | ratio p50 / baseline p50 |
+            |---|---:|---:|---:|
+            | new container start → healthy (baseline) | {F(P(healthy, 50))} ms | {F(P(healthy, 99))} ms | 1.00 |
+            | DSO overhead (total − start→healthy) | {F(P(overhead, 50))} ms | {F(P(overhead, 99))} ms | {F(P(overhead, 50) / P(healthy, 50), "0.00")} |
+            | of it, before the switch (clients are on the new container from here) | {F(P(toSwitch, 50))} ms | {F(P(toSwitch, 99))} ms | {F(P(toSwitch, 50) / P(healthy, 50), "0.00")} |
+            | of it, after the switch (renames, stop and removal of the old one) | {F(P(cleanup, 50))} ms | {F(P(cleanup, 99))} ms | {F(P(cleanup, 50) / P(healthy, 50), "0.00")} |
+            | total rotation | {F(P(total, 50))} ms | {F(P(total, 99))} ms | {F(P(total, 50) / P(healthy, 50), "0.00")} |
+
+            Proxy: `wrk -t1 -c32 -d10s --latency` against a small HTTP server in a container (the test
+            application's `http` mode, a 600-byte answer), {WrkRounds} rounds alternating, medians; with keep-alive, and with
+            `Connection: close` (a new TCP connection per request). **Baseline:** Docker's own userland proxy,
+            `/usr/sbin/docker-proxy`, run on the same container and port. The client, the server and the proxy
+            share the machine's 2 cores. Targets: throughput ≥ 1.0×, p99 ≤ 1.2×.
+
+            | path | requests/s | p99 latency | throughput ratio | p99 ratio |
+            |---|---:|---:|---:|---:|
+            {Row("docker-proxy (baseline), keep-alive", "docker-proxy", "docker-proxy")}
+            {Row("DSO proxy, keep-alive", "dso", "docker-proxy")}
+            {Row("straight to the container, keep-alive", "direct", "docker-proxy")}
+            {Row("docker-proxy (baseline), connection per request", "docker-proxy/close", "docker-proxy/close")}
+            {Row("DSO proxy, connection per request", "dso/close", "docker-proxy/close")}
+            {Row("straight to the container, connection per request", "direct/close", "docker-proxy/close")}
+
+            Rerun: `bench/run --only rotation` (raw samples: `artifacts/bench/process/rotation.json`).
+            """;
+    }
+
+    [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)")]
+    private static partial Regex RequestsPerSecond();
+
+    [GeneratedRegex(@"\s99%\s+([0-9.]+)(us|ms|s)")]
+    private static partial Regex P99();
+}
