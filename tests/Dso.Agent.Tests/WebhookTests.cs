@@ -24,6 +24,10 @@ public sealed class WebhookTests
             (await Registrations.RegisterAsync(ipc, Registrations.Project("shop", ("api", 0, [("DB_FILE", "dsofile://shop/db")])))).Dispose();
         }
 
+        // The webhook follows the registration at once, before the agent's next detection pass has
+        // created the watch for the new secret: the notice must still be acted on.
+        var file = Path.Combine(agent.SecretsDirectory, "shop", "api", "current", "db");
+        await AgentLifecycleTests.WaitUntilAsync(() => Task.FromResult(File.Exists(file) && File.ReadAllText(file) == "v1"));
         files.Write(new() { ["shop/db"] = "v2" });
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var old = DateTimeOffset.UtcNow.AddMinutes(-6).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
@@ -46,7 +50,6 @@ public sealed class WebhookTests
         var valid = "sha256=" + WebhookVerifier.Sign(Key, now, body);
         Assert.Equal(HttpStatusCode.Accepted, await PostAsync(agent, "files", body, now, valid));
         Assert.Equal(HttpStatusCode.Conflict, await PostAsync(agent, "files", body, now, valid));
-        var file = Path.Combine(agent.SecretsDirectory, "shop", "api", "current", "db");
         await AgentLifecycleTests.WaitUntilAsync(async () => File.ReadAllText(file) == "v2" && RefreshCount(await agent.MetricsAsync()) == 1);
 
         var metrics = await agent.MetricsAsync();

@@ -36,6 +36,8 @@ internal sealed partial class ChangeDetector(
     private readonly Lock _gate = new();
     private readonly Dictionary<SecretKey, SecretWatch> _watches = [];
     private readonly Dictionary<SecretKey, (string Trigger, DateTimeOffset? ChangedAt)> _forced = [];
+    private const string AllProviders = "";
+    private readonly Dictionary<string, (string Trigger, DateTimeOffset? ChangedAt)> _forcedProviders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FileSystemWatcher?> _fileWatchers = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
     private Dictionary<string, string> _versions = new(StringComparer.Ordinal);
@@ -58,12 +60,11 @@ internal sealed partial class ChangeDetector(
     /// <summary>Checks every secret of <paramref name="provider"/> (all providers when null) as soon as possible.</summary>
     public void CheckNow(string? provider, string trigger, DateTimeOffset? changedAt = null)
     {
+        // Kept per provider until the next pass applies it, so a notice that arrives before the pass
+        // has created the watches of a just-registered project still checks them.
         lock (_gate)
         {
-            foreach (var key in _watches.Keys.Where(k => provider is null || k.Provider == provider))
-            {
-                _forced[key] = (trigger, changedAt);
-            }
+            _forcedProviders[provider ?? AllProviders] = (trigger, changedAt);
         }
 
         _wake.Release();
@@ -125,6 +126,16 @@ internal sealed partial class ChangeDetector(
             {
                 _watches[key] = new SecretWatch(_versions.GetValueOrDefault(key.ToString()), null, now, 1);
             }
+
+            foreach (var (provider, force) in _forcedProviders)
+            {
+                foreach (var key in _watches.Keys.Where(k => provider == AllProviders || k.Provider == provider))
+                {
+                    _forced[key] = force;
+                }
+            }
+
+            _forcedProviders.Clear();
 
             due = [.. _watches.Where(w => _forced.ContainsKey(w.Key) || (polling && w.Value.NextCheck <= now))
                 .Select(w => (w.Key, _forced.TryGetValue(w.Key, out var forced) ? forced.Trigger : "poll", _forced.TryGetValue(w.Key, out var f) ? f.ChangedAt : null))];
