@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$DSO_ROOT"
 
 ensure_dotnet
-ensure_packages docker.io docker-compose busybox-static clang lld systemd
+ensure_packages docker.io docker-compose busybox-static clang lld systemd python3 python3-hvac
 ensure_engine
 
 results="$DSO_ROOT/artifacts/test-results"

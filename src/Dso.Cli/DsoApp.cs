@@ -32,6 +32,8 @@ internal static class DsoApp
             new WatchCommand(context),
             new RotateCommand(context),
             new DoctorCommand(context),
+            Commands.Provider.ProviderCommand.Create(context),
+            new Commands.Provider.ProviderPluginCommand(context),
             Commands.Config.ConfigCommand.Create(context),
             Commands.SystemService.SystemCommand.Create(context),
             new RekeyCommand(context),

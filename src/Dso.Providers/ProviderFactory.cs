@@ -1,19 +1,23 @@
 using Dso.Configuration;
 using Dso.Providers.File;
+using Dso.Providers.Plugins;
 using Dso.Vault;
 
 namespace Dso.Providers;
 
 /// <summary>
 /// Builds the provider registry from dso.yaml: the `local` vault is always there (configured or
-/// not), `file` providers read a JSON file, other types are known but not available yet.
+/// not), `file` providers read a JSON file; `vault` runs as the built-in plugin
+/// (`docker-dso provider-plugin vault`) and `plugin` as the configured executable, both behind
+/// retries and a circuit breaker; `aws`, `azure` and `huawei` are known but not available yet.
 /// </summary>
 internal static class ProviderFactory
 {
     /// <param name="config">The loaded dso.yaml.</param>
     /// <param name="openVault">Opens the local vault; given the vault and key paths dso.yaml sets, if any.</param>
     /// <param name="owned">Providers to dispose when the caller is done.</param>
-    public static ProviderRegistry Create(DsoConfig config, Func<string?, string?, LocalVault> openVault, List<IDisposable> owned)
+    /// <param name="host">Environment, log and clock for plugin providers.</param>
+    public static ProviderRegistry Create(DsoConfig config, Func<string?, string?, LocalVault> openVault, List<IDisposable> owned, PluginHost host)
     {
         var providers = new List<(string, Func<ISecretProvider>)>();
         if (!config.Providers.ContainsKey("local"))
@@ -27,12 +31,17 @@ internal static class ProviderFactory
             {
                 "local" => () => Own(new VaultSecretProvider(() => openVault(provider.VaultFile, provider.MasterKeyFile)), owned),
                 "file" => () => new FileSecretProvider(name, provider.Path!),
+                "vault" => () => Own(Plugin(name, provider, new PluginLaunch(host.BuiltInCommand, ["provider-plugin", "vault"], PluginLaunch.EnvironmentFor([.. provider.Env, "VAULT_TOKEN"], host.Variable)), host), owned),
+                "plugin" => () => Own(Plugin(name, provider, new PluginLaunch(provider.Command!, provider.Args, PluginLaunch.EnvironmentFor(provider.Env, host.Variable)), host), owned),
                 var type => () => new UnavailableProvider(name, type!),
             }));
         }
 
         return new ProviderRegistry(providers, ConfigLoader.DefaultProvider(config));
     }
+
+    private static ResilientProvider Plugin(string name, ProviderConfig provider, PluginLaunch launch, PluginHost host) =>
+        new(new PluginProvider(name, provider.Type!, launch, BackendConfig.Write(provider), provider.Timeout, host, [.. provider.Auth.Params.Values]), provider, host.Time);
 
     private static T Own<T>(T provider, List<IDisposable> owned)
         where T : IDisposable

@@ -145,7 +145,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("agent:\n  reconcile_interval: soon\n", "dso.yaml:2: agent.reconcile_interval 'soon' is not a duration (write 500ms, 30s, 5m or 1h)")]
     [InlineData("agent:\n  cache: maybe\n", "dso.yaml:2: agent.cache 'maybe' is not true or false")]
     [InlineData("logging:\n  level: loud\n", "dso.yaml:2: logging.level 'loud' is not one of trace, debug, info, warning, error")]
-    [InlineData("providers:\n  x:\n    region: eu\n", "dso.yaml: providers.x has no type (one of local, file, vault, aws, azure, huawei)")]
+    [InlineData("providers:\n  x:\n    region: eu\n", "dso.yaml: providers.x has no type (one of local, file, vault, aws, plugin)")]
     [InlineData("providers:\n  Prod:\n    type: local\n", "dso.yaml: provider name 'Prod' must be lowercase letters")]
     [InlineData("agent:\n  api:\n    address: 0.0.0.0:8471\n", "dso.yaml: agent.api.address 0.0.0.0:8471 is not loopback, so agent.api.token must be set")]
     [InlineData("defaults:\n  provider: aws\n", "dso.yaml: defaults.provider 'aws' is not one of the configured providers")]

@@ -138,7 +138,7 @@ internal static class AgentHost
         services.AddSingleton(_ => new DsoMetrics(StatusReporter.Version));
         services.AddSingleton(_ => new SecretCache(time, options.CacheTtl, options.CacheEnabled));
         services.AddSingleton<ProviderHealthBook>();
-        services.AddSingleton(s => new AgentProviders(config, variable, s.GetRequiredService<SecretCache>(), s.GetRequiredService<ProviderHealthBook>(), s.GetRequiredService<DsoMetrics>(), s.GetRequiredService<SecretRedactor>()));
+        services.AddSingleton(s => new AgentProviders(config, variable, s.GetRequiredService<SecretCache>(), s.GetRequiredService<ProviderHealthBook>(), s.GetRequiredService<DsoMetrics>(), s.GetRequiredService<SecretRedactor>(), s.GetRequiredService<ILoggerFactory>().CreateLogger("Providers")));
         services.AddSingleton(_ => FingerprintKey.LoadOrCreate(options.StateDirectory));
         services.AddSingleton<EventHub>();
         services.AddSingleton(s => new AuditLog(options.AuditPath, s.GetRequiredService<SecretRedactor>(), time));

@@ -233,7 +233,7 @@ internal sealed partial class ChangeDetector(
         var requests = keys.Select(k => new SecretRequest(k.Path, null)).ToList();
         try
         {
-            if (providers.Base.Get(provider) is IVersionedProvider versioned)
+            if (providers.Base.Get(provider) is IVersionedProvider { CanCheckVersions: true } versioned)
             {
                 return await versioned.VersionsAsync(requests, cancellationToken);
             }

@@ -1,7 +1,9 @@
 using Dso.Agent.Observability;
 using Dso.Configuration;
 using Dso.Providers;
+using Dso.Providers.Plugins;
 using Dso.Vault;
+using Microsoft.Extensions.Logging;
 
 namespace Dso.Agent.Secrets;
 
@@ -11,16 +13,17 @@ namespace Dso.Agent.Secrets;
 /// serves fresh cached values first (repairs). The local vault is opened without a terminal:
 /// DSO_MASTER_KEY, the key file, or DSO_PASSPHRASE.
 /// </summary>
-internal sealed class AgentProviders : IDisposable
+internal sealed partial class AgentProviders : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
-    public AgentProviders(DsoConfig config, Func<string, string?> variable, SecretCache cache, ProviderHealthBook health, DsoMetrics metrics, SecretRedactor redactor)
+    public AgentProviders(DsoConfig config, Func<string, string?> variable, SecretCache cache, ProviderHealthBook health, DsoMetrics metrics, SecretRedactor redactor, ILogger log)
     {
         var baseRegistry = ProviderFactory.Create(
             config,
             (vaultFile, keyFile) => VaultUnlocker.Open(VaultUnlocker.WithPaths(VaultSettings.FromEnvironment(variable), vaultFile, keyFile, variable("HOME"), "/")),
-            _owned);
+            _owned,
+            PluginHost.Default(variable, (provider, line) => LogPlugin(log, provider, redactor.Redact(line))));
         foreach (var name in baseRegistry.Names)
         {
             var type = config.Providers.TryGetValue(name, out var provider) ? provider.Type! : "local";
@@ -43,4 +46,7 @@ internal sealed class AgentProviders : IDisposable
     public ProviderRegistry Cached { get; }
 
     public void Dispose() => _owned.ForEach(o => o.Dispose());
+
+    [LoggerMessage(EventId = 470, Level = LogLevel.Information, Message = "provider {Provider} plugin: {Line}")]
+    private static partial void LogPlugin(ILogger log, string provider, string line);
 }

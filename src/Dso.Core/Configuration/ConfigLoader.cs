@@ -66,7 +66,7 @@ internal static class ConfigLoader
         {
             if (provider.Type is null)
             {
-                throw new DsoException($"{file}: providers.{name} has no type (one of local, file, vault, aws, azure, huawei)");
+                throw new DsoException($"{file}: providers.{name} has no type (one of local, file, vault, aws, plugin)");
             }
 
             if (name.Length == 0 || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '-'))
@@ -78,6 +78,8 @@ internal static class ConfigLoader
             {
                 throw new DsoException($"{file}: providers.{name} (type file) needs path: the JSON file of secret path → value");
             }
+
+            ValidateProvider(name, provider, file);
         }
 
         if (config.Defaults.Provider is { } chosen && chosen != "local" && !config.Providers.ContainsKey(chosen))
@@ -90,6 +92,66 @@ internal static class ConfigLoader
         if (!IPAddress.IsLoopback(address.Address) && string.IsNullOrEmpty(config.Agent.Api.Token))
         {
             throw new DsoException($"{file}: agent.api.address {config.Agent.Api.Address} is not loopback, so agent.api.token must be set (anyone who can reach it could read status and trigger work)");
+        }
+    }
+
+    private static readonly Dictionary<string, string[]> ProviderOptions = new(StringComparer.Ordinal)
+    {
+        ["vault"] = ["mount", "kv_version", "namespace", "ca_file"],
+    };
+
+    private static readonly Dictionary<string, string[]> AuthMethods = new(StringComparer.Ordinal)
+    {
+        ["vault"] = ["token", "approle", "iam_role"],
+        ["aws"] = ["default", "iam_role", "env", "profile", "static"],
+    };
+
+    private static void ValidateProvider(string name, ProviderConfig provider, string file)
+    {
+        var type = provider.Type!;
+        var where = $"{file}: providers.{name}";
+        var allowed = ProviderOptions.GetValueOrDefault(type, []);
+        if (provider.Options.Keys.FirstOrDefault(k => !allowed.Contains(k)) is { } unknown)
+        {
+            throw new DsoException(allowed.Length == 0
+                ? $"{where}.options.{unknown}: type {type} takes no options"
+                : $"{where}.options.{unknown} is not an option of type {type} (known: {string.Join(", ", allowed)})");
+        }
+
+        if (provider.Auth.Method is { } method && AuthMethods.TryGetValue(type, out var methods) && !methods.Contains(method))
+        {
+            throw new DsoException($"{where}.auth.method '{method}' is not one of {string.Join(", ", methods)}");
+        }
+
+        if (provider.Options.TryGetValue("kv_version", out var kv) && kv is not ("1" or "2"))
+        {
+            throw new DsoException($"{where}.options.kv_version must be 1 or 2, not '{kv}'");
+        }
+
+        var address = provider.Endpoint ?? (type == "vault" ? provider.Auth.Params.GetValueOrDefault("address") : null);
+        if (address is not null && (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            throw new DsoException($"{where}: '{address}' is not an http(s) URL (write it as https://host:port)");
+        }
+
+        if (type == "plugin" && string.IsNullOrWhiteSpace(provider.Command))
+        {
+            throw new DsoException($"{where} (type plugin) needs command: the plugin executable");
+        }
+
+        if (type != "plugin" && (provider.Command is not null || provider.Args.Count > 0))
+        {
+            throw new DsoException($"{where}: command and args are for type plugin only");
+        }
+
+        if (provider.Env.FirstOrDefault(e => e.Length == 0 || !e.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')) is { } badName)
+        {
+            throw new DsoException($"{where}.env: '{badName}' is not an environment variable name");
+        }
+
+        if (provider.Timeout <= TimeSpan.Zero || provider.Circuit.Failures < 2 || provider.Circuit.OpenFor <= TimeSpan.Zero || provider.Retry.Attempts < 1)
+        {
+            throw new DsoException($"{where}: timeout and circuit.open_for must be positive, circuit.failures at least 2 and retry.attempts at least 1");
         }
     }
 

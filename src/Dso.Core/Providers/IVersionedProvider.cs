@@ -7,6 +7,9 @@ namespace Dso.Providers;
 /// </summary>
 public interface IVersionedProvider
 {
+    /// <summary>False when this provider (a plugin that did not declare the capability) cannot answer version calls.</summary>
+    bool CanCheckVersions => true;
+
     Task<IReadOnlyList<SecretVersion>> VersionsAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken);
 }
 

@@ -39,7 +39,7 @@ internal sealed class StackSession(CliContext context)
 
     /// <summary>The providers references can name: the local vault, and those dso.yaml configures.</summary>
     public ProviderRegistry Providers(List<IDisposable> owned) =>
-        ProviderFactory.Create(Config.Config, (vaultFile, keyFile) => new VaultAccess(context, vaultFile, keyFile).Open(), owned);
+        ProviderFactory.Create(Config.Config, (vaultFile, keyFile) => new VaultAccess(context, vaultFile, keyFile).Open(), owned, Dso.Providers.Plugins.PluginHost.Default(context.GetEnvironmentVariable));
 
     /// <summary>Runs compose with its output going straight to the user's terminal; returns its exit code.</summary>
     public async Task<int> RunComposeAsync(ComposeFrontEnd frontEnd, ComposeProject project, string? overrideFile, string subcommand, IEnumerable<string> arguments, CancellationToken cancellationToken, string? rendered = null)

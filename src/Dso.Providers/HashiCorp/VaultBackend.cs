@@ -1,0 +1,400 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Dso.Plugins;
+using Dso.Providers.Plugins;
+
+namespace Dso.Providers.HashiCorp;
+
+/// <summary>
+/// HashiCorp Vault over its HTTP API (no client library is served): KV v2 (`GET
+/// /v1/MOUNT/data/PATH`, versions from `/v1/MOUNT/metadata/PATH`) or KV v1, token or AppRole
+/// authentication (secret id from a file, optionally response-wrapped and unwrapped once), token
+/// renewal at two thirds of its lease and a new login when Vault says the token is no longer
+/// good, Enterprise namespaces, and TLS trusting only a CA file when one is given.
+/// A secret holding one field named `value` is that field; otherwise the fields' JSON object (pick
+/// one with `#field`).
+/// </summary>
+internal sealed class VaultBackend : IPluginBackend
+{
+    private const int MaxBody = 512 * 1024;
+    private readonly HttpClient _http;
+    private readonly string _mount;
+    private readonly bool _kv2;
+    private readonly BackendConfig _config;
+    private readonly Func<string, string?> _variable;
+    private readonly TimeProvider _time;
+    private string? _token;
+    private DateTimeOffset? _renewAt;
+
+    public VaultBackend(BackendConfig config, Func<string, string?> variable, TimeProvider time)
+    {
+        _config = config;
+        _variable = variable;
+        _time = time;
+        var address = config.Endpoint ?? config.AuthParams.GetValueOrDefault("address")
+            ?? throw new BackendException(PluginErrorCodes.Denied, "no Vault address: set endpoint: https://vault.example.com:8200");
+        _mount = config.Options.GetValueOrDefault("mount", "secret").Trim('/');
+        _kv2 = config.Options.GetValueOrDefault("kv_version", "2") == "2";
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        if (config.Options.GetValueOrDefault("ca_file") is { } caFile)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = TrustOnly(LoadCa(caFile));
+        }
+
+        _http = new HttpClient(handler) { BaseAddress = new Uri(address.TrimEnd('/') + "/"), Timeout = config.Timeout * 0.8 };
+        if (config.Options.GetValueOrDefault("namespace") is { } ns)
+        {
+            _http.DefaultRequestHeaders.Add("X-Vault-Namespace", ns);
+        }
+
+        if (config.AuthMethod is "iam_role")
+        {
+            throw new BackendException(PluginErrorCodes.Denied, "Vault's AWS (iam_role) auth is not supported yet; use auth.method token or approle");
+        }
+    }
+
+    public bool Versions => _kv2;
+
+    public int MaxBatch => 50;
+
+    public async Task<IReadOnlyList<ResolvedSecret>> ResolveAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken)
+    {
+        var answers = new List<ResolvedSecret>(requests.Count);
+        foreach (var request in requests)
+        {
+            var path = _kv2
+                ? $"v1/{_mount}/data/{Escape(request.Path)}" + (request.Version is null ? "" : $"?version={Uri.EscapeDataString(request.Version)}")
+                : $"v1/{_mount}/{Escape(request.Path)}";
+            if (!_kv2 && request.Version is not null)
+            {
+                answers.Add(ResolvedSecret.Missing($"KV v1 mount {_mount} keeps no versions (@{request.Version})"));
+                continue;
+            }
+
+            answers.Add(await ReadAsync(path, request.Path, body =>
+            {
+                var data = body.GetProperty("data");
+                if (_kv2)
+                {
+                    if (data.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("deletion_time", out var deleted) && deleted.ValueKind == JsonValueKind.String && deleted.GetString()!.Length > 0)
+                    {
+                        return ResolvedSecret.Missing($"{request.Path} is deleted in Vault");
+                    }
+
+                    data = data.GetProperty("data");
+                }
+
+                if (data.ValueKind != JsonValueKind.Object)
+                {
+                    return ResolvedSecret.Missing($"{request.Path} has no data in Vault");
+                }
+
+                var fields = data.EnumerateObject().ToList();
+                return ResolvedSecret.Found(fields is [{ Name: "value" } only] ? PluginAnswers.ValueOf(only.Value) : PluginAnswers.ValueOf(data));
+            }, cancellationToken));
+        }
+
+        return answers;
+    }
+
+    public async Task<IReadOnlyList<SecretVersion>> VersionsAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken)
+    {
+        var versions = new List<SecretVersion>(requests.Count);
+        foreach (var request in requests)
+        {
+            var answer = await ReadAsync($"v1/{_mount}/metadata/{Escape(request.Path)}", request.Path, body =>
+            {
+                var data = body.GetProperty("data");
+                var current = data.GetProperty("current_version").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+                DateTimeOffset? at = data.TryGetProperty("updated_time", out var u) && u.ValueKind == JsonValueKind.String && u.TryGetDateTimeOffset(out var t) ? t : null;
+                return new SecretVersion(current, at);
+            }, error => new SecretVersion(null, null, error.Message, error.Transient), cancellationToken);
+            versions.Add(answer);
+        }
+
+        return versions;
+    }
+
+    public async Task<(bool Ok, string Message)> HealthAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _http.GetAsync("v1/sys/health?standbyok=true", cancellationToken);
+            return response.IsSuccessStatusCode ? (true, $"Vault at {_http.BaseAddress} answers") : (false, $"Vault at {_http.BaseAddress} answered {(int)response.StatusCode}");
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return (false, $"Vault at {_http.BaseAddress} is unreachable: {e.Message}");
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static string Escape(string path) => string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+
+    private Task<ResolvedSecret> ReadAsync(string url, string path, Func<JsonElement, ResolvedSecret> read, CancellationToken cancellationToken) =>
+        ReadAsync(url, path, read, error => error.Transient ? ResolvedSecret.Failed(error.Message) : ResolvedSecret.Missing(error.Message), cancellationToken);
+
+    /// <summary>One GET with the token (logging in first, renewing when due, once more after a 403 with AppRole).</summary>
+    private async Task<T> ReadAsync<T>(string url, string path, Func<JsonElement, T> read, Func<(string Message, bool Transient), T> fail, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            string token;
+            try
+            {
+                token = await TokenAsync(cancellationToken);
+            }
+            catch (BackendException e)
+            {
+                return fail((e.Message, true));
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Add("X-Vault-Token", token);
+            VaultResponse response;
+            try
+            {
+                response = await SendAsync(request, cancellationToken);
+            }
+            catch (BackendException e)
+            {
+                return fail((e.Message, true));
+            }
+
+            using (response)
+            {
+                switch (response.Status)
+                {
+                    case HttpStatusCode.OK:
+                        try
+                        {
+                            using var document = JsonDocument.Parse(response.Body);
+                            return read(document.RootElement);
+                        }
+                        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+                        {
+                            return fail(($"Vault sent an answer for {path} that is not the KV API's", true));
+                        }
+
+                    case HttpStatusCode.NotFound:
+                        return fail(($"{path} not found in Vault mount {_mount}", false));
+                    case HttpStatusCode.Forbidden when attempt == 0 && _config.AuthMethod == "approle":
+                        _token = null;
+                        continue;
+                    case HttpStatusCode.Forbidden:
+                        return fail(($"Vault denied access to {path} ({response.Errors}); check the token's policy", true));
+                    default:
+                        return fail(($"Vault answered {(int)response.Status} for {path} ({response.Errors})", true));
+                }
+            }
+        }
+    }
+
+    private async Task<string> TokenAsync(CancellationToken cancellationToken)
+    {
+        if (_token is not null && _renewAt is { } due && _time.GetUtcNow() >= due)
+        {
+            using var renew = new HttpRequestMessage(HttpMethod.Post, "v1/auth/token/renew-self") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+            renew.Headers.Add("X-Vault-Token", _token);
+            using var renewed = await SendAsync(renew, cancellationToken);
+            if (renewed.Status == HttpStatusCode.OK && Lease(renewed.Body) is { } lease)
+            {
+                _renewAt = lease.Renewable && lease.Seconds > 0 ? _time.GetUtcNow() + TimeSpan.FromSeconds(lease.Seconds * 2 / 3.0) : null;
+            }
+            else if (_config.AuthMethod == "approle")
+            {
+                _token = null;
+            }
+        }
+
+        if (_token is not null)
+        {
+            return _token;
+        }
+
+        switch (_config.AuthMethod ?? "token")
+        {
+            case "token":
+                _token = _config.AuthParams.GetValueOrDefault("token") is { Length: > 0 } t ? t
+                    : _config.AuthParams.GetValueOrDefault("token_file") is { } file ? ReadFile(file, "token_file")
+                    : _variable("VAULT_TOKEN") is { Length: > 0 } env ? env
+                    : throw new BackendException(PluginErrorCodes.Denied, "no Vault token: set auth.params.token (\"${VAULT_TOKEN}\") or auth.params.token_file");
+                return _token;
+            case "approle":
+                return await LoginAsync(cancellationToken);
+            default:
+                throw new BackendException(PluginErrorCodes.Denied, $"auth method {_config.AuthMethod} is not supported for Vault (token, approle)");
+        }
+    }
+
+    private async Task<string> LoginAsync(CancellationToken cancellationToken)
+    {
+        var p = _config.AuthParams;
+        var roleId = p.GetValueOrDefault("role_id") ?? throw new BackendException(PluginErrorCodes.Denied, "approle needs auth.params.role_id");
+        var unwrappedBefore = _config.AuthParamsCache.GetValueOrDefault("secret_id");
+        var secretId = unwrappedBefore
+            ?? (p.GetValueOrDefault("secret_id_file") is { } file ? ReadFile(file, "secret_id_file")
+            : p.GetValueOrDefault("secret_id") ?? throw new BackendException(PluginErrorCodes.Denied, "approle needs auth.params.secret_id_file (or secret_id)"));
+        if (unwrappedBefore is null && p.GetValueOrDefault("wrapped") == "true")
+        {
+            // The file holds a response-wrapping token; unwrapping it spends it, so keep what it held.
+            using var unwrap = new HttpRequestMessage(HttpMethod.Post, "v1/sys/wrapping/unwrap") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+            unwrap.Headers.Add("X-Vault-Token", secretId);
+            using var unwrapped = await SendAsync(unwrap, cancellationToken);
+            if (unwrapped.Status != HttpStatusCode.OK)
+            {
+                throw new BackendException(PluginErrorCodes.Denied, $"Vault refused to unwrap the secret id ({unwrapped.Errors}); a wrapping token works once: issue a new one");
+            }
+
+            using var doc = JsonDocument.Parse(unwrapped.Body);
+            secretId = doc.RootElement.GetProperty("data").GetProperty("secret_id").GetString()!;
+            _config.AuthParamsCache["secret_id"] = secretId;
+        }
+
+        var mount = p.GetValueOrDefault("mount", "approle");
+        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["role_id"] = roleId, ["secret_id"] = secretId });
+        using var login = new HttpRequestMessage(HttpMethod.Post, $"v1/auth/{mount}/login") { Content = new ByteArrayContent(body) };
+        using var response = await SendAsync(login, cancellationToken);
+        CryptographicOperations.ZeroMemory(body);
+        if (response.Status != HttpStatusCode.OK)
+        {
+            throw new BackendException(PluginErrorCodes.Denied, $"Vault AppRole login failed ({(int)response.Status}: {response.Errors})");
+        }
+
+        using var document = JsonDocument.Parse(response.Body);
+        var auth = document.RootElement.GetProperty("auth");
+        _token = auth.GetProperty("client_token").GetString();
+        var seconds = auth.TryGetProperty("lease_duration", out var l) ? l.GetInt64() : 0;
+        var renewable = auth.TryGetProperty("renewable", out var r) && r.ValueKind == JsonValueKind.True;
+        _renewAt = renewable && seconds > 0 ? _time.GetUtcNow() + TimeSpan.FromSeconds(seconds * 2 / 3.0) : null;
+        return _token!;
+    }
+
+    private static (long Seconds, bool Renewable)? Lease(byte[] body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var auth = document.RootElement.GetProperty("auth");
+            return (auth.GetProperty("lease_duration").GetInt64(), auth.TryGetProperty("renewable", out var r) && r.ValueKind == JsonValueKind.True);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static string ReadFile(string path, string key)
+    {
+        try
+        {
+            return System.IO.File.ReadAllText(path).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BackendException(PluginErrorCodes.Denied, $"cannot read auth.params.{key} {path}: {e.Message}");
+        }
+    }
+
+    private async Task<VaultResponse> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if (response.Content.Headers.ContentLength > MaxBody)
+            {
+                throw new BackendException(PluginErrorCodes.Unavailable, $"Vault's answer is over {MaxBody / 1024} KiB");
+            }
+
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            var body = new MemoryStream();
+            var buffer = new byte[16 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                if (body.Length + read > MaxBody)
+                {
+                    CryptographicOperations.ZeroMemory(body.GetBuffer());
+                    throw new BackendException(PluginErrorCodes.Unavailable, $"Vault's answer is over {MaxBody / 1024} KiB");
+                }
+
+                body.Write(buffer, 0, read);
+            }
+
+            CryptographicOperations.ZeroMemory(buffer);
+            var bytes = body.ToArray();
+            CryptographicOperations.ZeroMemory(body.GetBuffer());
+            return new VaultResponse(response.StatusCode, bytes);
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BackendException(PluginErrorCodes.Unavailable, $"Vault at {_http.BaseAddress} did not answer within {_http.Timeout.TotalSeconds:0} s");
+        }
+        catch (HttpRequestException e)
+        {
+            throw new BackendException(PluginErrorCodes.Unavailable, $"Vault at {_http.BaseAddress} is unreachable: {e.Message}");
+        }
+    }
+
+    private static X509Certificate2Collection LoadCa(string file)
+    {
+        try
+        {
+            var roots = new X509Certificate2Collection();
+            roots.ImportFromPemFile(file);
+            return roots.Count > 0 ? roots : throw new BackendException(PluginErrorCodes.Denied, $"options.ca_file {file} holds no certificate");
+        }
+        catch (Exception e) when (e is IOException or CryptographicException or UnauthorizedAccessException)
+        {
+            throw new BackendException(PluginErrorCodes.Denied, $"cannot read options.ca_file {file}: {e.Message}");
+        }
+    }
+
+    private static RemoteCertificateValidationCallback TrustOnly(X509Certificate2Collection roots) => (_, certificate, _, errors) =>
+    {
+        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0 || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(new X509Certificate2(certificate));
+    };
+
+    /// <summary>A Vault answer; the body is zeroed on dispose.</summary>
+    private sealed class VaultResponse(HttpStatusCode status, byte[] body) : IDisposable
+    {
+        public HttpStatusCode Status { get; } = status;
+
+        public byte[] Body { get; } = body;
+
+        /// <summary>Vault's `errors` list (never values), for messages.</summary>
+        public string Errors
+        {
+            get
+            {
+                try
+                {
+                    using var document = JsonDocument.Parse(Body);
+                    return document.RootElement.TryGetProperty("errors", out var e) && e.ValueKind == JsonValueKind.Array
+                        ? string.Join("; ", e.EnumerateArray().Select(x => x.ToString())) is { Length: > 0 } text ? text : "no detail"
+                        : "no detail";
+                }
+                catch (JsonException)
+                {
+                    return "no detail";
+                }
+            }
+        }
+
+        public void Dispose() => CryptographicOperations.ZeroMemory(Body);
+    }
+}
