@@ -33,7 +33,8 @@ public sealed class CommandTreeTests
     private static IEnumerable<string> Walk(Command command, string prefix)
     {
         yield return prefix;
-        foreach (var child in command.Subcommands)
+        // Hidden commands (provider-plugin) are started by DSO itself, not typed by users.
+        foreach (var child in command.Subcommands.Where(c => !c.Hidden))
         {
             foreach (var path in Walk(child, $"{prefix} {child.Name}".Trim()))
             {

@@ -150,9 +150,6 @@ public sealed class VaultProviderTests
         Assert.Equal("after-retry", (await provider.ResolveAsync("app/db"))[0].Value);
         Assert.Equal(3, vault.Requests);
 
-        // A fresh provider (a minute without successes, as the breaker counts): a persistent outage.
-        using var outage = new ConfiguredProviders(dir, Yaml(vault, "    auth:\n      method: token\n      params:\n        token: " + FakeVault.RootToken + "\n", retry: "    retry:\n      attempts: 2\n      backoff: 50ms\n    circuit:\n      failures: 2\n      open_for: 1h\n"));
-        provider = outage["vault"];
         vault.Inject(new Fault(FaultKind.Status, 503));
         await provider.ResolveAsync("app/db");
         await provider.ResolveAsync("app/db");
@@ -162,6 +159,26 @@ public sealed class VaultProviderTests
         Assert.Equal("open", ((ResilientProvider)provider).CircuitState);
         Assert.Contains("circuit open", refused.Error, StringComparison.Ordinal);
         Assert.Equal(requestsWhenOpen, vault.Requests);
+    }
+
+    [Fact]
+    public async Task AnOpenCircuit_LetsOneTrialThroughAfterOpenFor_AndClosesWhenItSucceeds()
+    {
+        using var dir = new TempDirectory();
+        await using var vault = new FakeVault();
+        await vault.StartAsync();
+        vault.Put("app/db", "back");
+        using var providers = new ConfiguredProviders(dir, Yaml(vault, "    auth:\n      method: token\n      params:\n        token: " + FakeVault.RootToken + "\n", retry: "    retry:\n      attempts: 1\n    circuit:\n      failures: 1\n      open_for: 300ms\n"));
+        var provider = (ResilientProvider)providers["vault"];
+
+        vault.Inject(new Fault(FaultKind.Status, 500, Count: 1));
+        await provider.ResolveAsync("app/db");
+        Assert.Equal("open", provider.CircuitState);
+        await Task.Delay(400, TestContext.Current.CancellationToken);
+        Assert.Equal("half-open", provider.CircuitState);
+
+        Assert.Equal("back", (await provider.ResolveAsync("app/db"))[0].Value);
+        Assert.Equal("closed", provider.CircuitState);
     }
 
     [Fact]

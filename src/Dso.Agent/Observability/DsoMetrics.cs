@@ -20,6 +20,7 @@ internal sealed class DsoMetrics
         ManagedServices = factory.CreateGauge("dso_managed_services", "Services of registered projects that use secrets.");
         ManagedContainers = factory.CreateGauge("dso_managed_containers", "Running containers labelled dso.managed=true.");
         Materializations = factory.CreateCounter("dso_materializations_total", "Times a project's secrets were resolved and written, by trigger (register, repair, refresh, startup) and result (ok, failed).", "trigger", "result");
+        ProviderCircuit = factory.CreateGauge("dso_provider_circuit_state", "1 for the state each provider's circuit breaker is in (closed, half-open, open), 0 for the others.", "provider", "state");
         ProviderRequests = factory.CreateCounter("dso_provider_requests_total", "Batches sent to a provider, by provider and result (ok, error).", "provider", "result");
         ProviderDuration = factory.CreateHistogram("dso_provider_request_duration_seconds", "Time a provider took to answer one batch.", new HistogramConfiguration
         {
@@ -69,6 +70,8 @@ internal sealed class DsoMetrics
     public Counter Materializations { get; }
 
     public Counter ProviderRequests { get; }
+
+    public Gauge ProviderCircuit { get; }
 
     public Histogram ProviderDuration { get; }
 

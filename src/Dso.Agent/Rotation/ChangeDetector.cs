@@ -31,6 +31,8 @@ internal sealed partial class ChangeDetector(
     DsoMetrics metrics,
     EventHub events,
     TimeProvider time,
+    ProviderHealthBook health,
+    SecretRedactor redactor,
     ILogger<ChangeDetector> log) : BackgroundService
 {
     private readonly Lock _gate = new();
@@ -235,7 +237,10 @@ internal sealed partial class ChangeDetector(
         {
             if (providers.Base.Get(provider) is IVersionedProvider { CanCheckVersions: true } versioned)
             {
-                return await versioned.VersionsAsync(requests, cancellationToken);
+                // Version checks go straight to the provider (values go through the cache, which records its health).
+                var checks = await versioned.VersionsAsync(requests, cancellationToken);
+                health.Record(provider, checks.Count > 0 && checks.All(a => a.Transient) ? redactor.Redact(checks[0].Error ?? "version check failed") : null);
+                return checks;
             }
 
             // No cheap version call: read the values (through the cache, which also keeps the last

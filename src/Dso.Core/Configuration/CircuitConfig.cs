@@ -3,7 +3,7 @@ namespace Dso.Configuration;
 /// <summary>`providers.NAME.circuit`.</summary>
 internal sealed class CircuitConfig
 {
-    [ConfigKey("failures", "Failed calls (each after its retries), with none succeeding in the last minute, that open the circuit; at least 2.")]
+    [ConfigKey("failures", "Failed calls in a row (each after its retries) that open the circuit.")]
     public int Failures { get; set; } = 5;
 
     [ConfigKey("open_for", "How long an open circuit refuses calls before one trial call (half-open).")]

@@ -149,9 +149,9 @@ internal static class ConfigLoader
             throw new DsoException($"{where}.env: '{badName}' is not an environment variable name");
         }
 
-        if (provider.Timeout <= TimeSpan.Zero || provider.Circuit.Failures < 2 || provider.Circuit.OpenFor <= TimeSpan.Zero || provider.Retry.Attempts < 1)
+        if (provider.Timeout <= TimeSpan.Zero || provider.Circuit.Failures < 1 || provider.Circuit.OpenFor <= TimeSpan.Zero || provider.Retry.Attempts < 1)
         {
-            throw new DsoException($"{where}: timeout and circuit.open_for must be positive, circuit.failures at least 2 and retry.attempts at least 1");
+            throw new DsoException($"{where}: timeout and circuit.open_for must be positive, circuit.failures and retry.attempts at least 1");
         }
     }
 

@@ -42,6 +42,6 @@ internal sealed class ProviderConfig
     [ConfigKey("timeout", "Deadline of one call to the provider; a plugin that does not answer in time is stopped and restarted.")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    [ConfigKey("circuit", "The circuit breaker: when at least `failures` calls in the last minute all failed, the provider is not asked for `open_for` (last-known-good values are served, and status says so); then one trial call.")]
+    [ConfigKey("circuit", "The circuit breaker: after `failures` failed calls in a row the provider is not asked for `open_for` (last-known-good values are served, and status says so); then one trial call.")]
     public CircuitConfig Circuit { get; set; } = new();
 }

@@ -6,8 +6,8 @@ internal sealed record StatusReport(AgentStatus Agent, IReadOnlyList<ProviderSta
 /// <summary>The agent itself.</summary>
 internal sealed record AgentStatus(string Version, int Pid, DateTimeOffset StartedAt, double UptimeSeconds, string Socket, string Api, string StateDirectory, string SecretsDirectory, bool Ready, string MemoryLock);
 
-/// <summary>One configured provider and how its last call went.</summary>
-internal sealed record ProviderStatus(string Name, string Type, string State, string? LastError, DateTimeOffset? LastCall, bool Insecure);
+/// <summary>One configured provider, how its last call went, and its circuit breaker (closed, open, half-open; always closed for local and file, which have none).</summary>
+internal sealed record ProviderStatus(string Name, string Type, string State, string? LastError, DateTimeOffset? LastCall, bool Insecure, string Circuit = "closed");
 
 /// <summary>A registered project.</summary>
 internal sealed record ProjectStatus(string Name, string Directory, DateTimeOffset RegisteredAt, IReadOnlyList<ServiceStatus> Services);

@@ -52,9 +52,9 @@ internal sealed class StatusCommand : DsoCommand
         Context.Out.WriteLine($"agent  DSO {agent.Version}, pid {agent.Pid}, up {TimeSpan.FromSeconds(agent.UptimeSeconds):d\\.hh\\:mm\\:ss}, {(agent.Ready ? "ready" : "starting")}");
         Context.Out.WriteLine($"       socket {agent.Socket}, api {agent.Api}, secrets {agent.SecretsDirectory}, memory lock {agent.MemoryLock}");
         Context.Out.WriteLine();
-        TextTable.Write(Context.Out, ["PROVIDER", "TYPE", "STATE", "LAST ERROR"], report.Providers.Select(p => new[]
+        TextTable.Write(Context.Out, ["PROVIDER", "TYPE", "STATE", "CIRCUIT", "LAST ERROR"], report.Providers.Select(p => new[]
         {
-            p.Name, p.Type + (p.Insecure ? " (insecure)" : string.Empty), p.State, p.LastError ?? string.Empty,
+            p.Name, p.Type + (p.Insecure ? " (insecure)" : string.Empty), p.State, p.Circuit, p.LastError ?? string.Empty,
         }));
         Context.Out.WriteLine();
         if (report.Projects.Count == 0)
