@@ -7,5 +7,5 @@ internal sealed class UnavailableProvider(string name, string type) : ISecretPro
 
     public Task<IReadOnlyList<ResolvedSecret>> ResolveAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<ResolvedSecret>>([.. requests.Select(_ =>
-            ResolvedSecret.Missing($"provider {name} has type {type}, which this version of DSO cannot use yet (available: local, file, vault, plugin)"))]);
+            ResolvedSecret.Missing($"provider {name} has type {type}, which this version of DSO cannot use yet (available: local, file, vault, aws, plugin)"))]);
 }

@@ -3,7 +3,7 @@ namespace Dso.Configuration;
 /// <summary>One provider under `providers:`.</summary>
 internal sealed class ProviderConfig
 {
-    [ConfigKey("type", "Provider type: `local` (the encrypted vault), `file` (a plain JSON file; development and tests only), `vault` (HashiCorp Vault), `aws` (Secrets Manager), `plugin` (any executable speaking the plugin protocol, docs/providers.md); `azure` and `huawei` are reserved and not built yet.", Allowed = ["local", "file", "vault", "aws", "azure", "huawei", "plugin"])]
+    [ConfigKey("type", "Provider type: `local` (the encrypted vault), `file` (a plain JSON file; development and tests only), `vault` (HashiCorp Vault), `aws` (AWS Secrets Manager), `plugin` (any executable speaking the plugin protocol, docs/providers.md); `azure` and `huawei` are reserved and not built yet.", Allowed = ["local", "file", "vault", "aws", "azure", "huawei", "plugin"])]
     public string? Type { get; set; }
 
     [ConfigKey("region", "Cloud region (aws, huawei).")]

@@ -54,14 +54,14 @@ internal sealed class ProviderTestCommand : DsoCommand
         if (parseResult.GetValue(_provider) is { } name)
         {
             var loaded = Configuration.ConfigLoader.Load(Context.ConfigPath, Context.GetEnvironmentVariable, Context.WorkingDirectory);
-            if (!loaded.Config.Providers.TryGetValue(name, out var provider) || provider.Type is not ("vault" or "plugin"))
+            if (!loaded.Config.Providers.TryGetValue(name, out var provider) || provider.Type is not ("vault" or "aws" or "plugin"))
             {
-                throw new UsageException($"--provider {name}: dso.yaml configures no provider of that name that runs as a plugin (types vault, plugin)");
+                throw new UsageException($"--provider {name}: dso.yaml configures no provider of that name that runs as a plugin (types vault, aws, plugin)");
             }
 
-            var allowed = PluginLaunch.EnvironmentFor([.. provider.Env, .. parseResult.GetValue(_env) ?? [], .. provider.Type == "vault" ? VaultEnvironment : []], Context.GetEnvironmentVariable);
-            launch = provider.Type == "vault"
-                ? new PluginLaunch(PluginHost.SelfCommand, ["provider-plugin", "vault"], allowed)
+            var allowed = PluginLaunch.EnvironmentFor([.. provider.Env, .. parseResult.GetValue(_env) ?? [], .. provider.Type == "vault" ? VaultEnvironment : provider.Type == "aws" ? Dso.Providers.ProviderFactory.AwsEnvironment : []], Context.GetEnvironmentVariable);
+            launch = provider.Type is "vault" or "aws"
+                ? new PluginLaunch(PluginHost.SelfCommand, ["provider-plugin", provider.Type], allowed)
                 : new PluginLaunch(provider.Command!, provider.Args, allowed);
             config = BackendConfig.Write(provider);
         }
@@ -128,7 +128,8 @@ internal sealed class ProviderPluginCommand : DsoCommand
         Func<BackendConfig, IPluginBackend> create = type switch
         {
             "vault" => config => new VaultBackend(config, Context.GetEnvironmentVariable, TimeProvider.System),
-            _ => throw new UsageException($"no built-in provider plugin named {type} (vault)"),
+            "aws" => config => new Dso.Providers.Aws.AwsBackend(config, TimeProvider.System),
+            _ => throw new UsageException($"no built-in provider plugin named {type} (vault, aws)"),
         };
         return PluginServer.RunAsync(Context.StandardInput, Context.StandardOutput, create, cancellationToken);
     }

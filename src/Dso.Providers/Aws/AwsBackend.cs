@@ -1,0 +1,312 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Amazon.Runtime;
+using Amazon.Runtime.CredentialManagement;
+using Amazon.Runtime.Credentials;
+using Dso.Plugins;
+using Dso.Providers.Plugins;
+
+namespace Dso.Providers.Aws;
+
+/// <summary>
+/// AWS Secrets Manager over its JSON protocol (the SDK package for it is not served; AWSSDK.Core's
+/// credential chain is): `BatchGetSecretValue` (20 per call) for current values, `GetSecretValue`
+/// for pinned versions (`@VERSIONID`), `DescribeSecret` for the cheap check (the AWSCURRENT
+/// version id, no value read). Requests are signed with SigV4. Credentials: `default`/`iam_role`
+/// (the SDK's chain: environment, shared profile, ECS container credentials, EC2 IMDSv2), `env`,
+/// `profile` (auth.params.profile), `static` (auth.params access_key_id, secret_access_key,
+/// session_token).
+/// </summary>
+internal sealed class AwsBackend : IPluginBackend
+{
+    private const int MaxBody = 512 * 1024;
+    private readonly HttpClient _http;
+    private readonly Uri _endpoint;
+    private readonly string _region;
+    private readonly AWSCredentials _credentials;
+    private readonly TimeProvider _time;
+
+    public AwsBackend(BackendConfig config, TimeProvider time)
+    {
+        _time = time;
+        _region = config.Region ?? throw new BackendException(PluginErrorCodes.Denied, "no region: set region: (for example us-east-1)");
+        _endpoint = new Uri(config.Endpoint ?? $"https://secretsmanager.{_region}.amazonaws.com/");
+        _http = new HttpClient { Timeout = config.Timeout * 0.8 };
+        var p = config.AuthParams;
+        try
+        {
+            _credentials = (config.AuthMethod ?? "default") switch
+            {
+                "static" => p.GetValueOrDefault("session_token") is { } token
+                    ? new SessionAWSCredentials(Need(p, "access_key_id"), Need(p, "secret_access_key"), token)
+                    : new BasicAWSCredentials(Need(p, "access_key_id"), Need(p, "secret_access_key")),
+                "env" => new EnvironmentVariablesAWSCredentials(),
+                "profile" => new CredentialProfileStoreChain().TryGetAWSCredentials(Need(p, "profile"), out var found)
+                    ? found
+                    : throw new BackendException(PluginErrorCodes.Denied, $"no AWS profile named {p["profile"]} in the shared credentials or config file"),
+                _ => DefaultAWSCredentialsIdentityResolver.GetCredentials(),
+            };
+        }
+        catch (AmazonClientException e)
+        {
+            throw new BackendException(PluginErrorCodes.Denied, $"no AWS credentials: {e.Message}");
+        }
+    }
+
+    public bool Versions => true;
+
+    public int MaxBatch => 100;
+
+    public async Task<IReadOnlyList<ResolvedSecret>> ResolveAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken)
+    {
+        var answers = new ResolvedSecret?[requests.Count];
+        var current = Enumerable.Range(0, requests.Count).Where(i => requests[i].Version is null).ToList();
+        foreach (var chunk in current.Chunk(20))
+        {
+            var body = Json(w =>
+            {
+                w.WriteStartArray("SecretIdList");
+                foreach (var i in chunk)
+                {
+                    w.WriteStringValue(requests[i].Path);
+                }
+
+                w.WriteEndArray();
+            });
+            using var response = await CallAsync("BatchGetSecretValue", body, cancellationToken);
+            if (response.Error is { } error)
+            {
+                foreach (var i in chunk)
+                {
+                    answers[i] = error.Transient ? ResolvedSecret.Failed(error.Message) : ResolvedSecret.Missing(error.Message);
+                }
+
+                continue;
+            }
+
+            using var document = JsonDocument.Parse(response.Body);
+            var byName = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var value in document.RootElement.TryGetProperty("SecretValues", out var values) ? values.EnumerateArray() : default)
+            {
+                foreach (var key in new[] { "Name", "ARN" })
+                {
+                    if (value.TryGetProperty(key, out var id) && id.GetString() is { } text)
+                    {
+                        byName[text] = value;
+                    }
+                }
+            }
+
+            var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var item in document.RootElement.TryGetProperty("Errors", out var list) ? list.EnumerateArray() : default)
+            {
+                errors[item.GetProperty("SecretId").GetString()!] = $"{item.GetProperty("ErrorCode").GetString()}: {(item.TryGetProperty("Message", out var m) ? m.GetString() : "")}";
+            }
+
+            foreach (var i in chunk)
+            {
+                var path = requests[i].Path;
+                answers[i] = byName.TryGetValue(path, out var found) ? Value(found, path)
+                    : ResolvedSecret.Missing(errors.TryGetValue(path, out var why) ? $"{path}: {why}" : $"{path} not found in Secrets Manager");
+            }
+        }
+
+        for (var i = 0; i < requests.Count; i++)
+        {
+            if (requests[i].Version is { } version)
+            {
+                var body = Json(w =>
+                {
+                    w.WriteString("SecretId", requests[i].Path);
+                    w.WriteString("VersionId", version);
+                });
+                using var response = await CallAsync("GetSecretValue", body, cancellationToken);
+                if (response.Error is { } error)
+                {
+                    answers[i] = error.Transient ? ResolvedSecret.Failed(error.Message) : ResolvedSecret.Missing(error.Message);
+                    continue;
+                }
+
+                using var document = JsonDocument.Parse(response.Body);
+                answers[i] = Value(document.RootElement, requests[i].Path);
+            }
+        }
+
+        return [.. answers.Select(a => a!)];
+    }
+
+    public async Task<IReadOnlyList<SecretVersion>> VersionsAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken)
+    {
+        var versions = new List<SecretVersion>(requests.Count);
+        foreach (var request in requests)
+        {
+            using var response = await CallAsync("DescribeSecret", Json(w => w.WriteString("SecretId", request.Path)), cancellationToken);
+            if (response.Error is { } error)
+            {
+                versions.Add(new SecretVersion(null, null, error.Message, error.Transient));
+                continue;
+            }
+
+            using var document = JsonDocument.Parse(response.Body);
+            var root = document.RootElement;
+            var current = root.TryGetProperty("VersionIdsToStages", out var stages)
+                ? stages.EnumerateObject().FirstOrDefault(s => s.Value.EnumerateArray().Any(x => x.GetString() == "AWSCURRENT")).Name
+                : null;
+            DateTimeOffset? changed = root.TryGetProperty("LastChangedDate", out var d) && d.TryGetDouble(out var seconds)
+                ? DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000))
+                : null;
+            versions.Add(current is null ? new SecretVersion(null, null, $"{request.Path} has no AWSCURRENT version") : new SecretVersion(current, changed));
+        }
+
+        return versions;
+    }
+
+    public async Task<(bool Ok, string Message)> HealthAsync(CancellationToken cancellationToken)
+    {
+        using var response = await CallAsync("ListSecrets", Json(w => w.WriteNumber("MaxResults", 1)), cancellationToken);
+        return response.Error is { } error ? (false, error.Message) : (true, $"Secrets Manager at {_endpoint.Host} answers");
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static string Need(IReadOnlyDictionary<string, string> p, string key) =>
+        p.GetValueOrDefault(key) is { Length: > 0 } value ? value : throw new BackendException(PluginErrorCodes.Denied, $"auth.params.{key} is required for this auth method");
+
+    private static ResolvedSecret Value(JsonElement secret, string path) =>
+        secret.TryGetProperty("SecretString", out var text) && text.ValueKind == JsonValueKind.String ? ResolvedSecret.Found(PluginAnswers.CopyString(text))
+        : secret.TryGetProperty("SecretBinary", out var binary) && binary.TryGetBytesFromBase64(out var bytes) ? Found(bytes)
+        : ResolvedSecret.Missing($"{path} has no value in Secrets Manager");
+
+    private static ResolvedSecret Found(byte[] bytes)
+    {
+        var value = Dso.Secrets.SecretValue.FromBytes(bytes);
+        CryptographicOperations.ZeroMemory(bytes);
+        return ResolvedSecret.Found(value);
+    }
+
+    private static byte[] Json(Action<Utf8JsonWriter> body)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            body(w);
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private async Task<AwsResponse> CallAsync(string action, byte[] body, CancellationToken cancellationToken)
+    {
+        ImmutableCredentials credentials;
+        try
+        {
+            credentials = await _credentials.GetCredentialsAsync();
+        }
+        catch (AmazonClientException e)
+        {
+            return new AwsResponse([], ($"no AWS credentials: {e.Message}", true));
+        }
+
+        var now = _time.GetUtcNow();
+        var headers = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["content-type"] = "application/x-amz-json-1.1",
+            ["host"] = _endpoint.IsDefaultPort ? _endpoint.Host : $"{_endpoint.Host}:{_endpoint.Port}",
+            ["x-amz-date"] = SigV4.AmzDate(now),
+            ["x-amz-target"] = "secretsmanager." + action,
+        };
+        if (!string.IsNullOrEmpty(credentials.Token))
+        {
+            headers["x-amz-security-token"] = credentials.Token;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-amz-json-1.1");
+        foreach (var (name, value) in headers.Where(h => h.Key is not ("content-type" or "host")))
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        request.Headers.Host = headers["host"];
+        request.Headers.TryAddWithoutValidation("Authorization", SigV4.Authorization(credentials.AccessKey, credentials.SecretKey, _region, "secretsmanager", now, headers, body));
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            var bytes = await ReadCappedAsync(response, cancellationToken);
+            if (bytes is null)
+            {
+                return new AwsResponse([], ($"Secrets Manager's answer to {action} is over {MaxBody / 1024} KiB", true));
+            }
+
+            if (response.IsSuccessStatusCode)
+            {
+                return new AwsResponse(bytes, null);
+            }
+
+            var (type, message) = ErrorOf(bytes);
+            CryptographicOperations.ZeroMemory(bytes);
+            var transient = (int)response.StatusCode >= 500 || type is "ThrottlingException" or "TooManyRequestsException" or "InternalServiceError" or "ExpiredTokenException" or "InvalidSignatureException" or "UnrecognizedClientException" or "AccessDeniedException";
+            var missing = type is "ResourceNotFoundException";
+            return new AwsResponse([], ($"Secrets Manager {action}: {type}: {message}", transient && !missing));
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new AwsResponse([], ($"Secrets Manager at {_endpoint.Host} did not answer {action} within {_http.Timeout.TotalSeconds:0.#} s", true));
+        }
+        catch (HttpRequestException e)
+        {
+            return new AwsResponse([], ($"Secrets Manager at {_endpoint.Host} is unreachable: {e.Message}", true));
+        }
+    }
+
+    private static (string Type, string Message) ErrorOf(byte[] body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            var type = root.TryGetProperty("__type", out var t) ? t.GetString() ?? "Error" : "Error";
+            var message = root.TryGetProperty("message", out var m) || root.TryGetProperty("Message", out m) ? m.GetString() ?? "" : "";
+            return (type[(type.LastIndexOf('#') + 1)..], message);
+        }
+        catch (JsonException)
+        {
+            return ("Error", "an answer that is not JSON");
+        }
+    }
+
+    private static async Task<byte[]?> ReadCappedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var body = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            if (body.Length + read > MaxBody)
+            {
+                CryptographicOperations.ZeroMemory(body.GetBuffer());
+                return null;
+            }
+
+            body.Write(buffer, 0, read);
+        }
+
+        var bytes = body.ToArray();
+        CryptographicOperations.ZeroMemory(body.GetBuffer());
+        CryptographicOperations.ZeroMemory(buffer);
+        return bytes;
+    }
+
+    /// <summary>A Secrets Manager answer: the body (zeroed on dispose) or the error and whether it is transient.</summary>
+    private sealed class AwsResponse(byte[] body, (string Message, bool Transient)? error) : IDisposable
+    {
+        public byte[] Body { get; } = body;
+
+        public (string Message, bool Transient)? Error { get; } = error;
+
+        public void Dispose() => CryptographicOperations.ZeroMemory(Body);
+    }
+}

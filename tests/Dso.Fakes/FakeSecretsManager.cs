@@ -1,0 +1,238 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Dso.Providers.Aws;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Dso.Fakes;
+
+/// <summary>
+/// AWS Secrets Manager's JSON protocol (`POST /`, `X-Amz-Target: secretsmanager.ACTION`,
+/// `application/x-amz-json-1.1`): CreateSecret, PutSecretValue, GetSecretValue, BatchGetSecretValue,
+/// DescribeSecret, ListSecretVersionIds, ListSecrets, with AWS's error shape
+/// (`{"__type": …, "message": …}`) and SigV4 verification of every request against known keys.
+/// </summary>
+public sealed class FakeSecretsManager : FakeServer
+{
+    public const string AccessKey = "AKIAFAKEFAKEFAKE0001";
+    public const string SecretKey = "fake/secret/key/for/tests/0000000000000";
+    public const string Region = "us-east-1";
+    private readonly ConcurrentDictionary<string, List<(string VersionId, string Value, DateTimeOffset Created)>> _secrets = new();
+    private readonly ConcurrentDictionary<string, int> _calls = new();
+
+    public FakeSecretsManager()
+        : base(https: false, directory: null)
+    {
+    }
+
+    /// <summary>Calls served, by action.</summary>
+    public int Calls(string action) => _calls.GetValueOrDefault(action);
+
+    public string Put(string name, string value)
+    {
+        var versions = _secrets.GetOrAdd(name, _ => []);
+        var id = Guid.NewGuid().ToString();
+        lock (versions)
+        {
+            versions.Add((id, value, DateTimeOffset.UtcNow));
+        }
+
+        return id;
+    }
+
+    protected override void Map(WebApplication app) => app.MapPost("/", async (HttpContext c) =>
+    {
+        using var buffer = new MemoryStream();
+        await c.Request.Body.CopyToAsync(buffer);
+        var body = buffer.ToArray();
+        if (Verify(c.Request, body) is { } refused)
+        {
+            return refused;
+        }
+
+        var target = c.Request.Headers["X-Amz-Target"].ToString();
+        var action = target.StartsWith("secretsmanager.", StringComparison.Ordinal) ? target["secretsmanager.".Length..] : target;
+        _calls.AddOrUpdate(action, 1, (_, n) => n + 1);
+        var input = JsonNode.Parse(body) as JsonObject ?? [];
+        return action switch
+        {
+            "CreateSecret" => Create(input),
+            "PutSecretValue" => PutValue(input),
+            "GetSecretValue" => Get(input),
+            "BatchGetSecretValue" => Batch(input),
+            "DescribeSecret" => Describe(input),
+            "ListSecretVersionIds" => ListVersions(input),
+            "ListSecrets" => Json(new JsonObject { ["SecretList"] = new JsonArray([.. _secrets.Keys.Select(k => (JsonNode)new JsonObject { ["Name"] = k, ["ARN"] = Arn(k) })]) }),
+            _ => Error(400, "UnknownOperationException", $"unknown operation {action}"),
+        };
+    });
+
+    protected override Task WriteErrorAsync(HttpContext context, int status) =>
+        (status switch
+        {
+            429 or 400 => Error(400, "ThrottlingException", "Rate exceeded"),
+            403 => Error(400, "ExpiredTokenException", "The security token included in the request is expired"),
+            _ => Error(500, "InternalServiceError", "An error occurred on the server side."),
+        }).ExecuteAsync(context);
+
+    private static string Arn(string name) => $"arn:aws:secretsmanager:{Region}:123456789012:secret:{name}-AbCdEf";
+
+    private static double Epoch(DateTimeOffset at) => at.ToUnixTimeMilliseconds() / 1000.0;
+
+    private static IResult Json(JsonObject body) => Results.Text(body.ToJsonString(), "application/x-amz-json-1.1");
+
+    private static IResult Error(int status, string type, string message) =>
+        Results.Text(new JsonObject { ["__type"] = type, ["message"] = message }.ToJsonString(), "application/x-amz-json-1.1", statusCode: status);
+
+    private static IResult NotFound() => Error(400, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
+
+    /// <summary>SigV4 as AWS checks it: a known access key, a fresh date, and the signature over the headers the client signed.</summary>
+    private static IResult? Verify(HttpRequest request, byte[] body)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        var parts = authorization.Replace(SigV4.Algorithm + " ", "", StringComparison.Ordinal).Split(", ").Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        if (!authorization.StartsWith(SigV4.Algorithm, StringComparison.Ordinal) || !parts.TryGetValue("Credential", out var credential) || !parts.TryGetValue("SignedHeaders", out var signed) || !parts.TryGetValue("Signature", out var signature))
+        {
+            return Error(400, "MissingAuthenticationTokenException", "Missing Authentication Token");
+        }
+
+        var scope = credential.Split('/');
+        if (scope.Length != 5 || scope[0] != AccessKey)
+        {
+            return Error(400, "UnrecognizedClientException", "The security token included in the request is invalid.");
+        }
+
+        if (!DateTimeOffset.TryParseExact(request.Headers["X-Amz-Date"].ToString(), "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) || Math.Abs((DateTimeOffset.UtcNow - at).TotalMinutes) > 5)
+        {
+            return Error(400, "InvalidSignatureException", "Signature expired or the date is missing.");
+        }
+
+        var headers = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in signed.Split(';'))
+        {
+            headers[name] = name == "host" ? request.Host.Value ?? "" : request.Headers[name].ToString();
+        }
+
+        var expected = SigV4.Signature(SecretKey, scope[2], scope[3], at, headers, body, request.Path.Value ?? "/", request.QueryString.Value?.TrimStart('?') ?? "");
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(expected), System.Text.Encoding.ASCII.GetBytes(signature))
+            ? null
+            : Error(400, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided.");
+    }
+
+    private IResult Create(JsonObject input)
+    {
+        var name = input["Name"]?.GetValue<string>() ?? "";
+        if (_secrets.ContainsKey(name))
+        {
+            return Error(400, "ResourceExistsException", $"The operation failed because the secret {name} already exists.");
+        }
+
+        var id = Put(name, input["SecretString"]?.GetValue<string>() ?? "");
+        return Json(new JsonObject { ["ARN"] = Arn(name), ["Name"] = name, ["VersionId"] = id });
+    }
+
+    private IResult PutValue(JsonObject input)
+    {
+        var name = input["SecretId"]?.GetValue<string>() ?? "";
+        if (!_secrets.ContainsKey(name))
+        {
+            return NotFound();
+        }
+
+        var id = Put(name, input["SecretString"]?.GetValue<string>() ?? "");
+        return Json(new JsonObject { ["ARN"] = Arn(name), ["Name"] = name, ["VersionId"] = id, ["VersionStages"] = new JsonArray("AWSCURRENT") });
+    }
+
+    private JsonObject? Value(string id, string? versionId)
+    {
+        var name = id.StartsWith("arn:", StringComparison.Ordinal) ? _secrets.Keys.FirstOrDefault(k => Arn(k) == id) ?? id : id;
+        if (!_secrets.TryGetValue(name, out var versions))
+        {
+            return null;
+        }
+
+        lock (versions)
+        {
+            var index = versionId is null ? versions.Count - 1 : versions.FindIndex(v => v.VersionId == versionId);
+            if (index < 0)
+            {
+                return null;
+            }
+
+            var v = versions[index];
+            return new JsonObject
+            {
+                ["ARN"] = Arn(name), ["Name"] = name, ["VersionId"] = v.VersionId, ["SecretString"] = v.Value,
+                ["VersionStages"] = new JsonArray(index == versions.Count - 1 ? "AWSCURRENT" : index == versions.Count - 2 ? "AWSPREVIOUS" : "AWSOLD"),
+                ["CreatedDate"] = Epoch(v.Created),
+            };
+        }
+    }
+
+    private IResult Get(JsonObject input) =>
+        Value(input["SecretId"]?.GetValue<string>() ?? "", input["VersionId"]?.GetValue<string>()) is { } found ? Json(found) : NotFound();
+
+    private IResult Batch(JsonObject input)
+    {
+        var ids = input["SecretIdList"]?.AsArray().Select(n => n!.GetValue<string>()).ToList() ?? [];
+        if (ids.Count > 20)
+        {
+            return Error(400, "InvalidParameterException", "SecretIdList can hold at most 20 secrets.");
+        }
+
+        var values = new JsonArray();
+        var errors = new JsonArray();
+        foreach (var id in ids)
+        {
+            if (Value(id, null) is { } found)
+            {
+                values.Add(found);
+            }
+            else
+            {
+                errors.Add(new JsonObject { ["SecretId"] = id, ["ErrorCode"] = "ResourceNotFoundException", ["Message"] = "Secrets Manager can't find the specified secret." });
+            }
+        }
+
+        return Json(new JsonObject { ["SecretValues"] = values, ["Errors"] = errors });
+    }
+
+    private IResult Describe(JsonObject input)
+    {
+        var name = input["SecretId"]?.GetValue<string>() ?? "";
+        if (!_secrets.TryGetValue(name, out var versions))
+        {
+            return NotFound();
+        }
+
+        lock (versions)
+        {
+            var stages = new JsonObject();
+            for (var i = Math.Max(0, versions.Count - 2); i < versions.Count; i++)
+            {
+                stages[versions[i].VersionId] = new JsonArray(i == versions.Count - 1 ? "AWSCURRENT" : "AWSPREVIOUS");
+            }
+
+            return Json(new JsonObject { ["ARN"] = Arn(name), ["Name"] = name, ["LastChangedDate"] = Epoch(versions[^1].Created), ["VersionIdsToStages"] = stages });
+        }
+    }
+
+    private IResult ListVersions(JsonObject input)
+    {
+        var name = input["SecretId"]?.GetValue<string>() ?? "";
+        if (!_secrets.TryGetValue(name, out var versions))
+        {
+            return NotFound();
+        }
+
+        lock (versions)
+        {
+            return Json(new JsonObject
+            {
+                ["ARN"] = Arn(name), ["Name"] = name,
+                ["Versions"] = new JsonArray([.. versions.Select((v, i) => (JsonNode)new JsonObject { ["VersionId"] = v.VersionId, ["VersionStages"] = new JsonArray(i == versions.Count - 1 ? "AWSCURRENT" : "AWSPREVIOUS"), ["CreatedDate"] = Epoch(v.Created) })]),
+            });
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using Dso.Fakes;
+using Dso.Providers.Plugins;
+using Dso.Testing;
+
+namespace Dso.Providers.Tests;
+
+/// <summary>The aws provider (built-in plugin, SigV4 by hand) against the fake Secrets Manager, which the AWS JS SDK checks first.</summary>
+public sealed class AwsProviderTests
+{
+    [Fact]
+    public async Task TheFake_IsWhatTheOfficialAwsSdkExpects_AndRefusesABadSignature()
+    {
+        await using var aws = new FakeSecretsManager();
+        await aws.StartAsync();
+        var clients = Path.Combine(TestPaths.Repository, "tests", "clients");
+        Assert.True(Directory.Exists(Path.Combine(clients, "node_modules", "@aws-sdk", "client-secrets-manager")), "run: npm ci --prefix tests/clients (scripts/test.sh does)");
+
+        var run = await VaultProviderTests.RunAsync("node", Path.Combine(clients, "verify-aws.mjs"), aws.Address.ToString(), FakeSecretsManager.AccessKey, FakeSecretsManager.SecretKey);
+
+        Assert.True(run.Code == 0, run.Output);
+        Assert.Contains("11 checks passed", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Values_PinnedVersions_AndVersionChecks_UseBatchesAndDescribeSecret()
+    {
+        using var dir = new TempDirectory();
+        await using var aws = new FakeSecretsManager();
+        await aws.StartAsync();
+        var first = aws.Put("app/db", "aws-one");
+        aws.Put("app/db", "aws-two");
+        for (var i = 0; i < 25; i++)
+        {
+            aws.Put($"bulk/{i}", $"bulk-value-{i}");
+        }
+
+        using var providers = new ConfiguredProviders(dir, Yaml(aws), Credentials());
+        var provider = providers["aws"];
+
+        var answers = await provider.ResolveAsync(["app/db", $"app/db@{first}", "app/missing", .. Enumerable.Range(0, 25).Select(i => $"bulk/{i}")]);
+
+        Assert.Equal("aws-two", answers[0].Value);
+        Assert.Equal("aws-one", answers[1].Value);
+        Assert.Null(answers[2].Value);
+        Assert.False(answers[2].Transient);
+        Assert.Equal(Enumerable.Range(0, 25).Select(i => $"bulk-value-{i}"), answers.Skip(3).Select(a => a.Value));
+        Assert.Equal(2, aws.Calls("BatchGetSecretValue"));
+        Assert.Equal(1, aws.Calls("GetSecretValue"));
+
+        var before = await provider.VersionsAsync("app/db");
+        var again = await provider.VersionsAsync("app/db");
+        var latest = aws.Put("app/db", "aws-three");
+        var after = await provider.VersionsAsync("app/db");
+
+        Assert.Equal(before[0].Version, again[0].Version);
+        Assert.Equal(latest, after[0].Version);
+        Assert.Equal(3, aws.Calls("DescribeSecret"));
+        Assert.Equal(2, aws.Calls("BatchGetSecretValue"));
+    }
+
+    [Fact]
+    public async Task WrongKeys_Throttling_AndOutages_AreTransientFailures_ThatSaySo()
+    {
+        using var dir = new TempDirectory();
+        await using var aws = new FakeSecretsManager();
+        await aws.StartAsync();
+        aws.Put("app/db", "never-shown-3c9");
+        using var wrong = new ConfiguredProviders(dir, Yaml(aws), new() { ["AWS_ACCESS_KEY_ID"] = FakeSecretsManager.AccessKey, ["AWS_SECRET_ACCESS_KEY"] = "wrong" });
+        using var right = new ConfiguredProviders(dir, Yaml(aws), Credentials());
+
+        var refused = (await wrong["aws"].ResolveAsync("app/db"))[0];
+        aws.Inject(new Fault(FaultKind.Status, 429, Count: 1));
+        var throttled = (await right["aws"].ResolveAsync("app/db"))[0];
+        aws.Inject(new Fault(FaultKind.Status, 500, Count: 1));
+        var broken = (await right["aws"].ResolveAsync("app/db"))[0];
+
+        Assert.True(refused.Transient);
+        Assert.Contains("InvalidSignatureException", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("ThrottlingException", throttled.Error, StringComparison.Ordinal);
+        Assert.Contains("InternalServiceError", broken.Error, StringComparison.Ordinal);
+        Assert.All(new[] { refused, throttled, broken }, a => Assert.DoesNotContain("never-shown", a.Error, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheBuiltInPlugin_PassesTheConformanceKit()
+    {
+        await using var aws = new FakeSecretsManager();
+        await aws.StartAsync();
+        aws.Put("app/db", "one");
+        aws.Put("app/api", "two");
+        var config = System.Text.Encoding.UTF8.GetBytes($"{{\"region\":\"us-east-1\",\"endpoint\":\"{aws.Address}\",\"auth\":{{\"method\":\"static\",\"params\":{{\"access_key_id\":\"{FakeSecretsManager.AccessKey}\",\"secret_access_key\":\"{FakeSecretsManager.SecretKey}\"}}}}}}");
+        var kit = new ConformanceKit(new PluginLaunch(PluginHost.SelfCommand, ["provider-plugin", "aws"], PluginLaunch.EnvironmentFor([], System.Environment.GetEnvironmentVariable)), config, ["app/db", "app/api"], "app/none", TimeSpan.FromSeconds(10));
+
+        var checks = await kit.RunAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(checks.All(c => c.Passed), string.Join("\n", checks.Select(c => $"{c.Id}: {c.Passed} {c.Detail}")));
+    }
+
+    private static Dictionary<string, string> Credentials() => new()
+    {
+        ["AWS_ACCESS_KEY_ID"] = FakeSecretsManager.AccessKey,
+        ["AWS_SECRET_ACCESS_KEY"] = FakeSecretsManager.SecretKey,
+    };
+
+    private static string Yaml(FakeSecretsManager aws) =>
+        $"providers:\n  aws:\n    type: aws\n    region: us-east-1\n    endpoint: {aws.Address}\n    auth:\n      method: env\n    retry:\n      attempts: 1\n";
+}
