@@ -110,8 +110,8 @@ internal sealed class Checkup(CliContext context)
             checks.Add(DoctorCheck.Pass("secrets_dir.ram", $"the agent keeps secrets in {status.Agent.SecretsDirectory} (checked RAM-backed at start-up)"));
             foreach (var provider in status.Providers)
             {
-                checks.Add(provider.State == "error"
-                    ? DoctorCheck.Fail($"provider.{provider.Name}", provider.LastError ?? "failing", "check the provider's credentials and reachability (docker dso status)")
+                checks.Add(provider.State == "error" || provider.Circuit != "closed"
+                    ? DoctorCheck.Fail($"provider.{provider.Name}", $"{provider.LastError ?? "failing"} (circuit {provider.Circuit})", "check the provider's credentials and reachability (docker dso status); cached values are served meanwhile")
                     : provider.Insecure ? DoctorCheck.Warn($"provider.{provider.Name}", $"{provider.Type}: values sit unencrypted on disk", "use it for development only")
                     : DoctorCheck.Pass($"provider.{provider.Name}", $"{provider.Type}: {provider.State}"));
             }

@@ -234,7 +234,7 @@ internal sealed class AwsBackend : IPluginBackend
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            var bytes = await ReadCappedAsync(response, cancellationToken);
+            var bytes = await BackendHttp.ReadCappedAsync(response, MaxBody, cancellationToken);
             if (bytes is null)
             {
                 return new AwsResponse([], ($"Secrets Manager's answer to {action} is over {MaxBody / 1024} KiB", true));
@@ -275,29 +275,6 @@ internal sealed class AwsBackend : IPluginBackend
         {
             return ("Error", "an answer that is not JSON");
         }
-    }
-
-    private static async Task<byte[]?> ReadCappedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        var body = new MemoryStream();
-        var buffer = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            if (body.Length + read > MaxBody)
-            {
-                CryptographicOperations.ZeroMemory(body.GetBuffer());
-                return null;
-            }
-
-            body.Write(buffer, 0, read);
-        }
-
-        var bytes = body.ToArray();
-        CryptographicOperations.ZeroMemory(body.GetBuffer());
-        CryptographicOperations.ZeroMemory(buffer);
-        return bytes;
     }
 
     /// <summary>A Secrets Manager answer: the body (zeroed on dispose) or the error and whether it is transient.</summary>

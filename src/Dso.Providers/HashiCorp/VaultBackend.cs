@@ -306,29 +306,8 @@ internal sealed class VaultBackend : IPluginBackend
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            if (response.Content.Headers.ContentLength > MaxBody)
-            {
-                throw new BackendException(PluginErrorCodes.Unavailable, $"Vault's answer is over {MaxBody / 1024} KiB");
-            }
-
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-            var body = new MemoryStream();
-            var buffer = new byte[16 * 1024];
-            int read;
-            while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
-            {
-                if (body.Length + read > MaxBody)
-                {
-                    CryptographicOperations.ZeroMemory(body.GetBuffer());
-                    throw new BackendException(PluginErrorCodes.Unavailable, $"Vault's answer is over {MaxBody / 1024} KiB");
-                }
-
-                body.Write(buffer, 0, read);
-            }
-
-            CryptographicOperations.ZeroMemory(buffer);
-            var bytes = body.ToArray();
-            CryptographicOperations.ZeroMemory(body.GetBuffer());
+            var bytes = await BackendHttp.ReadCappedAsync(response, MaxBody, cancellationToken)
+                ?? throw new BackendException(PluginErrorCodes.Unavailable, $"Vault's answer is over {MaxBody / 1024} KiB");
             return new VaultResponse(response.StatusCode, bytes);
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
