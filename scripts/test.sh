@@ -9,7 +9,8 @@ ensure_dotnet
 ensure_packages docker.io docker-compose busybox-static clang lld systemd python3 python3-hvac
 ensure_engine
 # The official provider clients that check the fake servers (tests/clients): the AWS SDK for JavaScript.
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
+command -v node >/dev/null 2>&1 || ensure_packages nodejs
+command -v npm >/dev/null 2>&1 || ensure_packages npm
 say "installing the provider client checks (npm ci, tests/clients)"
 npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error >/tmp/dso-npm.log 2>&1 \
   || die "npm ci in tests/clients failed; see /tmp/dso-npm.log"

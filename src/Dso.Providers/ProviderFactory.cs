@@ -31,9 +31,7 @@ internal static class ProviderFactory
             {
                 "local" => () => Own(new VaultSecretProvider(() => openVault(provider.VaultFile, provider.MasterKeyFile)), owned),
                 "file" => () => new FileSecretProvider(name, provider.Path!),
-                "vault" => () => Own(Plugin(name, provider, new PluginLaunch(host.BuiltInCommand, ["provider-plugin", "vault"], PluginLaunch.EnvironmentFor([.. provider.Env, "VAULT_TOKEN"], host.Variable)), host), owned),
-                "aws" => () => Own(Plugin(name, provider, new PluginLaunch(host.BuiltInCommand, ["provider-plugin", "aws"], PluginLaunch.EnvironmentFor([.. provider.Env, .. AwsEnvironment], host.Variable)), host), owned),
-                "plugin" => () => Own(Plugin(name, provider, new PluginLaunch(provider.Command!, provider.Args, PluginLaunch.EnvironmentFor(provider.Env, host.Variable)), host), owned),
+                "vault" or "aws" or "plugin" => () => Own(Plugin(name, provider, LaunchFor(provider, host), host), owned),
                 var type => () => new UnavailableProvider(name, type!),
             }));
         }
@@ -41,8 +39,27 @@ internal static class ProviderFactory
         return new ProviderRegistry(providers, ConfigLoader.DefaultProvider(config));
     }
 
+    /// <summary>
+    /// How a provider that runs as a plugin is started: the built-in ones as `docker-dso
+    /// provider-plugin TYPE`, `plugin` as its command; the environment is the allow-list, with what
+    /// the type's own credentials need (<paramref name="extraEnv"/> adds names, for `provider test --env`).
+    /// </summary>
+    public static PluginLaunch LaunchFor(ProviderConfig provider, PluginHost host, IEnumerable<string>? extraEnv = null)
+    {
+        string[] own = provider.Type switch
+        {
+            "vault" => ["VAULT_TOKEN"],
+            "aws" => AwsEnvironment,
+            _ => [],
+        };
+        var environment = PluginLaunch.EnvironmentFor([.. provider.Env, .. own, .. extraEnv ?? []], host.Variable);
+        return provider.Type == "plugin"
+            ? new PluginLaunch(provider.Command!, provider.Args, environment)
+            : new PluginLaunch(host.BuiltInCommand, ["provider-plugin", provider.Type!], environment);
+    }
+
     /// <summary>What AWSSDK.Core's credential chain reads (HOME for ~/.aws), passed to the aws plugin when set.</summary>
-    public static readonly string[] AwsEnvironment =
+    private static readonly string[] AwsEnvironment =
     [
         "HOME", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
         "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",

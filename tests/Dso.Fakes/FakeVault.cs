@@ -32,9 +32,6 @@ public sealed class FakeVault : FakeServer
     /// <summary>Lease of tokens AppRole logins issue.</summary>
     public TimeSpan TokenTtl { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Paths (mount/path) every token is denied.</summary>
-    public HashSet<string> Denied { get; } = [];
-
     public int Renewals => Volatile.Read(ref _renewals);
 
     public int Logins => Volatile.Read(ref _logins);
@@ -122,11 +119,6 @@ public sealed class FakeVault : FakeServer
             var slash = rest.IndexOf('/', StringComparison.Ordinal);
             var mount = slash < 0 ? rest : rest[..slash];
             var remainder = slash < 0 ? string.Empty : rest[(slash + 1)..];
-            if (Denied.Contains(rest) || Denied.Contains(mount + "/" + remainder.Split('/', 2).ElementAtOrDefault(1)))
-            {
-                return Denied403();
-            }
-
             return mount switch
             {
                 "secret" => await Kv2Async(c, ns, remainder),

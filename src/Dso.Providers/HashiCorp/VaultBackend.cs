@@ -28,6 +28,7 @@ internal sealed class VaultBackend : IPluginBackend
     private readonly Func<string, string?> _variable;
     private readonly TimeProvider _time;
     private string? _token;
+    private string? _unwrappedSecretId;
     private DateTimeOffset? _renewAt;
 
     public VaultBackend(BackendConfig config, Func<string, string?> variable, TimeProvider time)
@@ -236,11 +237,10 @@ internal sealed class VaultBackend : IPluginBackend
     {
         var p = _config.AuthParams;
         var roleId = p.GetValueOrDefault("role_id") ?? throw new BackendException(PluginErrorCodes.Denied, "approle needs auth.params.role_id");
-        var unwrappedBefore = _config.AuthParamsCache.GetValueOrDefault("secret_id");
-        var secretId = unwrappedBefore
+        var secretId = _unwrappedSecretId
             ?? (p.GetValueOrDefault("secret_id_file") is { } file ? ReadFile(file, "secret_id_file")
             : p.GetValueOrDefault("secret_id") ?? throw new BackendException(PluginErrorCodes.Denied, "approle needs auth.params.secret_id_file (or secret_id)"));
-        if (unwrappedBefore is null && p.GetValueOrDefault("wrapped") == "true")
+        if (_unwrappedSecretId is null && p.GetValueOrDefault("wrapped") == "true")
         {
             // The file holds a response-wrapping token; unwrapping it spends it, so keep what it held.
             using var unwrap = new HttpRequestMessage(HttpMethod.Post, "v1/sys/wrapping/unwrap") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
@@ -253,7 +253,7 @@ internal sealed class VaultBackend : IPluginBackend
 
             using var doc = JsonDocument.Parse(unwrapped.Body);
             secretId = doc.RootElement.GetProperty("data").GetProperty("secret_id").GetString()!;
-            _config.AuthParamsCache["secret_id"] = secretId;
+            _unwrappedSecretId = secretId;
         }
 
         var mount = p.GetValueOrDefault("mount", "approle");

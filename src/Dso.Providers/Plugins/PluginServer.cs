@@ -171,9 +171,6 @@ internal static class PluginServer
 /// <summary>The configuration a built-in plugin receives in initialize (ProviderConfig's wire form).</summary>
 internal sealed record BackendConfig(string? Endpoint, string? Region, IReadOnlyDictionary<string, string> Options, string? AuthMethod, IReadOnlyDictionary<string, string> AuthParams, TimeSpan Timeout)
 {
-    /// <summary>Credentials a backend learned while running (an unwrapped AppRole secret id), kept for later logins.</summary>
-    public Dictionary<string, string> AuthParamsCache { get; } = new(StringComparer.Ordinal);
-
     public static byte[] Write(Configuration.ProviderConfig config)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();

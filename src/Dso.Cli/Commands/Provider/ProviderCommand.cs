@@ -18,7 +18,6 @@ internal static class ProviderCommand
 /// </summary>
 internal sealed class ProviderTestCommand : DsoCommand
 {
-    private static readonly string[] VaultEnvironment = ["VAULT_TOKEN"];
     private readonly Option<string?> _provider = new("--provider") { Description = "Test this provider from dso.yaml (its built-in plugin, or its command) instead of a command line." };
     private readonly Option<string?> _configJson = new("--plugin-config") { Description = "A JSON file sent as the config in initialize (default: {}, or the provider's own configuration with --provider)." };
     private readonly Option<string[]> _secret = new("--secret") { Description = "A path the plugin must resolve to a value (repeatable; at least one).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
@@ -48,7 +47,6 @@ internal sealed class ProviderTestCommand : DsoCommand
         }
 
         var command = parseResult.GetValue(_command) ?? [];
-        var env = PluginLaunch.EnvironmentFor(parseResult.GetValue(_env) ?? [], Context.GetEnvironmentVariable);
         PluginLaunch launch;
         byte[] config;
         if (parseResult.GetValue(_provider) is { } name)
@@ -59,15 +57,12 @@ internal sealed class ProviderTestCommand : DsoCommand
                 throw new UsageException($"--provider {name}: dso.yaml configures no provider of that name that runs as a plugin (types vault, aws, plugin)");
             }
 
-            var allowed = PluginLaunch.EnvironmentFor([.. provider.Env, .. parseResult.GetValue(_env) ?? [], .. provider.Type == "vault" ? VaultEnvironment : provider.Type == "aws" ? Dso.Providers.ProviderFactory.AwsEnvironment : []], Context.GetEnvironmentVariable);
-            launch = provider.Type is "vault" or "aws"
-                ? new PluginLaunch(PluginHost.SelfCommand, ["provider-plugin", provider.Type], allowed)
-                : new PluginLaunch(provider.Command!, provider.Args, allowed);
+            launch = Dso.Providers.ProviderFactory.LaunchFor(provider, PluginHost.Default(Context.GetEnvironmentVariable), parseResult.GetValue(_env));
             config = BackendConfig.Write(provider);
         }
         else if (command.Length > 0)
         {
-            launch = new PluginLaunch(command[0], command[1..], env);
+            launch = new PluginLaunch(command[0], command[1..], PluginLaunch.EnvironmentFor(parseResult.GetValue(_env) ?? [], Context.GetEnvironmentVariable));
             config = parseResult.GetValue(_configJson) is { } file ? ReadConfig(file) : "{}"u8.ToArray();
         }
         else
