@@ -7,12 +7,15 @@ namespace Dso.Providers;
 
 /// <summary>
 /// Builds the provider registry from dso.yaml: the `local` vault is always there (configured or
-/// not), `file` providers read a JSON file; `vault` and `aws` run as built-in plugins
+/// not), `file` providers read a JSON file; `vault`, `aws` and `azure` run as built-in plugins
 /// (`docker-dso provider-plugin TYPE`) and `plugin` as the configured executable, both behind
-/// retries and a circuit breaker, as does `aws`; `azure` and `huawei` are known but not available yet.
+/// retries and a circuit breaker; `huawei` is known but not available yet.
 /// </summary>
 internal static class ProviderFactory
 {
+    /// <summary>The types that run as a plugin process, behind retries and a circuit breaker.</summary>
+    public static readonly IReadOnlySet<string> PluginTypes = new HashSet<string>(["vault", "aws", "azure", "plugin"], StringComparer.Ordinal);
+
     /// <param name="config">The loaded dso.yaml.</param>
     /// <param name="openVault">Opens the local vault; given the vault and key paths dso.yaml sets, if any.</param>
     /// <param name="owned">Providers to dispose when the caller is done.</param>
@@ -31,7 +34,7 @@ internal static class ProviderFactory
             {
                 "local" => () => Own(new VaultSecretProvider(() => openVault(provider.VaultFile, provider.MasterKeyFile)), owned),
                 "file" => () => new FileSecretProvider(name, provider.Path!),
-                "vault" or "aws" or "plugin" => () => Own(Plugin(name, provider, LaunchFor(provider, host), host), owned),
+                var type when PluginTypes.Contains(type!) => () => Own(Plugin(name, provider, LaunchFor(provider, host), host), owned),
                 var type => () => new UnavailableProvider(name, type!),
             }));
         }
@@ -50,6 +53,7 @@ internal static class ProviderFactory
         {
             "vault" => ["VAULT_TOKEN"],
             "aws" => AwsEnvironment,
+            "azure" => AzureEnvironment,
             _ => [],
         };
         var environment = PluginLaunch.EnvironmentFor([.. provider.Env, .. own, .. extraEnv ?? []], host.Variable);
@@ -65,6 +69,14 @@ internal static class ProviderFactory
         "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
         "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
+    ];
+
+    /// <summary>What Azure.Identity's credentials read (HOME for the Azure CLI's login), passed to the azure plugin when set.</summary>
+    private static readonly string[] AzureEnvironment =
+    [
+        "HOME", "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+        "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST", "AZURE_CONFIG_DIR", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT",
+        "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET",
     ];
 
     private static ResilientProvider Plugin(string name, ProviderConfig provider, PluginLaunch launch, PluginHost host) =>

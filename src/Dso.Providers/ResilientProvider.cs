@@ -123,7 +123,11 @@ internal sealed class ResilientProvider : ISecretProvider, IVersionedProvider, I
                 _trialInFlight = false;
             }
 
-            if (Failed(result))
+            if (result is System.Collections.ICollection { Count: 0 })
+            {
+                // An empty batch tells nothing about the provider.
+            }
+            else if (Failed(result))
             {
                 _consecutive++;
                 if (trial || _consecutive >= _failures)

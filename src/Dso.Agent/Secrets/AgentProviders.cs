@@ -27,7 +27,7 @@ internal sealed partial class AgentProviders : IDisposable
         foreach (var name in baseRegistry.Names)
         {
             var type = config.Providers.TryGetValue(name, out var provider) ? provider.Type! : "local";
-            health.Declare(name, type, insecure: type == "file", circuit: type is "vault" or "aws" or "plugin" ? () => baseRegistry.Get(name) is ResilientProvider resilient ? resilient.CircuitState : "closed" : null);
+            health.Declare(name, type, insecure: type == "file", circuit: ProviderFactory.PluginTypes.Contains(type) ? () => baseRegistry.Get(name) is ResilientProvider resilient ? resilient.CircuitState : "closed" : null);
         }
 
         ProviderRegistry Wrap(bool preferCache) => new(

@@ -66,7 +66,7 @@ internal static class ConfigLoader
         {
             if (provider.Type is null)
             {
-                throw new DsoException($"{file}: providers.{name} has no type (one of local, file, vault, aws, plugin)");
+                throw new DsoException($"{file}: providers.{name} has no type (one of local, file, vault, aws, azure, plugin)");
             }
 
             if (name.Length == 0 || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '-'))
@@ -98,12 +98,14 @@ internal static class ConfigLoader
     private static readonly Dictionary<string, string[]> ProviderOptions = new(StringComparer.Ordinal)
     {
         ["vault"] = ["mount", "kv_version", "namespace", "ca_file"],
+        ["azure"] = ["ca_file", "verify_challenge_resource"],
     };
 
     private static readonly Dictionary<string, string[]> AuthMethods = new(StringComparer.Ordinal)
     {
         ["vault"] = ["token", "approle", "iam_role"],
         ["aws"] = ["default", "iam_role", "env", "profile", "static"],
+        ["azure"] = ["default", "managed_identity", "workload_identity", "client_secret", "client_certificate", "cli", "env"],
     };
 
     private static void ValidateProvider(string name, ProviderConfig provider, string file)
@@ -123,6 +125,11 @@ internal static class ConfigLoader
             throw new DsoException($"{where}.auth.method '{method}' is not one of {string.Join(", ", methods)}");
         }
 
+        if (provider.Options.TryGetValue("verify_challenge_resource", out var verify) && verify is not ("true" or "false"))
+        {
+            throw new DsoException($"{where}.options.verify_challenge_resource must be \"true\" or \"false\", not '{verify}'");
+        }
+
         if (provider.Options.TryGetValue("kv_version", out var kv) && kv is not ("1" or "2"))
         {
             throw new DsoException($"{where}.options.kv_version must be 1 or 2, not '{kv}'");
@@ -132,6 +139,11 @@ internal static class ConfigLoader
         if (address is not null && (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
             throw new DsoException($"{where}: '{address}' is not an http(s) URL (write it as https://host:port)");
+        }
+
+        if (type == "azure" && (address is null || !address.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new DsoException($"{where} (type azure) needs endpoint: the vault's https URL (https://NAME.vault.azure.net)");
         }
 
         if (type == "plugin" && string.IsNullOrWhiteSpace(provider.Command))

@@ -1,7 +1,5 @@
 using System.Net;
-using System.Net.Security;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Dso.Plugins;
@@ -40,13 +38,7 @@ internal sealed class VaultBackend : IPluginBackend
             ?? throw new BackendException(PluginErrorCodes.Denied, "no Vault address: set endpoint: https://vault.example.com:8200");
         _mount = config.Options.GetValueOrDefault("mount", "secret").Trim('/');
         _kv2 = config.Options.GetValueOrDefault("kv_version", "2") == "2";
-        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
-        if (config.Options.GetValueOrDefault("ca_file") is { } caFile)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = TrustOnly(LoadCa(caFile));
-        }
-
-        _http = new HttpClient(handler) { BaseAddress = new Uri(address.TrimEnd('/') + "/"), Timeout = config.Timeout * 0.8 };
+        _http = new HttpClient(BackendHttp.Handler(config.Options.GetValueOrDefault("ca_file"))) { BaseAddress = new Uri(address.TrimEnd('/') + "/"), Timeout = config.Timeout * 0.8 };
         if (config.Options.GetValueOrDefault("namespace") is { } ns)
         {
             _http.DefaultRequestHeaders.Add("X-Vault-Namespace", ns);
@@ -319,34 +311,6 @@ internal sealed class VaultBackend : IPluginBackend
             throw new BackendException(PluginErrorCodes.Unavailable, $"Vault at {_http.BaseAddress} is unreachable: {e.Message}");
         }
     }
-
-    private static X509Certificate2Collection LoadCa(string file)
-    {
-        try
-        {
-            var roots = new X509Certificate2Collection();
-            roots.ImportFromPemFile(file);
-            return roots.Count > 0 ? roots : throw new BackendException(PluginErrorCodes.Denied, $"options.ca_file {file} holds no certificate");
-        }
-        catch (Exception e) when (e is IOException or CryptographicException or UnauthorizedAccessException)
-        {
-            throw new BackendException(PluginErrorCodes.Denied, $"cannot read options.ca_file {file}: {e.Message}");
-        }
-    }
-
-    private static RemoteCertificateValidationCallback TrustOnly(X509Certificate2Collection roots) => (_, certificate, _, errors) =>
-    {
-        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0 || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(new X509Certificate2(certificate));
-    };
 
     /// <summary>A Vault answer; the body is zeroed on dispose.</summary>
     private sealed class VaultResponse(HttpStatusCode status, byte[] body) : IDisposable

@@ -1,4 +1,7 @@
+using System.Net.Security;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Dso.Plugins;
 
 namespace Dso.Providers.Plugins;
 
@@ -37,4 +40,48 @@ internal static class BackendHttp
             CryptographicOperations.ZeroMemory(buffer);
         }
     }
+
+    /// <summary>
+    /// The HTTP handler of a built-in backend: pooled connections renewed every 5 minutes (DNS
+    /// changes are seen), and, when <paramref name="caFile"/> is given, TLS that trusts only the
+    /// roots in that PEM file (the system store is not consulted).
+    /// </summary>
+    public static SocketsHttpHandler Handler(string? caFile)
+    {
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        if (caFile is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = TrustOnly(LoadCa(caFile));
+        }
+
+        return handler;
+    }
+
+    private static X509Certificate2Collection LoadCa(string file)
+    {
+        try
+        {
+            var roots = new X509Certificate2Collection();
+            roots.ImportFromPemFile(file);
+            return roots.Count > 0 ? roots : throw new BackendException(PluginErrorCodes.Denied, $"options.ca_file {file} holds no certificate");
+        }
+        catch (Exception e) when (e is IOException or CryptographicException or UnauthorizedAccessException)
+        {
+            throw new BackendException(PluginErrorCodes.Denied, $"cannot read options.ca_file {file}: {e.Message}");
+        }
+    }
+
+    private static RemoteCertificateValidationCallback TrustOnly(X509Certificate2Collection roots) => (_, certificate, _, errors) =>
+    {
+        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0 || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(new X509Certificate2(certificate));
+    };
 }

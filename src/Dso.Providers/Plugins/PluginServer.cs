@@ -165,6 +165,11 @@ internal static class PluginServer
         {
             return (RpcMessage.ErrorResponse(id, e.Code, e.Message), false);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A backend bug or a client library's surprise answers this call; the plugin keeps serving.
+            return (RpcMessage.ErrorResponse(id, PluginErrorCodes.Internal, $"{e.GetType().Name}: {e.Message.Split('\n', 2)[0].Trim()}"), false);
+        }
     }
 }
 

@@ -14,30 +14,19 @@ namespace Dso.Agent.Tests.Rotation;
 /// </summary>
 public sealed class CloudProviderRotationTests(EngineFixture engine)
 {
+    public static TheoryData<string> Types => [.. CloudFake.Types];
+
     [Theory]
-    [InlineData("vault")]
-    [InlineData("aws")]
+    [MemberData(nameof(Types))]
     public async Task AValueFromTheProvider_ReachesTheContainer_ANewVersionRotatesIt_AndAnOutageOpensTheCircuit(string type)
     {
         await engine.RequireAsync();
-        await using var fake = type == "vault" ? (FakeServer)new FakeVault() : new FakeSecretsManager();
-        await fake.StartAsync();
-        void Put(string value)
-        {
-            if (fake is FakeVault vault)
-            {
-                vault.Put("app/token", value);
-            }
-            else
-            {
-                ((FakeSecretsManager)fake).Put("app/token", value);
-            }
-        }
+        using var dir = new TempDirectory();
+        await using var fake = await CloudFake.StartAsync(type, dir.Path);
+        void Put(string value) => fake.Put(fake.Secret, value);
 
         Put("cloud-token-v1");
-        var (section, environment) = type == "vault"
-            ? ($"  cloud:\n    type: vault\n    endpoint: {fake.Address}\n    auth:\n      method: token\n      params:\n        token: ${{VAULT_TOKEN}}\n", new Dictionary<string, string> { ["VAULT_TOKEN"] = FakeVault.RootToken })
-            : ($"  cloud:\n    type: aws\n    region: us-east-1\n    endpoint: {fake.Address}\n    auth:\n      method: env\n", new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = FakeSecretsManager.AccessKey, ["AWS_SECRET_ACCESS_KEY"] = FakeSecretsManager.SecretKey });
+        var (section, environment) = (fake.Section("cloud"), fake.Environment);
         await using var stack = await RotationStack.UpAsync(
             $$"""
             services:
@@ -47,7 +36,7 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
                 labels:
                   dso.strategy: live
                 environment:
-                  TOKEN_FILE: dsofile://cloud:app/token
+                  TOKEN_FILE: dsofile://cloud:{{fake.Secret}}
             """,
             [],
             extraYaml: section + "    retry:\n      attempts: 1\n    circuit:\n      failures: 2\n      open_for: 1h\n",
@@ -78,7 +67,7 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
         Assert.True(await stack.MetricAsync("dso_secret_checks_total{provider=\"cloud\",result=\"unchanged\"}") + await stack.MetricAsync("dso_secret_checks_total{provider=\"cloud\",result=\"changed\"}") >= 1);
 
         // The provider goes down: checks fail, the circuit opens, the container keeps the value it has.
-        fake.Inject(new Fault(FaultKind.Status, 503));
+        fake.Secrets.Inject(new Fault(FaultKind.Status, 503));
         ProviderStatus? provider = null;
         for (var i = 0; i < 100 && provider?.Circuit != "open"; i++)
         {

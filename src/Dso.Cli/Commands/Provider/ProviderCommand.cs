@@ -52,9 +52,9 @@ internal sealed class ProviderTestCommand : DsoCommand
         if (parseResult.GetValue(_provider) is { } name)
         {
             var loaded = Configuration.ConfigLoader.Load(Context.ConfigPath, Context.GetEnvironmentVariable, Context.WorkingDirectory);
-            if (!loaded.Config.Providers.TryGetValue(name, out var provider) || provider.Type is not ("vault" or "aws" or "plugin"))
+            if (!loaded.Config.Providers.TryGetValue(name, out var provider) || !Dso.Providers.ProviderFactory.PluginTypes.Contains(provider.Type!))
             {
-                throw new UsageException($"--provider {name}: dso.yaml configures no provider of that name that runs as a plugin (types vault, aws, plugin)");
+                throw new UsageException($"--provider {name}: dso.yaml configures no provider of that name that runs as a plugin (types {string.Join(", ", Dso.Providers.ProviderFactory.PluginTypes.Order(StringComparer.Ordinal))})");
             }
 
             launch = Dso.Providers.ProviderFactory.LaunchFor(provider, PluginHost.Default(Context.GetEnvironmentVariable), parseResult.GetValue(_env));
@@ -108,7 +108,7 @@ internal sealed class ProviderTestCommand : DsoCommand
 /// <summary>`docker-dso provider-plugin TYPE` (hidden): the built-in providers' plugin side, started by the agent or the CLI.</summary>
 internal sealed class ProviderPluginCommand : DsoCommand
 {
-    private readonly Argument<string> _type = new("type") { Description = "vault" };
+    private readonly Argument<string> _type = new("type") { Description = "vault, aws or azure" };
 
     public ProviderPluginCommand(CliContext context)
         : base(context, "provider-plugin", "Run a built-in provider as a plugin on stdin/stdout (started by DSO itself).")
@@ -124,7 +124,8 @@ internal sealed class ProviderPluginCommand : DsoCommand
         {
             "vault" => config => new VaultBackend(config, Context.GetEnvironmentVariable, TimeProvider.System),
             "aws" => config => new Dso.Providers.Aws.AwsBackend(config, TimeProvider.System),
-            _ => throw new UsageException($"no built-in provider plugin named {type} (vault, aws)"),
+            "azure" => config => new Dso.Providers.Azure.AzureBackend(config, Context.GetEnvironmentVariable),
+            _ => throw new UsageException($"no built-in provider plugin named {type} (vault, aws, azure)"),
         };
         return PluginServer.RunAsync(Context.StandardInput, Context.StandardOutput, create, cancellationToken);
     }
