@@ -7,14 +7,14 @@ namespace Dso.Providers;
 
 /// <summary>
 /// Builds the provider registry from dso.yaml: the `local` vault is always there (configured or
-/// not), `file` providers read a JSON file; `vault`, `aws` and `azure` run as built-in plugins
+/// not), `file` providers read a JSON file; `vault`, `aws`, `azure` and `huawei` run as built-in plugins
 /// (`docker-dso provider-plugin TYPE`) and `plugin` as the configured executable, both behind
-/// retries and a circuit breaker; `huawei` is known but not available yet.
+/// retries and a circuit breaker.
 /// </summary>
 internal static class ProviderFactory
 {
     /// <summary>The types that run as a plugin process, behind retries and a circuit breaker.</summary>
-    public static readonly IReadOnlySet<string> PluginTypes = new HashSet<string>(["vault", "aws", "azure", "plugin"], StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> PluginTypes = new HashSet<string>(["vault", "aws", "azure", "huawei", "plugin"], StringComparer.Ordinal);
 
     /// <param name="config">The loaded dso.yaml.</param>
     /// <param name="openVault">Opens the local vault; given the vault and key paths dso.yaml sets, if any.</param>
@@ -35,7 +35,7 @@ internal static class ProviderFactory
                 "local" => () => Own(new VaultSecretProvider(() => openVault(provider.VaultFile, provider.MasterKeyFile)), owned),
                 "file" => () => new FileSecretProvider(name, provider.Path!),
                 var type when PluginTypes.Contains(type!) => () => Own(Plugin(name, provider, LaunchFor(provider, host), host), owned),
-                var type => () => new UnavailableProvider(name, type!),
+                var type => throw new InvalidOperationException($"provider type {type} passed validation but has no implementation"),
             }));
         }
 
@@ -54,6 +54,7 @@ internal static class ProviderFactory
             "vault" => ["VAULT_TOKEN"],
             "aws" => AwsEnvironment,
             "azure" => AzureEnvironment,
+            "huawei" => ["HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_SDK_PROJECT_ID"],
             _ => [],
         };
         var environment = PluginLaunch.EnvironmentFor([.. provider.Env, .. own, .. extraEnv ?? []], host.Variable);

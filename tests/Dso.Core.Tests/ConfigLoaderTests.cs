@@ -145,7 +145,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("agent:\n  reconcile_interval: soon\n", "dso.yaml:2: agent.reconcile_interval 'soon' is not a duration (write 500ms, 30s, 5m or 1h)")]
     [InlineData("agent:\n  cache: maybe\n", "dso.yaml:2: agent.cache 'maybe' is not true or false")]
     [InlineData("logging:\n  level: loud\n", "dso.yaml:2: logging.level 'loud' is not one of trace, debug, info, warning, error")]
-    [InlineData("providers:\n  x:\n    region: eu\n", "dso.yaml: providers.x has no type (one of local, file, vault, aws, azure, plugin)")]
+    [InlineData("providers:\n  x:\n    region: eu\n", "dso.yaml: providers.x has no type (one of local, file, vault, aws, azure, huawei, plugin)")]
     [InlineData("providers:\n  Prod:\n    type: local\n", "dso.yaml: provider name 'Prod' must be lowercase letters")]
     [InlineData("agent:\n  api:\n    address: 0.0.0.0:8471\n", "dso.yaml: agent.api.address 0.0.0.0:8471 is not loopback, so agent.api.token must be set")]
     [InlineData("defaults:\n  provider: aws\n", "dso.yaml: defaults.provider 'aws' is not one of the configured providers")]
@@ -153,6 +153,8 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("providers:\n  kv:\n    type: azure\n", "dso.yaml: providers.kv (type azure) needs endpoint: the vault's https URL (https://NAME.vault.azure.net)")]
     [InlineData("providers:\n  kv:\n    type: azure\n    endpoint: https://x.vault.azure.net\n    auth:\n      method: token\n", "dso.yaml: providers.kv.auth.method 'token' is not one of default, managed_identity, workload_identity, client_secret, client_certificate, cli, env")]
     [InlineData("providers:\n  kv:\n    type: azure\n    endpoint: https://x.vault.azure.net\n    options:\n      verify_challenge_resource: no\n", "dso.yaml: providers.kv.options.verify_challenge_resource must be \"true\" or \"false\", not 'no'")]
+    [InlineData("providers:\n  hw:\n    type: huawei\n    auth:\n      method: token\n", "dso.yaml: providers.hw.auth.method 'token' is not one of aksk, ecs_agency")]
+    [InlineData("providers:\n  hw:\n    type: huawei\n    options:\n      project: x\n", "dso.yaml: providers.hw.options.project is not an option of type huawei (known: project_id, ca_file)")]
     public void BadConfig_IsOneLineWithFileLineAndKey(string yaml, string expected)
     {
         _dir.WriteFile("dso.yaml", yaml);

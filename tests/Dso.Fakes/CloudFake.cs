@@ -18,7 +18,7 @@ public sealed class CloudFake : IAsyncDisposable
         Environment = environment;
     }
 
-    public static IReadOnlyList<string> Types { get; } = ["vault", "aws", "azure"];
+    public static IReadOnlyList<string> Types { get; } = ["vault", "aws", "azure", "huawei"];
 
     public string Type { get; }
 
@@ -28,8 +28,8 @@ public sealed class CloudFake : IAsyncDisposable
     /// <summary>The credentials the provider's process needs.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; }
 
-    /// <summary>A secret path this provider accepts (Key Vault names hold no slash).</summary>
-    public string Secret => Type == "azure" ? "token" : "app/token";
+    /// <summary>A secret path this provider accepts (Key Vault and CSMS names hold no slash).</summary>
+    public string Secret => Type is "azure" or "huawei" ? "token" : "app/token";
 
     /// <summary>The server that answers for secrets, where faults go.</summary>
     public FakeServer Secrets => _servers[^1];
@@ -65,6 +65,15 @@ public sealed class CloudFake : IAsyncDisposable
                     return new CloudFake(type, [identity, vault], (path, value) => vault.Put(path, value),
                         name => $"  {name}:\n    type: azure\n    endpoint: {vault.Address}\n    options:\n      ca_file: {vault.CaFile}\n      verify_challenge_resource: \"false\"\n    auth:\n      method: managed_identity\n",
                         identity.Environment);
+                }
+
+            case "huawei":
+                {
+                    var csms = new FakeCsms();
+                    await csms.StartAsync();
+                    return new CloudFake(type, [csms], (path, value) => csms.Put(path, value),
+                        name => $"  {name}:\n    type: huawei\n    region: cn-north-4\n    endpoint: {csms.Address}\n    options:\n      project_id: {FakeCsms.Project}\n    auth:\n      method: aksk\n",
+                        new Dictionary<string, string> { ["HUAWEICLOUD_SDK_AK"] = FakeCsms.AccessKey, ["HUAWEICLOUD_SDK_SK"] = FakeCsms.SecretKey });
                 }
 
             default:

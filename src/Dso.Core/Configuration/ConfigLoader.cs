@@ -66,7 +66,7 @@ internal static class ConfigLoader
         {
             if (provider.Type is null)
             {
-                throw new DsoException($"{file}: providers.{name} has no type (one of local, file, vault, aws, azure, plugin)");
+                throw new DsoException($"{file}: providers.{name} has no type (one of local, file, vault, aws, azure, huawei, plugin)");
             }
 
             if (name.Length == 0 || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '-'))
@@ -99,6 +99,7 @@ internal static class ConfigLoader
     {
         ["vault"] = ["mount", "kv_version", "namespace", "ca_file"],
         ["azure"] = ["ca_file", "verify_challenge_resource"],
+        ["huawei"] = ["project_id", "ca_file"],
     };
 
     private static readonly Dictionary<string, string[]> AuthMethods = new(StringComparer.Ordinal)
@@ -106,6 +107,7 @@ internal static class ConfigLoader
         ["vault"] = ["token", "approle", "iam_role"],
         ["aws"] = ["default", "iam_role", "env", "profile", "static"],
         ["azure"] = ["default", "managed_identity", "workload_identity", "client_secret", "client_certificate", "cli", "env"],
+        ["huawei"] = ["aksk", "ecs_agency"],
     };
 
     private static void ValidateProvider(string name, ProviderConfig provider, string file)

@@ -108,7 +108,7 @@ internal sealed class ProviderTestCommand : DsoCommand
 /// <summary>`docker-dso provider-plugin TYPE` (hidden): the built-in providers' plugin side, started by the agent or the CLI.</summary>
 internal sealed class ProviderPluginCommand : DsoCommand
 {
-    private readonly Argument<string> _type = new("type") { Description = "vault, aws or azure" };
+    private readonly Argument<string> _type = new("type") { Description = "vault, aws, azure or huawei" };
 
     public ProviderPluginCommand(CliContext context)
         : base(context, "provider-plugin", "Run a built-in provider as a plugin on stdin/stdout (started by DSO itself).")
@@ -125,7 +125,8 @@ internal sealed class ProviderPluginCommand : DsoCommand
             "vault" => config => new VaultBackend(config, Context.GetEnvironmentVariable, TimeProvider.System),
             "aws" => config => new Dso.Providers.Aws.AwsBackend(config, TimeProvider.System),
             "azure" => config => new Dso.Providers.Azure.AzureBackend(config, Context.GetEnvironmentVariable),
-            _ => throw new UsageException($"no built-in provider plugin named {type} (vault, aws, azure)"),
+            "huawei" => config => new Dso.Providers.Huawei.HuaweiBackend(config, Context.GetEnvironmentVariable, TimeProvider.System),
+            _ => throw new UsageException($"no built-in provider plugin named {type} (vault, aws, azure, huawei)"),
         };
         return PluginServer.RunAsync(Context.StandardInput, Context.StandardOutput, create, cancellationToken);
     }
