@@ -3,7 +3,8 @@ using Dso.Bench;
 
 // `bench/run` runs every BenchmarkDotNet suite; pass BenchmarkDotNet arguments (e.g. --filter '*Vault*') to pick.
 // `agent-scenario OUT_DIR SOAK_MINUTES` runs the whole-process agent scenario instead (bench/run --only agent),
-// `rotation-scenario OUT_DIR` the rotation one (bench/run --only rotation).
+// `rotation-scenario OUT_DIR` the rotation one (bench/run --only rotation), `provider-calls-scenario OUT_DIR`
+// the provider calls per hour (bench/run --only providers).
 if (args is ["agent-scenario", var output, var minutes])
 {
     return await AgentScenario.RunAsync(output, double.Parse(minutes, System.Globalization.CultureInfo.InvariantCulture));
@@ -14,5 +15,10 @@ if (args is ["rotation-scenario", var rotationOutput])
     return await RotationScenario.RunAsync(rotationOutput);
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args is ["provider-calls-scenario", var callsOutput])
+{
+    return await ProviderCallsScenario.RunAsync(callsOutput);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(AgentScenario).Assembly).Run(args);
 return 0;

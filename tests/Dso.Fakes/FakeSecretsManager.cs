@@ -20,6 +20,7 @@ public sealed class FakeSecretsManager : FakeServer
     public const string Region = "us-east-1";
     private readonly ConcurrentDictionary<string, List<(string VersionId, string Value, DateTimeOffset Created)>> _secrets = new();
     private readonly ConcurrentDictionary<string, int> _calls = new();
+    private int _valuesRead;
 
     public FakeSecretsManager()
         : base(https: false, directory: null)
@@ -28,6 +29,9 @@ public sealed class FakeSecretsManager : FakeServer
 
     /// <summary>Calls served, by action.</summary>
     public int Calls(string action) => _calls.GetValueOrDefault(action);
+
+    /// <summary>Secret values sent, by any action (a batch counts each value).</summary>
+    public int ValuesRead => Volatile.Read(ref _valuesRead);
 
     public string Put(string name, string value)
     {
@@ -161,6 +165,7 @@ public sealed class FakeSecretsManager : FakeServer
             }
 
             var v = versions[index];
+            Interlocked.Increment(ref _valuesRead);
             return new JsonObject
             {
                 ["ARN"] = Arn(name), ["Name"] = name, ["VersionId"] = v.VersionId, ["SecretString"] = v.Value,
