@@ -18,9 +18,16 @@ public sealed class FakeSecretsManager : FakeServer
     public const string AccessKey = "AKIAFAKEFAKEFAKE0001";
     public const string SecretKey = "fake/secret/key/for/tests/0000000000000";
     public const string Region = "us-east-1";
+
+    /// <summary>The session token of the keys the container credentials endpoint hands out.</summary>
+    public const string SessionToken = "FwoGZXIvYXdzEFAKEsessiontoken0123456789";
+
+    /// <summary>What the container credentials endpoint wants in Authorization (AWS_CONTAINER_AUTHORIZATION_TOKEN).</summary>
+    public const string ContainerAuthorization = "fake-ecs-authorization-token";
     private readonly ConcurrentDictionary<string, List<(string VersionId, string Value, DateTimeOffset Created)>> _secrets = new();
     private readonly ConcurrentDictionary<string, int> _calls = new();
     private int _valuesRead;
+    private int _withSessionToken;
 
     public FakeSecretsManager()
         : base(https: false, directory: null)
@@ -29,6 +36,12 @@ public sealed class FakeSecretsManager : FakeServer
 
     /// <summary>Calls served, by action.</summary>
     public int Calls(string action) => _calls.GetValueOrDefault(action);
+
+    /// <summary>The ECS container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI).</summary>
+    public Uri ContainerCredentials => new(Address, "ecs/credentials");
+
+    /// <summary>Signed requests that carried the session token.</summary>
+    public int WithSessionToken => Volatile.Read(ref _withSessionToken);
 
     /// <summary>Secret values sent, by any action (a batch counts each value).</summary>
     public int ValuesRead => Volatile.Read(ref _valuesRead);
@@ -45,7 +58,45 @@ public sealed class FakeSecretsManager : FakeServer
         return id;
     }
 
-    protected override void Map(WebApplication app) => app.MapPost("/", async (HttpContext c) =>
+    protected override void Map(WebApplication app)
+    {
+        app.MapGet("/ecs/credentials", (HttpContext c) =>
+        {
+            _calls.AddOrUpdate("ContainerCredentials", 1, (_, n) => n + 1);
+            return c.Request.Headers.Authorization.ToString() != ContainerAuthorization
+                ? Results.Json(new JsonObject { ["code"] = "AccessDenied", ["message"] = "wrong authorization token" }, statusCode: 403)
+                : Results.Json(new JsonObject
+                {
+                    ["AccessKeyId"] = AccessKey, ["SecretAccessKey"] = SecretKey, ["Token"] = SessionToken,
+                    ["Expiration"] = DateTimeOffset.UtcNow.AddHours(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                });
+        });
+        // EC2's instance metadata service, IMDSv2: a session token first (PUT), then the role's keys.
+        const string imdsToken = "fake-imdsv2-session-token";
+        app.MapPut("/latest/api/token", (HttpContext c) =>
+        {
+            _calls.AddOrUpdate("ImdsToken", 1, (_, n) => n + 1);
+            return c.Request.Headers["X-aws-ec2-metadata-token-ttl-seconds"].ToString().Length == 0 ? Results.StatusCode(400) : Results.Text(imdsToken);
+        });
+        app.MapGet("/latest/meta-data/iam/security-credentials/{role?}", (HttpContext c, string? role) =>
+        {
+            if (c.Request.Headers["X-aws-ec2-metadata-token"].ToString() != imdsToken)
+            {
+                return Results.StatusCode(401);
+            }
+
+            _calls.AddOrUpdate("ImdsCredentials", 1, (_, n) => n + 1);
+            return role is null or "" ? Results.Text("dso-fake-role") : Results.Json(new JsonObject
+            {
+                ["Code"] = "Success", ["Type"] = "AWS-HMAC", ["AccessKeyId"] = AccessKey, ["SecretAccessKey"] = SecretKey, ["Token"] = SessionToken,
+                ["LastUpdated"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                ["Expiration"] = DateTimeOffset.UtcNow.AddHours(6).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            });
+        });
+        app.MapPost("/", (Func<HttpContext, Task<IResult>>)Serve);
+    }
+
+    private async Task<IResult> Serve(HttpContext c)
     {
         using var buffer = new MemoryStream();
         await c.Request.Body.CopyToAsync(buffer);
@@ -70,7 +121,7 @@ public sealed class FakeSecretsManager : FakeServer
             "ListSecrets" => Json(new JsonObject { ["SecretList"] = new JsonArray([.. _secrets.Keys.Select(k => (JsonNode)new JsonObject { ["Name"] = k, ["ARN"] = Arn(k) })]) }),
             _ => Error(400, "UnknownOperationException", $"unknown operation {action}"),
         };
-    });
+    }
 
     protected override Task WriteErrorAsync(HttpContext context, int status) =>
         (status switch
@@ -91,9 +142,19 @@ public sealed class FakeSecretsManager : FakeServer
 
     private static IResult NotFound() => Error(400, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
 
-    /// <summary>SigV4 as AWS checks it: a known access key, a fresh date, and the signature over the headers the client signed.</summary>
-    private static IResult? Verify(HttpRequest request, byte[] body)
+    /// <summary>SigV4 as AWS checks it: a known access key, a fresh date, the session token if one is sent, and the signature over the headers the client signed.</summary>
+    private IResult? Verify(HttpRequest request, byte[] body)
     {
+        if (request.Headers["X-Amz-Security-Token"].ToString() is { Length: > 0 } token)
+        {
+            if (token != SessionToken)
+            {
+                return Error(400, "UnrecognizedClientException", "The security token included in the request is invalid.");
+            }
+
+            Interlocked.Increment(ref _withSessionToken);
+        }
+
         var authorization = request.Headers.Authorization.ToString();
         var parts = authorization.Replace(SigV4.Algorithm + " ", "", StringComparison.Ordinal).Split(", ").Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
         if (!authorization.StartsWith(SigV4.Algorithm, StringComparison.Ordinal) || !parts.TryGetValue("Credential", out var credential) || !parts.TryGetValue("SignedHeaders", out var signed) || !parts.TryGetValue("Signature", out var signature))

@@ -82,6 +82,50 @@ public sealed class AwsProviderTests
     }
 
     [Fact]
+    public async Task TheDefaultChain_TakesEcsContainerCredentials_AndSignsWithTheirSessionToken()
+    {
+        using var dir = new TempDirectory();
+        await using var aws = new FakeSecretsManager();
+        await aws.StartAsync();
+        aws.Put("app/db", "from-ecs-keys");
+        var yaml = Yaml(aws).Replace("method: env", "method: default", StringComparison.Ordinal);
+        using var providers = new ConfiguredProviders(dir, yaml, new()
+        {
+            ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = aws.ContainerCredentials.ToString(),
+            ["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = FakeSecretsManager.ContainerAuthorization,
+            ["AWS_EC2_METADATA_DISABLED"] = "true",
+        });
+
+        var answer = (await providers["aws"].ResolveAsync("app/db"))[0];
+
+        Assert.Equal("from-ecs-keys", answer.Value);
+        Assert.Equal(1, aws.Calls("ContainerCredentials"));
+        Assert.Equal(1, aws.WithSessionToken);
+    }
+
+    [Fact]
+    public async Task TheDefaultChain_TakesTheInstanceRoleFromImdsV2_WithASessionTokenFirst()
+    {
+        using var dir = new TempDirectory();
+        await using var aws = new FakeSecretsManager();
+        await aws.StartAsync();
+        aws.Put("app/db", "from-the-instance-role");
+        var yaml = Yaml(aws).Replace("method: env", "method: iam_role", StringComparison.Ordinal);
+        using var providers = new ConfiguredProviders(dir, yaml, new()
+        {
+            ["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = aws.Address.ToString().TrimEnd('/'),
+            ["HOME"] = dir.Path,
+        });
+
+        var answer = (await providers["aws"].ResolveAsync("app/db"))[0];
+
+        Assert.True(answer.Value == "from-the-instance-role", $"{answer.Error?.Replace("\n", " ", StringComparison.Ordinal)} imds={aws.Calls("ImdsToken")}/{aws.Calls("ImdsCredentials")}");
+        Assert.True(aws.Calls("ImdsToken") >= 1);
+        Assert.True(aws.Calls("ImdsCredentials") >= 2);
+        Assert.Equal(1, aws.WithSessionToken);
+    }
+
+    [Fact]
     public async Task TheBuiltInPlugin_PassesTheConformanceKit()
     {
         await using var aws = new FakeSecretsManager();
