@@ -87,13 +87,13 @@ internal sealed class AzureBackend : IPluginBackend
                 await foreach (var properties in _client.GetPropertiesOfSecretVersionsAsync(request.Path, deadline.Token))
                 {
                     count++;
-                    if (newest is null || properties.CreatedOn > newest.CreatedOn)
+                    if (newest is null || properties.CreatedOn >= newest.CreatedOn)
                     {
                         newest = properties;
                     }
                 }
 
-                // Key Vault's times are whole seconds, so two versions made in one second tie; the
+                // Key Vault's times are whole seconds, so two versions made in one second tie (the one listed later wins); the
                 // count of versions still moves (versions are never deleted one by one).
                 versions.Add(newest?.Version is { } id
                     ? new SecretVersion($"{id}.{count}", newest.UpdatedOn ?? newest.CreatedOn)
