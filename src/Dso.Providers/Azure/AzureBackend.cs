@@ -24,6 +24,7 @@ namespace Dso.Providers.Azure;
 /// </summary>
 internal sealed class AzureBackend : IPluginBackend
 {
+    private const int MaxBody = 512 * 1024;
     private readonly SecretClient _client;
     private readonly Uri _vault;
     private readonly TimeSpan _deadline;
@@ -62,8 +63,12 @@ internal sealed class AzureBackend : IPluginBackend
         {
             try
             {
-                var secret = (await _client.GetSecretAsync(request.Path, request.Version, deadline.Token)).Value;
-                answers.Add(secret.Value is { } text ? ResolvedSecret.Found(Utf8(text)) : ResolvedSecret.Missing($"{request.Path} has no value in Key Vault"));
+                var response = await _client.GetSecretAsync(request.Path, request.Version, deadline.Token);
+                var secret = response.Value;
+                // Key Vault always answers a secret with its id and value (25 KiB at most); anything else is not its answer.
+                answers.Add(response.GetRawResponse().Content.ToMemory().Length > MaxBody ? ResolvedSecret.Failed($"Key Vault's answer for {request.Path} is over {MaxBody / 1024} KiB")
+                    : secret.Value is { } text && secret.Id is not null ? ResolvedSecret.Found(Utf8(text))
+                    : ResolvedSecret.Failed($"Key Vault at {_vault.Host} sent an answer for {request.Path} that is not a secret"));
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && Failure(e, request.Path) is { } failure)
             {
