@@ -137,8 +137,9 @@ internal static class AgentHost
         services.AddSingleton<SecretRedactor>();
         services.AddSingleton(_ => new DsoMetrics(StatusReporter.Version));
         services.AddSingleton(_ => new SecretCache(time, options.CacheTtl, options.CacheEnabled));
+        services.AddSingleton<VersionLedger>();
         services.AddSingleton<ProviderHealthBook>();
-        services.AddSingleton(s => new AgentProviders(config, variable, s.GetRequiredService<SecretCache>(), s.GetRequiredService<ProviderHealthBook>(), s.GetRequiredService<DsoMetrics>(), s.GetRequiredService<SecretRedactor>(), s.GetRequiredService<ILoggerFactory>().CreateLogger("Providers")));
+        services.AddSingleton(s => new AgentProviders(config, variable, s.GetRequiredService<SecretCache>(), s.GetRequiredService<ProviderHealthBook>(), s.GetRequiredService<DsoMetrics>(), s.GetRequiredService<SecretRedactor>(), s.GetRequiredService<VersionLedger>(), s.GetRequiredService<ILoggerFactory>().CreateLogger("Providers")));
         services.AddSingleton(_ => FingerprintKey.LoadOrCreate(options.StateDirectory));
         services.AddSingleton<EventHub>();
         services.AddSingleton(s => new AuditLog(options.AuditPath, s.GetRequiredService<SecretRedactor>(), time));

@@ -33,6 +33,7 @@ internal sealed partial class ChangeDetector(
     TimeProvider time,
     ProviderHealthBook health,
     SecretRedactor redactor,
+    VersionLedger ledger,
     ILogger<ChangeDetector> log) : BackgroundService
 {
     private readonly Lock _gate = new();
@@ -194,6 +195,7 @@ internal sealed partial class ChangeDetector(
             {
                 metrics.SecretChecks.WithLabels(key.Provider, "error").Inc();
                 _watches[key] = watch with { LastCheck = now, NextCheck = Next(now, 1) };
+                ledger.Unknown(key.Provider, key.Path);
 
                 // A secret that vanished is a change too: the rotation that follows fails closed and says why.
                 changed = !answer.Transient && watch.Version is not null && watch.Version != "(missing)";
@@ -211,6 +213,14 @@ internal sealed partial class ChangeDetector(
                 _watches[key] = new SecretWatch(answer.Version, now, Next(now, factor), factor);
                 _versions[key.ToString()] = answer.Version;
                 metrics.SecretChecks.WithLabels(key.Provider, changed ? "changed" : "unchanged").Inc();
+                if (changed)
+                {
+                    ledger.Moved(key.Provider, key.Path, now);
+                }
+                else
+                {
+                    ledger.Confirmed(key.Provider, key.Path, now);
+                }
             }
         }
 

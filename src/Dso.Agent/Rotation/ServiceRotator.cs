@@ -216,7 +216,8 @@ internal sealed partial class ServiceRotator(
     private async Task<PreparedSecrets> PrepareAsync(string project, ServiceRegistration service, CancellationToken cancellationToken)
     {
         var references = ProjectRegistry.ReferencesOf(service);
-        using var values = await ReferenceResolver.ResolveAsync(references, providers.Fresh, cancellationToken);
+        // What did not change since its version was last confirmed comes from the cache; only the rest is read.
+        using var values = await ReferenceResolver.ResolveAsync(references, providers.Current, cancellationToken);
         var files = ServiceMaterial.Build(references, values, new ServiceOwner(service.Uid, service.Gid, null));
         _ = project;
         return new PreparedSecrets(files, fingerprints.Fingerprint(references, values));

@@ -17,7 +17,7 @@ internal sealed partial class AgentProviders : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
-    public AgentProviders(DsoConfig config, Func<string, string?> variable, SecretCache cache, ProviderHealthBook health, DsoMetrics metrics, SecretRedactor redactor, ILogger log)
+    public AgentProviders(DsoConfig config, Func<string, string?> variable, SecretCache cache, ProviderHealthBook health, DsoMetrics metrics, SecretRedactor redactor, VersionLedger ledger, ILogger log)
     {
         var baseRegistry = ProviderFactory.Create(
             config,
@@ -30,11 +30,12 @@ internal sealed partial class AgentProviders : IDisposable
             health.Declare(name, type, insecure: type == "file", circuit: ProviderFactory.PluginTypes.Contains(type) ? () => baseRegistry.Get(name) is ResilientProvider resilient ? resilient.CircuitState : "closed" : null);
         }
 
-        ProviderRegistry Wrap(bool preferCache) => new(
-            [.. baseRegistry.Names.Select(name => (name, (Func<ISecretProvider>)(() => new CachingProvider(baseRegistry.Get(name), cache, preferCache, health, metrics, redactor))))],
+        ProviderRegistry Wrap(bool preferCache, VersionLedger? confirmedBy = null) => new(
+            [.. baseRegistry.Names.Select(name => (name, (Func<ISecretProvider>)(() => new CachingProvider(baseRegistry.Get(name), cache, preferCache, health, metrics, redactor, confirmedBy))))],
             baseRegistry.DefaultName);
         Fresh = Wrap(preferCache: false);
         Cached = Wrap(preferCache: true);
+        Current = Wrap(preferCache: false, ledger);
         Base = baseRegistry;
     }
 
@@ -44,6 +45,9 @@ internal sealed partial class AgentProviders : IDisposable
     public ProviderRegistry Fresh { get; }
 
     public ProviderRegistry Cached { get; }
+
+    /// <summary>For rotations: cached values whose version was confirmed after they were fetched, the provider for the rest.</summary>
+    public ProviderRegistry Current { get; }
 
     public void Dispose() => _owned.ForEach(o => o.Dispose());
 

@@ -6,8 +6,10 @@ namespace Dso.Agent.Secrets;
 
 /// <summary>
 /// A provider seen through the agent's cache. With <c>preferCache</c> (repairs after a reboot) a
-/// fresh cached value is used without asking the provider; otherwise (registration, refresh) the
-/// provider is always asked and the cache updated. Either way, when the provider fails, the last
+/// fresh cached value is used without asking the provider; with a <c>ledger</c> (rotations) a
+/// cached value is used when it was fetched after its version was last confirmed, so only what
+/// changed is read; otherwise (registration, refresh) the provider is always asked and the cache
+/// updated. Either way, when the provider fails, the last
 /// known good value is served and the failure recorded. Every value it sees is given to the
 /// redactor.
 /// </summary>
@@ -17,7 +19,8 @@ internal sealed class CachingProvider(
     bool preferCache,
     ProviderHealthBook health,
     DsoMetrics metrics,
-    SecretRedactor redactor) : ISecretProvider
+    SecretRedactor redactor,
+    VersionLedger? ledger = null) : ISecretProvider
 {
     public string Name => inner.Name;
 
@@ -27,14 +30,18 @@ internal sealed class CachingProvider(
         var misses = new List<int>();
         for (var i = 0; i < requests.Count; i++)
         {
-            if (preferCache && cache.TryGetFresh(Key(requests[i])) is { } fresh)
+            var request = requests[i];
+            var cached = preferCache ? cache.TryGetFresh(Key(request))
+                : ledger is not null && request.Version is null ? cache.TryGetFetched(Key(request), at => ledger.IsCurrent(Name, request.Path, at))
+                : null;
+            if (cached is not null)
             {
                 metrics.CacheHits.Inc();
-                results[i] = ResolvedSecret.Found(fresh);
+                results[i] = ResolvedSecret.Found(cached);
             }
             else
             {
-                if (preferCache)
+                if (preferCache || ledger is not null)
                 {
                     metrics.CacheMisses.Inc();
                 }

@@ -52,6 +52,22 @@ internal sealed class SecretCache(TimeProvider time, TimeSpan ttl, bool enabled)
         }
     }
 
+    /// <summary>A copy of a value fetched less than the TTL ago at a time <paramref name="accept"/> takes; the caller disposes it.</summary>
+    public SecretValue? TryGetFetched(CacheKey key, Func<DateTimeOffset, bool> accept)
+    {
+        lock (_gate)
+        {
+            if (enabled && _entries.TryGetValue(key, out var entry) && time.GetUtcNow() - entry.FetchedAt < ttl && accept(entry.FetchedAt))
+            {
+                Interlocked.Increment(ref _hits);
+                return entry.Value.Copy();
+            }
+
+            Interlocked.Increment(ref _misses);
+            return null;
+        }
+    }
+
     /// <summary>A copy of the last value fetched, however old (served while the provider fails).</summary>
     public SecretValue? TryGetLastKnownGood(CacheKey key)
     {

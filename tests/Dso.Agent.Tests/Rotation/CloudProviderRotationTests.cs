@@ -83,4 +83,60 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
         Assert.Contains("open", (await stack.Project.DsoOkAsync("status")).StandardOutput.Split('\n').Single(l => l.StartsWith("cloud", StringComparison.Ordinal)), StringComparison.Ordinal);
         Assert.False(stack.Agent.HasExited);
     }
+
+    [Fact]
+    public async Task ARotation_ReadsOnlyTheValuesWhoseVersionMoved_TheRestComeFromTheCache()
+    {
+        await engine.RequireAsync();
+        using var dir = new TempDirectory();
+        await using var fake = await CloudFake.StartAsync("aws", dir.Path);
+        var aws = (FakeSecretsManager)fake.Secrets;
+        for (var i = 0; i < 5; i++)
+        {
+            aws.Put($"app/s{i}", $"first-{i}");
+        }
+
+        var environment = fake.Environment;
+        await using var stack = await RotationStack.UpAsync(
+            $$"""
+            services:
+              api:
+                image: {{TestImages.Busybox}}
+                command: ["sleep", "3600"]
+                labels:
+                  dso.strategy: live
+                environment:
+                  S0_FILE: dsofile://cloud:app/s0
+                  S1_FILE: dsofile://cloud:app/s1
+                  S2_FILE: dsofile://cloud:app/s2
+                  S3_FILE: dsofile://cloud:app/s3
+                  S4_FILE: dsofile://cloud:app/s4
+            """,
+            [],
+            extraYaml: fake.Section("cloud"),
+            agentEnvironment: environment.ToDictionary(e => e.Key, e => (string?)e.Value),
+            secretsFirst: stack =>
+            {
+                foreach (var (key, value) in environment)
+                {
+                    stack.Project.Environment[key] = value;
+                }
+
+                return Task.CompletedTask;
+            });
+        var container = await stack.Project.ContainerAsync("api");
+
+        // The first rotation reads every value once (what registration read predates the versions first seen).
+        aws.Put("app/s0", "second-0");
+        await stack.WaitForRotationsAsync("live", "rotated", 1);
+        var before = aws.ValuesRead;
+
+        aws.Put("app/s3", "second-3");
+        await stack.WaitForRotationsAsync("live", "rotated", 2);
+
+        Assert.Equal(1, aws.ValuesRead - before);
+        Assert.Equal("second-3", await EngineFixture.DockerOkAsync("exec", container, "cat", "/run/secrets/dso/s3"));
+        Assert.Equal("second-0", await EngineFixture.DockerOkAsync("exec", container, "cat", "/run/secrets/dso/s0"));
+        Assert.Equal("first-4", await EngineFixture.DockerOkAsync("exec", container, "cat", "/run/secrets/dso/s4"));
+    }
 }
