@@ -110,7 +110,24 @@ public sealed partial class MetricsTests(EngineFixture engine)
         }
 
         Assert.Equal(1, AgentProcess.Metric(metrics, "dso_rotation_recoveries_total{action=\"rolled_back\"}"));
+
+        // The Grafana dashboard queries only what /metrics exports.
+        using var dashboard = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(TestEnvironment.RepositoryRoot, "dashboards", "grafana.json"), TestContext.Current.CancellationToken));
+        var queries = dashboard.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => t.GetProperty("expr").GetString()!))
+            .Concat(dashboard.RootElement.GetProperty("templating").GetProperty("list").EnumerateArray()
+                .Where(v => v.GetProperty("type").GetString() == "query").Select(v => v.GetProperty("query").GetString()!))
+            .ToList();
+        var used = queries.SelectMany(q => QueriedMetric().Matches(q).Select(m => m.Value)).Distinct().ToList();
+        Assert.True(used.Count >= 20, $"the dashboard queries only {used.Count} metrics");
+        foreach (var name in used)
+        {
+            Assert.True(metrics.Split('\n').Any(l => !l.StartsWith('#') && (l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))), $"dashboards/grafana.json queries {name}, which /metrics does not export");
+        }
     }
+
+    [GeneratedRegex(@"\bdso_[a-z_]+")]
+    private static partial Regex QueriedMetric();
 
     [GeneratedRegex(@"^\| `(dso_[a-z_]+)`", RegexOptions.Multiline)]
     private static partial Regex MetricName();
