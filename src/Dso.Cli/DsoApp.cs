@@ -38,6 +38,7 @@ internal static class DsoApp
             Commands.SystemService.SystemCommand.Create(context),
             new RekeyCommand(context),
             new VersionCommand(context),
+            new CompletionCommand(context),
         };
 
         root.Options.Add(ConfigOption);
