@@ -101,9 +101,10 @@ public static class ProviderCallsScenario
             await Task.Delay(TimeSpan.FromSeconds(2));
             var before = Counts.Of(aws);
             var started = DateTime.UtcNow;
+            // Changes in the middle of each tenth of the hour, so the last one is noticed within it too.
             for (var change = 0; change < Changes; change++)
             {
-                await Task.Delay(Hour / Changes);
+                await Task.Delay(change == 0 ? Hour / Changes / 2 : Hour / Changes);
                 aws.Put(names[change * (names.Count / Changes)], $"changed-{change}-{Guid.NewGuid():N}");
             }
 
