@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Security.Cryptography.X509Certificates;
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
@@ -210,20 +209,7 @@ public sealed class AzureProviderTests
     /// <summary>The official client, trusting only the fake's certificate, with a credential that asks the fake identity endpoint as App Service's does.</summary>
     private static SecretClient Sdk(FakeKeyVault vault, FakeManagedIdentity identity)
     {
-        var roots = new X509Certificate2Collection();
-        roots.ImportFromPemFile(vault.CaFile!);
-        var handler = new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
-            {
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return certificate is not null && chain.Build(certificate);
-            },
-        };
-        var options = new SecretClientOptions { Transport = new HttpClientTransport(handler), Retry = { MaxRetries = 0 }, DisableChallengeResourceVerification = true };
+        var options = new SecretClientOptions { Transport = new HttpClientTransport(BackendHttp.Handler(vault.CaFile)), Retry = { MaxRetries = 0 }, DisableChallengeResourceVerification = true };
         return new SecretClient(vault.Address, new IdentityEndpointCredential(identity), options);
     }
 

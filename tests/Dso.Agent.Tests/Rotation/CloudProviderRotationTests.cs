@@ -26,8 +26,8 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
         void Put(string value) => fake.Put(fake.Secret, value);
 
         Put("cloud-token-v1");
-        var (section, environment) = (fake.Section("cloud"), fake.Environment);
-        await using var stack = await RotationStack.UpAsync(
+        var section = fake.Section("cloud");
+        await using var stack = await UpAsync(fake,
             $$"""
             services:
               api:
@@ -38,18 +38,7 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
                 environment:
                   TOKEN_FILE: dsofile://cloud:{{fake.Secret}}
             """,
-            [],
-            extraYaml: section + "    retry:\n      attempts: 1\n    circuit:\n      failures: 2\n      open_for: 1h\n",
-            agentEnvironment: environment.ToDictionary(e => e.Key, e => (string?)e.Value),
-            secretsFirst: stack =>
-            {
-                foreach (var (key, value) in environment)
-                {
-                    stack.Project.Environment[key] = value;
-                }
-
-                return Task.CompletedTask;
-            });
+            section + "    retry:\n      attempts: 1\n    circuit:\n      failures: 2\n      open_for: 1h\n");
         var container = await stack.Project.ContainerAsync("api");
         Assert.Equal("cloud-token-v1", await EngineFixture.DockerOkAsync("exec", container, "cat", "/run/secrets/dso/token"));
 
@@ -96,8 +85,7 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
             aws.Put($"app/s{i}", $"first-{i}");
         }
 
-        var environment = fake.Environment;
-        await using var stack = await RotationStack.UpAsync(
+        await using var stack = await UpAsync(fake,
             $$"""
             services:
               api:
@@ -112,18 +100,7 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
                   S3_FILE: dsofile://cloud:app/s3
                   S4_FILE: dsofile://cloud:app/s4
             """,
-            [],
-            extraYaml: fake.Section("cloud"),
-            agentEnvironment: environment.ToDictionary(e => e.Key, e => (string?)e.Value),
-            secretsFirst: stack =>
-            {
-                foreach (var (key, value) in environment)
-                {
-                    stack.Project.Environment[key] = value;
-                }
-
-                return Task.CompletedTask;
-            });
+            fake.Section("cloud"));
         var container = await stack.Project.ContainerAsync("api");
 
         // The first rotation reads every value once (what registration read predates the versions first seen).
@@ -139,4 +116,21 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
         Assert.Equal("second-0", await EngineFixture.DockerOkAsync("exec", container, "cat", "/run/secrets/dso/s0"));
         Assert.Equal("first-4", await EngineFixture.DockerOkAsync("exec", container, "cat", "/run/secrets/dso/s4"));
     }
+
+    /// <summary>`up` of <paramref name="compose"/> with the fake's credentials in the agent's and the CLI's environment.</summary>
+    private static Task<RotationStack> UpAsync(CloudFake fake, string compose, string extraYaml) =>
+        RotationStack.UpAsync(
+            compose,
+            [],
+            extraYaml: extraYaml,
+            agentEnvironment: fake.Environment.ToDictionary(e => e.Key, e => (string?)e.Value),
+            secretsFirst: stack =>
+            {
+                foreach (var (key, value) in fake.Environment)
+                {
+                    stack.Project.Environment[key] = value;
+                }
+
+                return Task.CompletedTask;
+            });
 }
