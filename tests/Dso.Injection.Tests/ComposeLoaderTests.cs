@@ -107,6 +107,39 @@ public sealed class ComposeLoaderTests : IDisposable
         Assert.Equal("dso://shop/db", api.EffectiveEnvironment["DB"].Value);
     }
 
+    [Fact]
+    public void Extends_InTheSameFileAndAnother_BringsTheBaseEnvironment_WithPathsFromTheBaseFile()
+    {
+        Directory.CreateDirectory(_dir.Combine("common"));
+        _dir.WriteFile("common/base.yaml", "services:\n  base:\n    image: base\n    env_file: db.env\n    environment:\n      DB: dso://shop/db\n      LEVEL: info\n");
+        _dir.WriteFile("common/db.env", "DB_USER=shop\n");
+        _dir.WriteFile("compose.yaml", "services:\n  web:\n    extends:\n      file: common/base.yaml\n      service: base\n    environment:\n      LEVEL: debug\n  worker:\n    extends: web\n    command: work\n");
+
+        var loaded = Load(ComposeOptions.Default);
+
+        foreach (var name in new[] { "web", "worker" })
+        {
+            var service = loaded.Find(name)!;
+            Assert.Equal("base", service.Image);
+            Assert.Equal("dso://shop/db", service.EffectiveEnvironment["DB"].Value);
+            Assert.Equal("debug", service.EffectiveEnvironment["LEVEL"].Value);
+            Assert.Equal("shop", service.EffectiveEnvironment["DB_USER"].Value);
+        }
+    }
+
+    [Theory]
+    [InlineData("services:\n  a:\n    extends: b\n  b:\n    extends: a\n", "compose.yaml:3: service a extends itself")]
+    [InlineData("services:\n  a:\n    extends: nope\n", "service a extends 'nope', which compose.yaml does not define")]
+    [InlineData("services:\n  a:\n    extends:\n      file: gone.yaml\n      service: x\n", "which does not exist")]
+    public void BadExtends_IsOneClearError(string content, string expected)
+    {
+        _dir.WriteFile("compose.yaml", content);
+
+        var error = Assert.Throws<DsoException>(() => Load(ComposeOptions.Default));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("", "the file is empty")]
     [InlineData("- a\n- b\n", "compose.yaml:1: the top level must be a mapping")]

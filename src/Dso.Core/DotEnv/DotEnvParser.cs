@@ -38,7 +38,8 @@ public static class DotEnvParser
 
             reader.Advance();
             reader.SkipSpaces();
-            entries.Add(new DotEnvEntry(key, reader.ReadValue(line), line));
+            var value = reader.ReadValue(line);
+            entries.Add(new DotEnvEntry(key, value, line) { EndLine = reader.Line });
         }
 
         return entries;

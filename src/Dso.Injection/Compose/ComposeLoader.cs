@@ -30,7 +30,7 @@ internal static class ComposeLoader
 
         var interpolator = new Interpolator(variables);
         var documents = files.Select(f => (Path: f, Root: YamlReader.Load(f, ReadFile(f), interpolator))).ToList();
-        var services = MergeServices(documents, variables);
+        var services = MergeServices(documents, variables, interpolator);
         var name = ProjectName(options.ProjectName, variables, documents, projectDirectory);
         var profiles = options.Profiles.Count > 0
             ? options.Profiles
@@ -125,30 +125,15 @@ internal static class ComposeLoader
         return NormalizeProjectName(name);
     }
 
-    private static List<ComposeService> MergeServices(List<(string Path, YMap Root)> documents, IReadOnlyDictionary<string, string> variables)
+    private static List<ComposeService> MergeServices(List<(string Path, YMap Root)> documents, IReadOnlyDictionary<string, string> variables, Interpolator interpolator)
     {
         var merged = new Dictionary<string, ServiceBuilder>(StringComparer.Ordinal);
         var order = new List<string>();
+        var loaded = documents.ToDictionary(d => d.Path, d => d.Root, StringComparer.Ordinal);
         foreach (var (path, root) in documents)
         {
-            var servicesNode = root["services"];
-            if (servicesNode is null or YScalar { Value: null })
+            foreach (var (name, definition) in ServicesOf(root))
             {
-                continue;
-            }
-
-            if (servicesNode is not YMap services)
-            {
-                throw new DsoException($"{servicesNode.Where}: services: must be a mapping of service names to definitions");
-            }
-
-            foreach (var (name, node) in services.Entries)
-            {
-                if (node is not YMap definition)
-                {
-                    throw new DsoException($"{node.Where}: service {name} must be a mapping (image:, environment:, …)");
-                }
-
                 if (!merged.TryGetValue(name, out var builder))
                 {
                     builder = new ServiceBuilder(name, definition.Where);
@@ -156,7 +141,10 @@ internal static class ComposeLoader
                     order.Add(name);
                 }
 
-                builder.Apply(definition, Path.GetDirectoryName(path)!, variables);
+                foreach (var (file, part) in ExtendsChain(path, name, definition, loaded, interpolator, []))
+                {
+                    builder.Apply(part, Path.GetDirectoryName(file)!, variables);
+                }
             }
         }
 
@@ -167,6 +155,70 @@ internal static class ComposeLoader
 
         return [.. order.Select(n => merged[n].Build())];
     }
+
+    private static IEnumerable<(string Name, YMap Definition)> ServicesOf(YMap root)
+    {
+        var servicesNode = root["services"];
+        if (servicesNode is null or YScalar { Value: null })
+        {
+            yield break;
+        }
+
+        if (servicesNode is not YMap services)
+        {
+            throw new DsoException($"{servicesNode.Where}: services: must be a mapping of service names to definitions");
+        }
+
+        foreach (var (name, node) in services.Entries)
+        {
+            yield return node is YMap definition
+                ? (name, definition)
+                : throw new DsoException($"{node.Where}: service {name} must be a mapping (image:, environment:, …)");
+        }
+    }
+
+    /// <summary>
+    /// The definitions that make up one service, base first: `extends: NAME` or
+    /// `extends: {service: NAME, file: PATH}` is followed (across files, cycles refused), as
+    /// Compose does before it merges successive files.
+    /// </summary>
+    private static List<(string File, YMap Definition)> ExtendsChain(string path, string name, YMap definition, Dictionary<string, YMap> loaded, Interpolator interpolator, HashSet<string> seen)
+    {
+        if (!seen.Add($"{path}\0{name}"))
+        {
+            throw new DsoException($"{definition.Where}: service {name} extends itself (through {string.Join(", ", seen.Select(s => s[(s.IndexOf('\0') + 1)..]))})");
+        }
+
+        var chain = new List<(string, YMap)>();
+        if (ExtendsTarget(definition, name, path) is var (basePath, baseName))
+        {
+            if (!loaded.TryGetValue(basePath, out var baseRoot))
+            {
+                baseRoot = File.Exists(basePath)
+                    ? YamlReader.Load(basePath, ReadFile(basePath), interpolator)
+                    : throw new DsoException($"{definition["extends"]!.Where}: service {name} extends a service of {basePath}, which does not exist");
+                loaded[basePath] = baseRoot;
+            }
+
+            var baseDefinition = ServicesOf(baseRoot).LastOrDefault(s => s.Name == baseName).Definition
+                ?? throw new DsoException($"{definition["extends"]!.Where}: service {name} extends '{baseName}', which {Path.GetFileName(basePath)} does not define");
+            chain.AddRange(ExtendsChain(basePath, baseName, baseDefinition, loaded, interpolator, seen));
+        }
+
+        chain.Add((path, definition));
+        return chain;
+    }
+
+    /// <summary>The file and service an `extends:` names, or null when the service extends nothing.</summary>
+    public static (string File, string Service)? ExtendsTarget(YMap definition, string name, string path) => definition["extends"] switch
+    {
+        null or YScalar { Value: null } => null,
+        YScalar { Value: { } service } => (path, service),
+        YMap map when map["service"] is YScalar { Value: { } service } => (
+            map["file"] is YScalar { Value: { } file } ? Path.GetFullPath(file, Path.GetDirectoryName(path)!) : path,
+            service),
+        var other => throw new DsoException($"{other.Where}: extends of service {name} must be a service name or a mapping with service: (and file:)"),
+    };
 
     private static string ReadFile(string path)
     {
