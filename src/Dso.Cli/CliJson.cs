@@ -14,6 +14,7 @@ namespace Dso.Cli;
 [JsonSerializable(typeof(List<Commands.Secret.SecretVersionJson>))]
 [JsonSerializable(typeof(Commands.Stack.ValidationReport))]
 [JsonSerializable(typeof(Doctor.DoctorReport))]
+[JsonSerializable(typeof(Commands.Stack.MigrationReport))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     // Output is read by people and tools, not embedded in HTML: keep ', &, < and … as they are.

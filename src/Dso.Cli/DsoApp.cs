@@ -27,6 +27,7 @@ internal static class DsoApp
             new DownCommand(context),
             new ComposeCommand(context),
             new ValidateCommand(context),
+            new MigrateCommand(context),
             new AgentCommand(context),
             new StatusCommand(context),
             new WatchCommand(context),

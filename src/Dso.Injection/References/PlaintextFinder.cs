@@ -1,5 +1,5 @@
-using System.Text.RegularExpressions;
 using Dso.Injection.Compose;
+using Dso.Injection.Migration;
 
 namespace Dso.Injection.References;
 
@@ -8,7 +8,7 @@ namespace Dso.Injection.References;
 /// (PASSWORD, TOKEN, API_KEY, …) holding a literal value, and a mistyped reference (`dso:/x`,
 /// `dsofile:x`) that would reach the application as literal text.
 /// </summary>
-internal static partial class PlaintextFinder
+internal static class PlaintextFinder
 {
     public static IEnumerable<(bool Mistyped, string Message)> Find(ComposeProject project)
     {
@@ -22,21 +22,15 @@ internal static partial class PlaintextFinder
                     continue;
                 }
 
-                if (MistypedReference().IsMatch(value))
+                if (SecretHeuristics.IsMistypedReference(value))
                 {
                     yield return (true, $"{entry.Where}: service {service.Name}, {variable}: '{value}' looks like a mistyped reference (write dso://… or dsofile://…); the application would get this text as is");
                 }
-                else if (SecretName().IsMatch(variable) && !(variable.EndsWith("_FILE", StringComparison.Ordinal) && value.StartsWith('/')))
+                else if (SecretHeuristics.IsSecretName(variable) && !(variable.EndsWith("_FILE", StringComparison.Ordinal) && value.StartsWith('/')))
                 {
                     yield return (false, $"{entry.Where}: service {service.Name} sets {variable} in plain text; store it with 'docker dso secret set' and write a dso:// reference instead");
                 }
             }
         }
     }
-
-    [GeneratedRegex("^dso(file)?:(?!//)", RegexOptions.IgnoreCase)]
-    private static partial Regex MistypedReference();
-
-    [GeneratedRegex("(PASS(WORD|WD)?|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)", RegexOptions.IgnoreCase)]
-    private static partial Regex SecretName();
 }

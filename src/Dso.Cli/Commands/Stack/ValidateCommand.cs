@@ -11,20 +11,14 @@ namespace Dso.Cli.Commands.Stack;
 /// </summary>
 internal sealed class ValidateCommand : DsoCommand
 {
-    private readonly Option<string[]> _files = new("--file", "-f") { Description = "Compose file (repeatable); default: as compose finds it.", HelpName = "FILE" };
-    private readonly Option<string?> _project = new("--project-name", "-p") { Description = "Project name.", HelpName = "NAME" };
-    private readonly Option<string?> _envFile = new("--env-file") { Description = "Dotenv file for interpolation (default: .env in the project directory).", HelpName = "FILE" };
-    private readonly Option<string[]> _profiles = new("--profile") { Description = "Profile to enable (repeatable).", HelpName = "PROFILE" };
+    private readonly ProjectOptions _projectOptions = new();
     private readonly Option<bool> _strict = new("--strict") { Description = "Fail (exit 1) on warnings too." };
     private readonly Option<bool> _json = JsonOption();
 
     public ValidateCommand(CliContext context)
         : base(context, "validate", "Check a compose project offline: syntax, every reference resolvable, no plain-text secrets.")
     {
-        Options.Add(_files);
-        Options.Add(_project);
-        Options.Add(_envFile);
-        Options.Add(_profiles);
+        _projectOptions.AddTo(this);
         Options.Add(_strict);
         Options.Add(_json);
     }
@@ -32,12 +26,7 @@ internal sealed class ValidateCommand : DsoCommand
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
         var session = new StackSession(Context);
-        var project = session.LoadProject(new ComposeOptions(
-            parseResult.GetValue(_files) ?? [],
-            parseResult.GetValue(_project),
-            null,
-            parseResult.GetValue(_envFile),
-            parseResult.GetValue(_profiles) ?? []));
+        var project = session.LoadProject(_projectOptions.Read(parseResult));
         var references = ReferenceCollector.Collect(project).Values.SelectMany(r => r).ToList();
         var owned = new List<IDisposable>();
         IReadOnlyList<ReferenceOutcome> outcomes;
