@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$DSO_ROOT"
 
 ensure_dotnet
-ensure_packages docker.io docker-compose busybox-static clang lld systemd python3 python3-hvac zsh fish
+ensure_packages docker.io docker-compose busybox-static clang lld systemd python3 python3-hvac zsh fish man-db dpkg-dev
 ensure_engine
 # The official provider clients that check the fake servers (tests/clients): the AWS SDK for JavaScript.
 command -v node >/dev/null 2>&1 || ensure_packages nodejs

@@ -40,6 +40,7 @@ internal static class DsoApp
             new RekeyCommand(context),
             new VersionCommand(context),
             new CompletionCommand(context),
+            new ReferenceCommand(context),
         };
 
         root.Options.Add(ConfigOption);

@@ -18,11 +18,11 @@ internal static class ProviderCommand
 /// </summary>
 internal sealed class ProviderTestCommand : DsoCommand
 {
-    private readonly Option<string?> _provider = new("--provider") { Description = "Test this provider from dso.yaml (its built-in plugin, or its command) instead of a command line." };
-    private readonly Option<string?> _configJson = new("--plugin-config") { Description = "A JSON file sent as the config in initialize (default: {}, or the provider's own configuration with --provider)." };
-    private readonly Option<string[]> _secret = new("--secret") { Description = "A path the plugin must resolve to a value (repeatable; at least one).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
-    private readonly Option<string> _missing = new("--missing") { Description = "A path that does not exist there.", DefaultValueFactory = _ => "dso-conformance/does-not-exist" };
-    private readonly Option<string[]> _env = new("--env") { Description = "An environment variable the plugin may see (repeatable; others are withheld, as in the agent)." };
+    private readonly Option<string?> _provider = new("--provider") { HelpName = "NAME", Description = "Test this provider from dso.yaml (its built-in plugin, or its command) instead of a command line." };
+    private readonly Option<string?> _configJson = new("--plugin-config") { HelpName = "FILE.json", Description = "A JSON file sent as the config in initialize (default: {}, or the provider's own configuration with --provider)." };
+    private readonly Option<string[]> _secret = new("--secret") { HelpName = "PATH", Description = "A path the plugin must resolve to a value (repeatable; at least one).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
+    private readonly Option<string> _missing = new("--missing") { HelpName = "PATH", Description = "A path that does not exist there.", DefaultValueFactory = _ => "dso-conformance/does-not-exist" };
+    private readonly Option<string[]> _env = new("--env") { HelpName = "NAME", Description = "An environment variable the plugin may see (repeatable; others are withheld, as in the agent)." };
     private readonly Option<bool> _json = JsonOption();
     private readonly Argument<string[]> _command = new("command") { Description = "The plugin executable and its arguments, after --.", Arity = ArgumentArity.ZeroOrMore };
 
