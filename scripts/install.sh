@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds DSO (Release) and installs `docker-dso` as a Docker CLI plugin, so `docker dso …` works.
-#   scripts/install.sh            user install: ${DOCKER_CONFIG:-~/.docker}/cli-plugins, ~/.local/lib/dso
-#   scripts/install.sh --system   system install: /usr/local/lib/docker/cli-plugins, /usr/local/lib/dso (root)
+#   scripts/install.sh            user install: ~/.local/lib/dso, linked from ${DOCKER_CONFIG:-~/.docker}/cli-plugins
+#   scripts/install.sh --system   system install: /usr/local/lib/dso, linked from /usr/local/lib/docker/cli-plugins (root)
 # Running it again replaces what changed and says what it did.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,21 +31,31 @@ dotnet publish "$DSO_ROOT/src/Dso.Cli" -c Release -r linux-x64 --self-contained 
   -p:PublishSingleFile=true -p:PublishReadyToRun=true -p:DebugType=none \
   -o "$publish/cli" -nologo -v quiet -clp:ErrorsOnly
 
-# install_file SRC DEST: copies with mode 0755 unless DEST already has the same bytes.
+# install_file SRC DEST [MODE]: copies with MODE (0755) unless DEST already has the same bytes.
 install_file() {
-  local src="$1" dest="$2"
+  local src="$1" dest="$2" mode="${3:-0755}"
   mkdir -p "$(dirname "$dest")"
   if [ -f "$dest" ] && cmp -s "$src" "$dest"; then
     say "unchanged: $dest"
   else
     local verb=installed
     [ -e "$dest" ] && verb=updated
-    install -m 0755 "$src" "$dest.tmp.$$" && mv -f "$dest.tmp.$$" "$dest"
+    install -m "$mode" "$src" "$dest.tmp.$$" && mv -f "$dest.tmp.$$" "$dest"
     say "$verb: $dest"
   fi
 }
 
-install_file "$publish/cli/docker-dso" "$plugin_dir/docker-dso"
+# The executable lives beside its native library (libsodium, for passphrase vaults) and the
+# launcher; the plugin directory holds a link to it, which Docker follows.
+install_file "$publish/cli/docker-dso" "$lib_dir/docker-dso"
+install_file "$publish/cli/libsodium.so" "$lib_dir/libsodium.so" 0644
+mkdir -p "$plugin_dir"
+if [ "$(readlink "$plugin_dir/docker-dso" 2>/dev/null)" = "$lib_dir/docker-dso" ]; then
+  say "unchanged: $plugin_dir/docker-dso -> $lib_dir/docker-dso"
+else
+  ln -sfn "$lib_dir/docker-dso" "$plugin_dir/docker-dso.tmp.$$" && mv -Tf "$plugin_dir/docker-dso.tmp.$$" "$plugin_dir/docker-dso"
+  say "linked: $plugin_dir/docker-dso -> $lib_dir/docker-dso"
+fi
 
 # dso-init, the static launcher that runs first in every container DSO starts.
 bash "$DSO_ROOT/scripts/build-native.sh"

@@ -24,10 +24,14 @@ say "building (Release, warnings are errors)"
 dotnet build Dso.slnx -c Release -nologo -v quiet -clp:ErrorsOnly
 
 bash scripts/build-native.sh --with-testapp
+bash scripts/build-deb.sh --no-native >/dev/null
+# The package tests install the .deb on this machine (/usr, /etc/dso): built here, run last and alone.
+dotnet build tests/Dso.Package.Tests -c Release -nologo -v quiet -clp:ErrorsOnly
 
 say "running tests (run id $DSO_TEST_RUN_ID)"
 status=0
 dotnet test --solution Dso.slnx -c Release --no-build --report-trx --results-directory "$results" "$@" || status=$?
+dotnet test --project tests/Dso.Package.Tests -c Release --no-build --report-trx --results-directory "$results" "$@" || status=$?
 
 # Leave the engine as we found it: containers from test images or labelled by this run, the
 # networks compose made for test projects, the test images, and the RAM directories of tests.

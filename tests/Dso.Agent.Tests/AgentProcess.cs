@@ -69,6 +69,9 @@ internal sealed class AgentProcess : IAsyncDisposable
 
     public Dictionary<string, string?> Environment { get; }
 
+    /// <summary>The docker-dso that runs the agent: the one beside the tests, or an installed one.</summary>
+    public string Executable { get; set; } = Cli;
+
     public string AuditLog => Path.Combine(StateDirectory, "audit.log");
 
     public string Output
@@ -93,7 +96,7 @@ internal sealed class AgentProcess : IAsyncDisposable
     /// <summary>Starts the agent and waits (at most 30 s) until /ready answers 200, or it exits.</summary>
     public async Task StartAsync(string logLevel = "debug", bool waitReady = true)
     {
-        var start = new ProcessStartInfo(Cli)
+        var start = new ProcessStartInfo(Executable)
         {
             ArgumentList = { "agent", "--config", ConfigPath, "--log-level", logLevel },
             RedirectStandardOutput = true,

@@ -37,6 +37,14 @@ public sealed class QuickstartTests(EngineFixture engine)
             Assert.Contains("  content of /run/secrets/dso/api_key: ", run.StandardOutput, StringComparison.Ordinal);
             Assert.True(File.Exists(Path.Combine(home.Path, ".local", "lib", "dso", "dso-init")));
 
+            // The installed plugin finds its native library: a passphrase vault (Argon2id, libsodium) works.
+            var passphrase = await ChildProcess.RunAsync(plugin, ["init", "--passphrase"], options with
+            {
+                Environment = new Dictionary<string, string?>(environment) { ["DSO_HOME"] = home.Combine("passphrase-vault"), ["DSO_PASSPHRASE"] = "correct horse battery staple" },
+            }, TestContext.Current.CancellationToken);
+            Assert.True(passphrase.Succeeded, passphrase.StandardError);
+            Assert.Contains("protected by a passphrase (Argon2id", passphrase.StandardOutput, StringComparison.Ordinal);
+
             var again = await ChildProcess.RunAsync("bash", ["scripts/quickstart.sh"], options, TestContext.Current.CancellationToken);
             Assert.True(again.Succeeded, again.StandardOutput + again.StandardError);
             Assert.Contains($"  DB_PASSWORD={password.StandardOutput}\n", again.StandardOutput, StringComparison.Ordinal);

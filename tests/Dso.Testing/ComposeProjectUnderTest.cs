@@ -40,6 +40,9 @@ public sealed class ComposeProjectUnderTest : IAsyncDisposable
 
     public Dictionary<string, string?> Environment { get; }
 
+    /// <summary>How `docker dso` is run: the executable beside the tests, or (for an installed package) `docker dso`.</summary>
+    public IReadOnlyList<string> Command { get; set; } = [Cli];
+
     public static string Canary() => "canary-" + Guid.NewGuid().ToString("N");
 
     public string WriteFile(string name, string content) => _dir.WriteFile(name, content);
@@ -47,7 +50,7 @@ public sealed class ComposeProjectUnderTest : IAsyncDisposable
     public Task<ProcessResult> DsoAsync(params string[] args) => DsoWithInputAsync(null, args);
 
     public Task<ProcessResult> DsoWithInputAsync(byte[]? stdin, params string[] args) =>
-        ChildProcess.RunAsync(Cli, args, new ChildProcessOptions
+        ChildProcess.RunAsync(Command[0], [.. Command.Skip(1), .. args], new ChildProcessOptions
         {
             WorkingDirectory = _dir.Path,
             Environment = Environment,

@@ -16,6 +16,23 @@ public static class NativeArtifacts
 
     public static string TestApp => Require("dso-testapp");
 
+    /// <summary>The Debian package scripts/build-deb.sh made (artifacts/deb; DSO_DEB overrides).</summary>
+    public static string DebianPackage
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable("DSO_DEB") is { Length: > 0 } deb)
+            {
+                return deb;
+            }
+
+            var directory = Path.Combine(TestEnvironment.RepositoryRoot, "artifacts", "deb");
+            return (System.IO.Directory.Exists(directory) ? System.IO.Directory.GetFiles(directory, "docker-dso_*_amd64.deb") : [])
+                .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault()
+                ?? throw new InvalidOperationException($"no docker-dso_*_amd64.deb in {directory}: run scripts/build-deb.sh (scripts/test.sh does)");
+        }
+    }
+
     /// <summary>A short hash of a file, so an image built from it is rebuilt when it changes.</summary>
     public static string ContentTag(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))[..12];
 
