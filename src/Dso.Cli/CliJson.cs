@@ -9,6 +9,7 @@ namespace Dso.Cli;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(PluginMetadata))]
 [JsonSerializable(typeof(VersionReport))]
+[JsonSerializable(typeof(List<Commands.NotificationTestResult>))]
 [JsonSerializable(typeof(Commands.Secret.SecretMetadataJson))]
 [JsonSerializable(typeof(List<Commands.Secret.SecretListItemJson>))]
 [JsonSerializable(typeof(List<Commands.Secret.SecretVersionJson>))]

@@ -37,6 +37,7 @@ internal static class DsoApp
             new Commands.Provider.ProviderPluginCommand(context),
             Commands.Config.ConfigCommand.Create(context),
             Commands.SystemService.SystemCommand.Create(context),
+            NotificationsCommand.Create(context),
             new RekeyCommand(context),
             new VersionCommand(context),
             new CompletionCommand(context),

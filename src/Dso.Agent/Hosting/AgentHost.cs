@@ -2,6 +2,7 @@ using Docker.DotNet;
 using Dso.Agent.Docker;
 using Dso.Agent.Events;
 using Dso.Agent.Ipc;
+using Dso.Agent.Notifications;
 using Dso.Agent.Observability;
 using Dso.Agent.Projects;
 using Dso.Agent.Proxy;
@@ -138,7 +139,12 @@ internal static class AgentHost
         services.AddSingleton(_ => new DsoMetrics(StatusReporter.Version));
         services.AddSingleton(_ => new SecretCache(time, options.CacheTtl, options.CacheEnabled));
         services.AddSingleton<VersionLedger>();
-        services.AddSingleton<ProviderHealthBook>();
+        services.AddSingleton(s =>
+        {
+            var book = new ProviderHealthBook(s.GetRequiredService<TimeProvider>(), s.GetRequiredService<DsoMetrics>());
+            book.CircuitChanged += s.GetRequiredService<AgentNotifier>().NotifyCircuit;
+            return book;
+        });
         services.AddSingleton(s => new AgentProviders(config, variable, s.GetRequiredService<SecretCache>(), s.GetRequiredService<ProviderHealthBook>(), s.GetRequiredService<DsoMetrics>(), s.GetRequiredService<SecretRedactor>(), s.GetRequiredService<VersionLedger>(), s.GetRequiredService<ILoggerFactory>().CreateLogger("Providers")));
         services.AddSingleton(_ => FingerprintKey.LoadOrCreate(options.StateDirectory));
         services.AddSingleton<EventHub>();
@@ -156,7 +162,7 @@ internal static class AgentHost
         services.AddSingleton<RotationJournal>();
         services.AddSingleton<ContainerSwap>();
         services.AddSingleton<RotationBook>();
-        services.AddSingleton<RotationNotifier>();
+        services.AddSingleton<AgentNotifier>();
         services.AddSingleton<ServiceRotator>();
         services.AddSingleton<SwapRecovery>();
         services.AddSingleton<RotationQueue>();

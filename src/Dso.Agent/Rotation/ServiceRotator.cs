@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Dso.Agent.Events;
+using Dso.Agent.Notifications;
 using Dso.Agent.Observability;
 using Dso.Agent.Projects;
 using Dso.Agent.Secrets;
@@ -29,7 +30,7 @@ internal sealed partial class ServiceRotator(
     EngineContainers engine,
     ContainerSwap swap,
     RotationBook book,
-    RotationNotifier notifier,
+    AgentNotifier notifier,
     EventHub events,
     AuditLog audit,
     DsoMetrics metrics,

@@ -27,6 +27,19 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
 
         Put("cloud-token-v1");
         var section = fake.Section("cloud");
+        var hookPort = AgentProcess.FreePort();
+        using var hook = new System.Net.HttpListener();
+        hook.Prefixes.Add($"http://127.0.0.1:{hookPort}/circuit/");
+        hook.Start();
+        var notified = Task.Run(async () =>
+        {
+            var context = await hook.GetContextAsync();
+            using var reader = new StreamReader(context.Request.InputStream, System.Text.Encoding.UTF8);
+            var body = await reader.ReadToEndAsync();
+            context.Response.StatusCode = 200;
+            context.Response.Close();
+            return body;
+        });
         await using var stack = await UpAsync(fake,
             $$"""
             services:
@@ -38,7 +51,8 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
                 environment:
                   TOKEN_FILE: dsofile://cloud:{{fake.Secret}}
             """,
-            section + "    retry:\n      attempts: 1\n    circuit:\n      failures: 2\n      open_for: 1h\n");
+            section + "    retry:\n      attempts: 1\n    circuit:\n      failures: 2\n      open_for: 1h\n"
+            + $"notifications:\n  webhooks:\n    - url: http://127.0.0.1:{hookPort}/circuit/\n      on: failed\n");
         var container = await stack.Project.ContainerAsync("api");
         Assert.Equal("cloud-token-v1", await EngineFixture.DockerOkAsync("exec", container, "cat", "/run/secrets/dso/token"));
 
@@ -71,6 +85,15 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
         Assert.Equal("cloud-token-v2", await EngineFixture.DockerOkAsync("exec", container, "cat", "/run/secrets/dso/token"));
         Assert.Contains("open", (await stack.Project.DsoOkAsync("status")).StandardOutput.Split('\n').Single(l => l.StartsWith("cloud", StringComparison.Ordinal)), StringComparison.Ordinal);
         Assert.False(stack.Agent.HasExited);
+
+        // The one post an `on: failed` target gets here: the circuit opened (the rotation to v2 succeeded).
+        var notification = System.Text.Json.JsonDocument.Parse(await notified.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken)).RootElement;
+        Assert.Equal("provider_circuit", notification.GetProperty("event").GetString());
+        Assert.Equal("cloud", notification.GetProperty("provider").GetString());
+        Assert.Equal("closed", notification.GetProperty("from").GetString());
+        Assert.Equal("open", notification.GetProperty("to").GetString());
+        Assert.False(string.IsNullOrEmpty(notification.GetProperty("error").GetString()));
+        Assert.DoesNotContain("cloud-token-v2", notification.GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]
