@@ -43,8 +43,11 @@ internal sealed class CliContext
     /// <summary>True when standard input is a terminal (a person can answer a prompt).</summary>
     public bool InputIsTerminal { get; init; }
 
-    /// <summary>True when standard output is a terminal (colour and progress are allowed).</summary>
+    /// <summary>True when standard output is a terminal (colour is allowed, see <see cref="Terminal"/>).</summary>
     public bool OutputIsTerminal { get; init; }
+
+    /// <summary>True when standard error is a terminal (a progress line is allowed).</summary>
+    public bool ErrorIsTerminal { get; init; }
 
     /// <summary>Reads one line from the terminal without echoing it; null when there is no terminal.</summary>
     public Func<string, string?> ReadHidden { get; init; } = _ => null;
@@ -75,6 +78,7 @@ internal sealed class CliContext
         {
             InputIsTerminal = !Console.IsInputRedirected,
             OutputIsTerminal = !Console.IsOutputRedirected,
+            ErrorIsTerminal = !Console.IsErrorRedirected,
             ReadHidden = TerminalPrompt.ReadHidden,
         };
     }

@@ -5,12 +5,16 @@ namespace Dso.Cli.Tests;
 /// <summary>Runs the real root command in-process with captured streams and a given environment.</summary>
 internal static class CliHarness
 {
-    public static async Task<CliRun> RunAsync(IReadOnlyDictionary<string, string>? environment, string workingDirectory, byte[]? stdin, params string[] args)
+    public static Task<CliRun> RunAsync(IReadOnlyDictionary<string, string>? environment, string workingDirectory, byte[]? stdin, params string[] args) =>
+        RunAsync(environment, workingDirectory, stdin, terminal: false, args);
+
+    /// <summary>Runs with <c>terminal</c> true as if standard output and error were a terminal.</summary>
+    public static async Task<CliRun> RunAsync(IReadOnlyDictionary<string, string>? environment, string workingDirectory, byte[]? stdin, bool terminal, params string[] args)
     {
         using var input = new MemoryStream(stdin ?? []);
         using var output = new MemoryStream();
         using var error = new MemoryStream();
-        var context = new CliContext(input, output, error, environment ?? new Dictionary<string, string>(), workingDirectory);
+        var context = new CliContext(input, output, error, environment ?? new Dictionary<string, string>(), workingDirectory) { OutputIsTerminal = terminal, ErrorIsTerminal = terminal };
         var exitCode = await DsoApp.RunAsync(args, context, TestContext.Current.CancellationToken);
         return new CliRun(exitCode, output.ToArray(), System.Text.Encoding.UTF8.GetString(error.ToArray()));
     }

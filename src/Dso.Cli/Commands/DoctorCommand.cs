@@ -24,7 +24,7 @@ internal sealed class DoctorCommand : DsoCommand
         }
         else
         {
-            TextTable.Write(Context.Out, ["CHECK", "VERDICT", "DETAIL"], checks.Select(c => new[] { c.Id, c.Verdict, c.Detail }));
+            TextTable.Write(Context, ["CHECK", "VERDICT", "DETAIL"], checks.Select(c => new[] { c.Id, c.Verdict, c.Detail }));
             foreach (var check in checks.Where(c => c.Fix is not null))
             {
                 Context.Out.WriteLine($"  {check.Id}: {check.Fix}");

@@ -59,7 +59,7 @@ internal sealed class NotificationsTestCommand : DsoCommand
         }
         else
         {
-            TextTable.Write(Context.Out, ["TARGET", "FORMAT", "ON", "SIGNED", "RESULT"], results.Select(r => new[]
+            TextTable.Write(Context, ["TARGET", "FORMAT", "ON", "SIGNED", "RESULT"], results.Select(r => new[]
             {
                 r.Target, r.Format, r.On, r.Signed ? "yes" : "no",
                 r.Sent ? $"sent ({r.Attempts} attempt{(r.Attempts == 1 ? string.Empty : "s")})" : $"FAILED after {r.Attempts} attempt{(r.Attempts == 1 ? string.Empty : "s")}: {r.Error}",

@@ -32,14 +32,19 @@ internal sealed class RotateCommand : DsoCommand
     {
         using var agent = await AgentConnection.RequireAsync(Context, cancellationToken);
         var request = new RotateRequest(parseResult.GetValue(_project), parseResult.GetValue(_services) ?? [], parseResult.GetValue(_secret), parseResult.GetValue(_force));
-        var response = await agent.PostAsync("/v1/rotate", request, IpcJson.Wire.RotateRequest, IpcJson.Wire.RotateResponse, cancellationToken);
+        RotateResponse response;
+        using (Terminal.Progress(Context, "checking and rotating" + (request.Services.Count > 0 ? " " + string.Join(", ", request.Services) : " managed services")))
+        {
+            response = await agent.PostAsync("/v1/rotate", request, IpcJson.Wire.RotateRequest, IpcJson.Wire.RotateResponse, cancellationToken);
+        }
+
         if (parseResult.GetValue(_json))
         {
             Context.Out.WriteLine(JsonSerializer.Serialize(response, IpcJson.Relaxed));
         }
         else
         {
-            TextTable.Write(Context.Out, ["PROJECT", "SERVICE", "STRATEGY", "RESULT", "TIME", "MESSAGE"], response.Results.Select(r => new[]
+            TextTable.Write(Context, ["PROJECT", "SERVICE", "STRATEGY", "RESULT", "TIME", "MESSAGE"], response.Results.Select(r => new[]
             {
                 r.Project, r.Service, r.Strategy, r.Outcome, r.DurationSeconds.ToString("0.00s", CultureInfo.InvariantCulture), r.Message,
             }));

@@ -52,7 +52,7 @@ internal sealed class StatusCommand : DsoCommand
         Context.Out.WriteLine($"agent  DSO {agent.Version}, pid {agent.Pid}, up {TimeSpan.FromSeconds(agent.UptimeSeconds):d\\.hh\\:mm\\:ss}, {(agent.Ready ? "ready" : "starting")}");
         Context.Out.WriteLine($"       socket {agent.Socket}, api {agent.Api}, secrets {agent.SecretsDirectory}, memory lock {agent.MemoryLock}");
         Context.Out.WriteLine();
-        TextTable.Write(Context.Out, ["PROVIDER", "TYPE", "STATE", "CIRCUIT", "LAST ERROR"], report.Providers.Select(p => new[]
+        TextTable.Write(Context, ["PROVIDER", "TYPE", "STATE", "CIRCUIT", "LAST ERROR"], report.Providers.Select(p => new[]
         {
             p.Name, p.Type + (p.Insecure ? " (insecure)" : string.Empty), p.State, p.Circuit, p.LastError ?? string.Empty,
         }));
@@ -63,7 +63,7 @@ internal sealed class StatusCommand : DsoCommand
             return;
         }
 
-        TextTable.Write(Context.Out, ["PROJECT", "SERVICE", "SECRETS", "STATE", "CONTAINERS", "STRATEGY", "PROXY", "LAST ROTATION", "MESSAGE"], report.Projects.SelectMany(p => p.Services.Select(s => new[]
+        TextTable.Write(Context, ["PROJECT", "SERVICE", "SECRETS", "STATE", "CONTAINERS", "STRATEGY", "PROXY", "LAST ROTATION", "MESSAGE"], report.Projects.SelectMany(p => p.Services.Select(s => new[]
         {
             p.Name,
             s.Name,

@@ -29,7 +29,7 @@ internal sealed class SecretHistoryCommand : DsoCommand
         }
         else
         {
-            TextTable.Write(Context.Out, ["VERSION", "CREATED", "BYTES", ""], versions.Select(v => new[]
+            TextTable.Write(Context, ["VERSION", "CREATED", "BYTES", ""], versions.Select(v => new[]
             {
                 v.Version.ToString(CultureInfo.InvariantCulture),
                 TextTable.Time(v.CreatedAt),

@@ -13,12 +13,14 @@ internal sealed class SecretImportCommand : DsoCommand
 {
     private readonly Argument<string> _file = new("FILE") { Description = "A dotenv file (KEY=VALUE lines, quotes, export, comments)." };
     private readonly Option<string?> _project = new("--project") { Description = "Prefix every name with PROJECT/.", HelpName = "PROJECT" };
+    private readonly Option<bool> _json = JsonOption("Print each imported secret (name, version, created, changed) and the skipped keys as JSON; never a value.");
 
     public SecretImportCommand(CliContext context)
         : base(context, "import", "Import the KEY=VALUE lines of a dotenv file as secrets, in one write.")
     {
         Arguments.Add(_file);
         Options.Add(_project);
+        Options.Add(_json);
     }
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
@@ -60,10 +62,18 @@ internal sealed class SecretImportCommand : DsoCommand
 
             using var vault = new VaultAccess(Context).Open();
             var outcomes = values.Count > 0 ? vault.SetMany(values) : [];
-            Context.Out.WriteLine(
+            if (parseResult.GetValue(_json))
+            {
+                Context.Out.WriteLine(CliJson.Serialize(new SecretImportJson(path, [.. outcomes.Select(o => new SecretWriteJson(o.Name, o.Version, o.Created, o.Changed))], skipped)));
+            }
+            else
+            {
+                Context.Out.WriteLine(
                 $"Imported {outcomes.Count} secrets from {path}: {outcomes.Count(o => o.Created)} new, " +
                 $"{outcomes.Count(o => o.Changed && !o.Created)} updated, {outcomes.Count(o => !o.Changed)} unchanged" +
                 (skipped.Count > 0 ? $"; skipped {skipped.Count} with an empty value ({string.Join(", ", skipped)})." : "."));
+            }
+
             Context.Error.WriteLine($"warning: {path} still holds these values in plaintext; delete it once your stacks use dso:// references, and rotate any value that was ever committed.");
             return Task.FromResult(ExitCodes.Success);
         }

@@ -31,7 +31,7 @@ internal sealed class SecretListCommand : DsoCommand
         }
         else
         {
-            TextTable.Write(Context.Out, ["NAME", "VERSION", "UPDATED"], secrets.Select(s => new[] { s.Name, s.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), TextTable.Time(s.UpdatedAt) }));
+            TextTable.Write(Context, ["NAME", "VERSION", "UPDATED"], secrets.Select(s => new[] { s.Name, s.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), TextTable.Time(s.UpdatedAt) }));
         }
 
         return Task.FromResult(ExitCodes.Success);

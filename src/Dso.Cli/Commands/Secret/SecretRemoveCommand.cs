@@ -8,12 +8,14 @@ namespace Dso.Cli.Commands.Secret;
 internal sealed class SecretRemoveCommand : DsoCommand
 {
     private readonly Argument<string> _name = SecretCommand.NameArgument();
+    private readonly Option<bool> _json = JsonOption();
 
     public SecretRemoveCommand(CliContext context)
         : base(context, "rm", "Delete a secret and all its kept versions.")
     {
         Aliases.Add("remove");
         Arguments.Add(_name);
+        Options.Add(_json);
     }
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
@@ -25,7 +27,7 @@ internal sealed class SecretRemoveCommand : DsoCommand
             throw new DsoException($"no secret named {name} in vault {vault.Path}; nothing was removed");
         }
 
-        Context.Out.WriteLine($"Removed {name}.");
+        Context.Out.WriteLine(parseResult.GetValue(_json) ? CliJson.Serialize(new SecretRemovedJson(name, true)) : $"Removed {name}.");
         return Task.FromResult(ExitCodes.Success);
     }
 }

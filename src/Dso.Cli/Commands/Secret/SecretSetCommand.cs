@@ -16,11 +16,14 @@ internal sealed class SecretSetCommand : DsoCommand
     private readonly Argument<string> _name = SecretCommand.NameArgument();
     private readonly Option<string?> _fromFile = new("--from-file") { Description = "Read the value from this file, byte for byte.", HelpName = "FILE" };
 
+    private readonly Option<bool> _json = JsonOption("Print what was stored (name, version, created, changed) as JSON; never the value.");
+
     public SecretSetCommand(CliContext context)
         : base(context, "set", "Store a secret (value from a hidden prompt, piped stdin, or --from-file; never from arguments).")
     {
         Arguments.Add(_name);
         Options.Add(_fromFile);
+        Options.Add(_json);
     }
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
@@ -30,6 +33,12 @@ internal sealed class SecretSetCommand : DsoCommand
         using var vault = access.Open();
         using var value = await ReadValueAsync(name, parseResult.GetValue(_fromFile), cancellationToken);
         var outcome = vault.Set(name, value);
+        if (parseResult.GetValue(_json))
+        {
+            Context.Out.WriteLine(CliJson.Serialize(new SecretWriteJson(outcome.Name, outcome.Version, outcome.Created, outcome.Changed)));
+            return ExitCodes.Success;
+        }
+
         Context.Out.WriteLine(outcome.Changed
             ? $"{(outcome.Created ? "Created" : "Updated")} {name} (version {outcome.Version})."
             : $"{name} already had this value; still version {outcome.Version}.");

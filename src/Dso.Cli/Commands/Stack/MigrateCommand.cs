@@ -140,7 +140,7 @@ internal sealed class MigrateCommand : DsoCommand
 
         if (plan.Items.Count > 0)
         {
-            TextTable.Write(Context.Out, ["SERVICE", "VARIABLE", "FROM", "SECRET", "WHY"], plan.Items.Select(i => new[] { i.Service, i.Variable, i.Source, i.Secret, i.Reason }));
+            TextTable.Write(Context, ["SERVICE", "VARIABLE", "FROM", "SECRET", "WHY"], plan.Items.Select(i => new[] { i.Service, i.Variable, i.Source, i.Secret, i.Reason }));
             foreach (var file in plan.Files)
             {
                 Context.Out.WriteLine($"{(dryRun ? "would write" : "wrote")} {Path.GetRelativePath(Context.WorkingDirectory, file.Path)} (a copy of {Path.GetFileName(file.Original)} with references)");

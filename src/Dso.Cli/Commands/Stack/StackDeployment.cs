@@ -52,7 +52,11 @@ internal static class StackDeployment
             materializer = agent is null
                 ? new LocalMaterializer(session.Providers(owned), store, FingerprintKey.LoadOrCreate(session.DsoHome))
                 : new AgentMaterializer(agent);
-            materialized = await materializer.MaterializeAsync(plan, cancellationToken);
+            var references = plan.Services.Sum(s => s.References.Count);
+            using (Terminal.Progress(session.Context, $"resolving {references} secret reference{(references == 1 ? string.Empty : "s")} for {plan.Services.Count} service{(plan.Services.Count == 1 ? string.Empty : "s")}"))
+            {
+                materialized = await materializer.MaterializeAsync(plan, cancellationToken);
+            }
         }
         finally
         {

@@ -69,7 +69,7 @@ internal sealed class ValidateCommand : DsoCommand
         Context.Out.WriteLine($"project {project.Name} ({string.Join(", ", project.Files.Select(Path.GetFileName))}): {outcomes.Count} reference{(outcomes.Count == 1 ? string.Empty : "s")} in {services} service{(services == 1 ? string.Empty : "s")}");
         if (outcomes.Count > 0)
         {
-            TextTable.Write(Context.Out, ["", "SERVICE", "VARIABLE", "REFERENCE", "WHERE"], outcomes.Select(o => new[]
+            TextTable.Write(Context, ["", "SERVICE", "VARIABLE", "REFERENCE", "WHERE"], outcomes.Select(o => new[]
             {
                 o.Error is null ? "ok" : "ERROR",
                 o.Reference.Service,
