@@ -111,7 +111,7 @@ internal static class AgentEndpoints
         }
         catch (JsonException e)
         {
-            return Error(StatusCodes.Status400BadRequest, $"the registration is not valid JSON: {e.Message}");
+            return Error(StatusCodes.Status400BadRequest, $"the registration is not valid JSON: {IpcJson.Describe(e)}");
         }
 
         if (registration is null)
@@ -142,7 +142,7 @@ internal static class AgentEndpoints
         }
         catch (JsonException e)
         {
-            return Error(StatusCodes.Status400BadRequest, $"the rotate request is not valid JSON: {e.Message}");
+            return Error(StatusCodes.Status400BadRequest, $"the rotate request is not valid JSON: {IpcJson.Describe(e)}");
         }
 
         if (request is null)

@@ -317,7 +317,7 @@ internal sealed class ProjectRegistry(
             {
                 if (!SecretReference.TryParse(reference.Reference, out _, out var problem))
                 {
-                    throw new DsoException($"{reference.Where}: service {service.Name}, {reference.Variable}: invalid reference '{reference.Reference}': {problem}");
+                    throw new DsoException($"{reference.Where}: service {service.Name}, {reference.Variable}: invalid reference '{SecretReference.Printable(reference.Reference)}': {SecretReference.Printable(problem, 400)}");
                 }
             }
 

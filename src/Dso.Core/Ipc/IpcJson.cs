@@ -17,6 +17,9 @@ namespace Dso.Ipc;
 [JsonSerializable(typeof(RotationResult))]
 internal sealed partial class IpcJson : JsonSerializerContext
 {
+    /// <summary>What is wrong with a request body, in one line (System.Text.Json may quote the input, newlines and all).</summary>
+    public static string Describe(JsonException e) => DsoException.OneLine(e.Message);
+
     /// <summary>Options for output read by people and tools: no HTML escaping.</summary>
     public static JsonSerializerOptions Relaxed { get; } = new()
     {

@@ -63,18 +63,18 @@ internal static class LauncherManifest
     {
         if (entry.Variable.Length == 0 || entry.Variable.IndexOfAny(['\t', '\n', '=', '\0']) >= 0)
         {
-            throw new FormatException($"'{entry.Variable}' cannot be an environment variable name in the manifest");
+            throw new FormatException($"'{Shown(entry.Variable)}' cannot be an environment variable name in the manifest");
         }
 
         if (entry.Reference.IndexOfAny(['\t', '\n', '\0']) >= 0 || entry.Reference.Length == 0)
         {
-            throw new FormatException($"the reference of {entry.Variable} has a tab, newline or NUL");
+            throw new FormatException($"the reference of {Shown(entry.Variable)} has a tab, newline or NUL");
         }
 
         if (entry.File.Length == 0 || entry.File.StartsWith('/') || entry.File.IndexOfAny(['\t', '\n', '\0']) >= 0
             || entry.File.Split('/').Any(segment => segment is "" or "." or ".."))
         {
-            throw new FormatException($"the file of {entry.Variable} ('{entry.File}') is not a plain relative path");
+            throw new FormatException($"the file of {Shown(entry.Variable)} ('{Shown(entry.File)}') is not a plain relative path");
         }
     }
 
@@ -88,4 +88,8 @@ internal static class LauncherManifest
     }
 
     internal sealed record Entry(EntryKind Kind, string Variable, string Reference, string File);
+
+    /// <summary>Text from the manifest fit for a one-line error: control characters and line separators escaped.</summary>
+    private static string Shown(string text) =>
+        string.Concat(text.Select(c => char.IsControl(c) || c is '\u2028' or '\u2029' ? $"\\x{(int)c:x2}" : c.ToString()));
 }

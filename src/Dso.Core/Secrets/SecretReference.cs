@@ -20,7 +20,7 @@ public sealed record SecretReference(ReferenceKind Kind, string? Provider, strin
     public static SecretReference Parse(string text) =>
         TryParse(text, out var reference, out var problem)
             ? reference
-            : throw new DsoException($"invalid reference '{Printable(text)}': {problem}");
+            : throw new DsoException($"invalid reference '{Printable(text)}': {Printable(problem, 400)}");
 
     public static bool TryParse(string text, out SecretReference reference, out string problem)
     {
@@ -267,6 +267,7 @@ public sealed record SecretReference(ReferenceKind Kind, string? Provider, strin
     private static bool IsToken(string text, bool allowDots) =>
         text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' || (allowDots && c == '.'));
 
-    private static string Printable(string text) =>
-        string.Concat(text.Take(120).Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString()));
+    /// <summary>Text fit for a one-line error: control characters (newlines too) escaped, cut at <paramref name="limit"/> characters.</summary>
+    internal static string Printable(string text, int limit = 120) =>
+        string.Concat(text.Take(limit).Select(c => char.IsControl(c) || c is '\u2028' or '\u2029' ? $"\\x{(int)c:x2}" : c.ToString())) + (text.Length > limit ? "…" : string.Empty);
 }

@@ -22,6 +22,11 @@ internal static class YamlReader
         {
             throw new DsoException($"{path}:{e.Start.Line}:{e.Start.Column}: YAML error: {FirstLine(e.Message)}");
         }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet's merge-key handling throws these for a `<<:` whose anchor is not defined (yet).
+            throw new DsoException($"{path}: YAML error: a merge key (<<) or alias names an anchor that is not defined before it ({FirstLine(e.Message)})");
+        }
 
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
         {

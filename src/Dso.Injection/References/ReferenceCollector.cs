@@ -25,7 +25,7 @@ internal static class ReferenceCollector
 
                 if (!SecretReference.TryParse(entry.Value!, out var reference, out var problem))
                 {
-                    throw new DsoException($"{entry.Where}: service {service.Name}, {variable}: invalid reference '{entry.Value}': {problem}");
+                    throw new DsoException($"{entry.Where}: service {service.Name}, {variable}: invalid reference '{SecretReference.Printable(entry.Value!)}': {SecretReference.Printable(problem, 400)}");
                 }
 
                 if (variable.IndexOfAny(['\t', '\n']) >= 0)

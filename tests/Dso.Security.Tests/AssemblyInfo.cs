@@ -1,0 +1,3 @@
+using Dso.Testing;
+
+[assembly: AssemblyFixture(typeof(EngineFixture))]
