@@ -1,0 +1,231 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dso.Agent.Rest;
+using Dso.Agent.Tests;
+using Dso.Cli.Tests;
+using Dso.Ipc;
+using Dso.Testing;
+
+namespace Dso.Security.Tests;
+
+/// <summary>
+/// The bad-input table: each row is an input a user or a peer can send, the one line DSO must
+/// answer with, the exit code (or HTTP status), and the proof that nothing changed. The rows are
+/// the data of docs/bad-input.md, which is generated from them (DSO_WRITE_DOCS=1 rewrites it).
+/// </summary>
+public sealed class BadInputTests
+{
+    private const string Key = "hook-key";
+
+    /// <summary>One command-line case: files written into a fresh home with a vault holding app/db, a command, what it must say.</summary>
+    internal sealed record CliCase(string Area, string Input, string[] Args, string Expected, int Exit, (string Name, string Content)[] Files, Action<VaultCliFixture>? Prepare = null, string? Stdin = null);
+
+    /// <summary>One request to a running agent: the error it must answer with and its status.</summary>
+    internal sealed record AgentCase(string Area, string Input, string Expected, int Status, Func<AgentProcess, Task<HttpResponseMessage>> Send);
+
+    private static (string, string)[] Compose(string text) => [("compose.yaml", text)];
+
+    private static (string, string)[] Config(string text) => [("dso.yaml", text)];
+
+    internal static IReadOnlyList<CliCase> CliCases { get; } =
+    [
+        new("compose file", "a YAML syntax error", ["validate"], "compose.yaml:3:1: YAML error:", 1, Compose("services:\n  api: [x\n")),
+        new("compose file", "a list at the top level", ["validate"], "the top level must be a mapping of keys to values", 1, Compose("- api\n")),
+        new("compose file", "a merge key naming an undefined anchor", ["validate"], "names an anchor that is not defined", 1, Compose("services:\n  api:\n    <<: *base\n    image: x\n")),
+        new("compose file", "a service that extends itself through another", ["validate"], "compose.yaml:3: service a extends itself (through a, b)", 1, Compose("services:\n  a:\n    extends: b\n  b:\n    extends: a\n")),
+        new("compose file", "an env_file that does not exist", ["validate"], "missing.env of service api does not exist", 1, Compose("services:\n  api:\n    image: x\n    env_file: missing.env\n")),
+        new("compose file", "an interpolation never closed", ["validate"], "'${' is never closed", 1, Compose("services:\n  api:\n    image: busybox:${TAG\n")),
+        new("compose file", "an empty file", ["validate"], "the file is empty", 1, Compose(string.Empty)),
+        new("compose file", "environment that is neither a map nor a list", ["validate"], "compose.yaml:4: environment of service api must be a mapping or a list of KEY=VALUE", 1, Compose("services:\n  api:\n    image: x\n    environment: 5\n")),
+        new("reference", "file options on an env reference", ["validate"], "file options (?mode=…) apply to dsofile:// references only", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      DB: dso://app/db?mode=0400\n")),
+        new("reference", "a mode that is not octal", ["validate"], "invalid reference 'dsofile://app/db?mode=999'", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      DB_FILE: dsofile://app/db?mode=999\n")),
+        new("reference", "a reference without a path", ["validate"], "invalid reference 'dso://'", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      DB: dso://\n")),
+        new("reference", "a path that climbs with ..", ["validate"], "invalid reference 'dso://app/../etc'", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      DB: dso://app/../etc\n")),
+        new("reference", "a provider that is not configured", ["validate"], "provider 'nope' is not configured", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      DB: dso://nope:app/db\n")),
+        new("reference", "a secret the vault does not hold", ["validate"], "no secret named app/missing", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      DB: dso://app/missing\n")),
+        new("reference", "a line break inside a reference", ["validate"], "invalid reference 'dso://app/db\\x0anext'", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      DB: \"dso://app/db\\nnext\"\n")),
+        new("dso.yaml", "an unknown key", ["config", "validate"], "agnt is not a known key", 1, Config("agnt:\n  socket: /tmp/x\n")),
+        new("dso.yaml", "a duration that is not one", ["config", "validate"], "dso.yaml:2: agent.debounce 'soon' is not a duration (write 500ms, 30s, 5m or 1h)", 1, Config("agent:\n  debounce: soon\n")),
+        new("dso.yaml", "a value outside the allowed ones", ["config", "validate"], "dso.yaml:2: logging.level 'loud' is not one of trace, debug, info, warning, error", 1, Config("logging:\n  level: loud\n")),
+        new("dso.yaml", "a provider without a type", ["config", "validate"], "providers.v has no type (one of local, file, vault, aws, azure, huawei, plugin)", 1, Config("providers:\n  v:\n    endpoint: https://vault:8200\n")),
+        new("dso.yaml", "an API address that is not host:port", ["config", "validate"], "agent.api.address 'nowhere' is not host:port with a numeric IP", 1, Config("agent:\n  api:\n    address: nowhere\n")),
+        new("dso.yaml", "a YAML syntax error", ["config", "validate"], "dso.yaml:2:1: YAML error: While parsing a node, did not find expected node content.", 1, Config("agent: [\n")),
+        new("dso.yaml", "a key this version does not know", ["config", "validate"], "providers.v.address is not a known key of providers.v (known: type, ", 1, Config("providers:\n  v:\n    type: vault\n    address: https://vault:8200\n")),
+        new("dso.yaml", "a notification URL that is not http(s)", ["config", "validate"], "notifications.webhooks[0].url must be an http:// or https:// address", 1, Config("notifications:\n  webhooks:\n    - url: ftp://hooks.example/x\n")),
+        new("vault file", "a vault file of garbage", ["secret", "get", "app/db"], "is not a DSO vault (its first bytes are not the vault magic)", 1, [], cli => File.WriteAllBytes(cli.VaultPath, RandomNumberGenerator.GetBytes(300))),
+        new("vault file", "an empty vault file", ["secret", "get", "app/db"], "is empty (0 bytes); it was left untouched", 1, [], cli => File.WriteAllBytes(cli.VaultPath, [])),
+        new("vault file", "a vault cut short", ["secret", "get", "app/db"], "fails its integrity check", 1, [], cli => File.WriteAllBytes(cli.VaultPath, File.ReadAllBytes(cli.VaultPath)[..^7])),
+        new("vault file", "a key file of another vault", ["secret", "get", "app/db"], "wrong key, or the vault header was modified; the file was left untouched", 1, [], cli => File.WriteAllText(cli.KeyPath, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) + "\n")),
+        new("vault file", "a key file of the wrong size", ["secret", "get", "app/db"], "does not hold a 256-bit key", 1, [], cli => File.WriteAllBytes(cli.KeyPath, [1, 2, 3])),
+        new("vault file", "one flipped bit in a secret's ciphertext", ["secret", "get", "app/db"], "fails its integrity check: it was modified or damaged after it was written", 1, [], cli =>
+        {
+            var bytes = File.ReadAllBytes(cli.VaultPath);
+            bytes[^20] ^= 0x01;
+            File.WriteAllBytes(cli.VaultPath, bytes);
+        }),
+        new("command line", "secret set without a name", ["secret", "set"], "dso: Required argument missing for command: 'set'.", 2, []),
+        new("command line", "a secret name with spaces", ["secret", "set", "Bad Name!"], "dso: invalid secret name 'Bad Name!'", 1, [], Stdin: "v"),
+        new("command line", "--from-file that does not exist", ["secret", "set", "app/x", "--from-file", "/nonexistent/value"], "dso: --from-file /nonexistent/value: no such file", 1, []),
+        new("command line", "a secret that does not exist", ["secret", "get", "app/nope"], "no secret named app/nope", 1, []),
+        new("command line", "a version that was never kept", ["secret", "get", "app/db@99"], "secret app/db has no version 99 in vault", 1, []),
+        new("command line", "a shell DSO does not complete", ["completion", "tcsh"], "'tcsh' is not a shell DSO completes (bash, zsh or fish)", 2, []),
+        new("command line", "a command that does not exist", ["frobnicate"], "dso: Unrecognized command or argument 'frobnicate'.", 2, []),
+        new("command line", "migrate with a prefix that is not a name", ["migrate", "--project", "Bad Prefix!"], "dso: --project 'Bad Prefix!': ", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      DB_PASSWORD: pw\n")),
+        new("command line", "import of a dotenv file with a bad line", ["secret", "import", "bad.env"], "bad.env:2:", 1, [("bad.env", "GOOD=1\nthis is not a line\n")]),
+        new("command line", "import of a file that does not exist", ["secret", "import", "missing.env"], "missing.env: no such file", 1, []),
+    ];
+
+    internal static IReadOnlyList<AgentCase> AgentCases { get; } =
+    [
+        new("IPC request", "a registration that is not JSON", "the registration is not valid JSON", 400, agent => Ipc(agent, "/v1/projects", "{not json")),
+        new("IPC request", "an empty registration", "the registration is empty", 400, agent => Ipc(agent, "/v1/projects", "null")),
+        new("IPC request", "a client of another IPC version", "this agent speaks IPC version", 400, agent => Ipc(agent, "/v1/projects", "{}", version: 99)),
+        new("IPC request", "a rotate request that is not JSON", "the rotate request is not valid JSON", 400, agent => Ipc(agent, "/v1/rotate", "[1,")),
+        new("IPC request", "a rotation of a project the agent does not manage", "the agent manages no project ghost", 404, agent => Ipc(agent, "/v1/rotate", "{\"project\":\"ghost\",\"services\":[],\"force\":false}")),
+        new("webhook request", "no signature", "missing or malformed X-Dso-Signature", 401, agent => Webhook(agent, "files", "{}", timestamp: Now(), signature: null)),
+        new("webhook request", "a wrong signature", "the signature does not match", 401, agent => Webhook(agent, "files", "{}", timestamp: Now(), signature: "sha256=" + new string('0', 64))),
+        new("webhook request", "a timestamp ten minutes old", "X-Dso-Timestamp is more than 5 minutes from the agent's clock", 401, agent => Webhook(agent, "files", "{}", timestamp: Now(-600))),
+        new("webhook request", "a body over the limit", "the body is over", 413, agent => Webhook(agent, "files", new string('x', WebhookVerifier.MaxBodyBytes + 1), timestamp: Now())),
+        new("webhook request", "a provider that is not configured", "no provider named ghost is configured", 404, agent => Webhook(agent, "ghost", "{}", timestamp: Now())),
+    ];
+
+    public static TheoryData<int> CliRows => [.. Enumerable.Range(0, CliCases.Count)];
+
+    public static TheoryData<int> AgentRows => [.. Enumerable.Range(0, AgentCases.Count)];
+
+    [Theory]
+    [MemberData(nameof(CliRows))]
+    public async Task CommandLine(int row)
+    {
+        var c = CliCases[row];
+        using var cli = new VaultCliFixture();
+        await cli.SetAsync("app/db", "the-value-of-app-db");
+        foreach (var (name, content) in c.Files)
+        {
+            cli.WriteFile(name, content);
+        }
+
+        c.Prepare?.Invoke(cli);
+        var before = Snapshot(cli.Home);
+
+        var run = await cli.RunAsync(c.Stdin is null ? null : Encoding.UTF8.GetBytes(c.Stdin), c.Args);
+
+        Assert.True(run.ExitCode == c.Exit, $"{c.Input}: {run}");
+        var line = Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains(c.Expected, StringComparison.Ordinal) || l.StartsWith(c.Expected, StringComparison.Ordinal));
+        // A command fails with `dso: …`; validate lists each reference it cannot resolve as `error: …`.
+        Assert.True(line.StartsWith("dso: ", StringComparison.Ordinal) || (c.Args[0] == "validate" && line.StartsWith("error: ", StringComparison.Ordinal)), line);
+        // Nothing else on stderr, but the pointer to --help after a usage error.
+        Assert.DoesNotContain(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l != line && !(c.Exit == 2 && l.StartsWith("Run 'docker dso ", StringComparison.Ordinal)));
+        Assert.DoesNotContain("the-value-of-app-db", run.StandardOutput + run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.StandardError, StringComparison.Ordinal);
+        AssertUnchanged(before, Snapshot(cli.Home));
+    }
+
+    [Fact]
+    public async Task AgentRequests()
+    {
+        using var dir = new TempDirectory("dso-bad-agent-");
+        dir.WriteFile("secrets.json", "{\"app/db\": \"the-value-of-app-db\"}");
+        await using var agent = new AgentProcess(dir, $"    webhook_secret: {Key}\nproviders:\n  files:\n    type: file\n    path: {dir.Combine("secrets.json")}\n");
+        await agent.StartAsync();
+        var before = Snapshot(agent.StateDirectory);
+
+        foreach (var c in AgentCases)
+        {
+            using var response = await c.Send(agent);
+            var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.True((int)response.StatusCode == c.Status, $"{c.Area}, {c.Input}: HTTP {(int)response.StatusCode} {body}");
+            var error = JsonDocument.Parse(body).RootElement.GetProperty("error").GetString()!;
+            Assert.Contains(c.Expected, error, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', error);
+        }
+
+        var metrics = await agent.MetricsAsync();
+        Assert.Equal(0, AgentProcess.Metric(metrics, "dso_rotations_total{strategy=\"restart\",result=\"rotated\"}"));
+        Assert.DoesNotContain("the-value-of-app-db", agent.Output, StringComparison.Ordinal);
+        var status = await agent.Ipc().GetStringAsync(new Uri("http://localhost/v1/status"), TestContext.Current.CancellationToken);
+        Assert.Empty(JsonSerializer.Deserialize(status, IpcJson.Wire.StatusReport)!.Projects);
+        AssertUnchanged(before, Snapshot(agent.StateDirectory), ignore: "audit.log");
+    }
+
+    [Fact]
+    public void BadInputDoc_IsGeneratedFromTheseRows()
+    {
+        var path = Path.Combine(TestEnvironment.RepositoryRoot, "docs", "bad-input.md");
+        var expected = Document();
+        if (Environment.GetEnvironmentVariable("DSO_WRITE_DOCS") == "1")
+        {
+            File.WriteAllText(path, expected);
+            return;
+        }
+
+        Assert.True(File.Exists(path) && File.ReadAllText(path) == expected, "docs/bad-input.md is out of date: run DSO_WRITE_DOCS=1 dotnet test --project tests/Dso.Security.Tests");
+        Assert.True(CliCases.Count + AgentCases.Count >= 40, $"the table has {CliCases.Count + AgentCases.Count} rows");
+    }
+
+    private static string Document()
+    {
+        static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+        var text = new StringBuilder();
+        text.Append("# Bad input\n\n")
+            .Append("What DSO answers when the input is wrong: one line that says what, where and how to fix it, a\n")
+            .Append("non-zero exit code (or an HTTP error status), and nothing changed. Generated from the rows of\n")
+            .Append("`tests/Dso.Security.Tests/BadInputTests.cs`, which CI runs; `DSO_WRITE_DOCS=1 dotnet test --project\n")
+            .Append("tests/Dso.Security.Tests` rewrites this file.\n\n")
+            .Append("Each command-line row runs in a new home whose vault holds `app/db`; the test checks the exit code,\n")
+            .Append("that exactly one stderr line (starting `dso: `, or `error: ` for each reference `validate` cannot\n")
+            .Append("resolve) holds the expected text, that no stack trace and no\n")
+            .Append("value is printed, and that every file of the home (the vault and its key included) has the same\n")
+            .Append("bytes afterwards. Agent rows go to a running agent over its Unix socket or its REST port; the test\n")
+            .Append("checks the status and the one-line `error` of the JSON answer, then that the agent registered no\n")
+            .Append("project, rotated nothing, logged no value and changed no file of its state directory (its audit log\n")
+            .Append("aside, which records refused requests). Fuzzing the same readers: `FuzzTests` (10,000 cases each).\n\n")
+            .Append("| area | input | command or request | answer contains | exit / status |\n|---|---|---|---|---|\n");
+        foreach (var c in CliCases)
+        {
+            text.Append($"| {c.Area} | {Cell(c.Input)} | `docker dso {Cell(string.Join(' ', c.Args))}` | `{Cell(c.Expected)}` | {c.Exit} |\n");
+        }
+
+        foreach (var c in AgentCases)
+        {
+            text.Append($"| {c.Area} | {Cell(c.Input)} | {(c.Area == "IPC request" ? "IPC socket" : "`POST /v1/webhook/…`")} | `{Cell(c.Expected)}` | HTTP {c.Status} |\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static string Now(int offsetSeconds = 0) => (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + offsetSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static Task<HttpResponseMessage> Ipc(AgentProcess agent, string path, string body, int version = IpcProtocol.Version)
+    {
+        var client = agent.Ipc(version);
+        return client.PostAsync(new Uri("http://localhost" + path), new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+    }
+
+    private static Task<HttpResponseMessage> Webhook(AgentProcess agent, string provider, string body, string timestamp, string? signature = "")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, agent.RestUri($"/v1/webhook/{provider}")) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add(WebhookVerifier.TimestampHeader, timestamp);
+        if (signature is not null)
+        {
+            request.Headers.Add(WebhookVerifier.SignatureHeader, signature.Length > 0 ? signature : "sha256=" + WebhookVerifier.Sign(Key, timestamp, Encoding.UTF8.GetBytes(body)));
+        }
+
+        return agent.Rest.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    private static Dictionary<string, byte[]> Snapshot(string root) =>
+        Directory.Exists(root)
+            ? Directory.GetFiles(root, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(root, f), File.ReadAllBytes)
+            : [];
+
+    private static void AssertUnchanged(Dictionary<string, byte[]> before, Dictionary<string, byte[]> after, string? ignore = null)
+    {
+        Assert.Equal(before.Keys.Where(k => k != ignore).Order(StringComparer.Ordinal), after.Keys.Where(k => k != ignore).Order(StringComparer.Ordinal));
+        foreach (var (file, bytes) in before.Where(f => f.Key != ignore))
+        {
+            Assert.True(bytes.AsSpan().SequenceEqual(after[file]), $"{file} changed");
+        }
+    }
+}
