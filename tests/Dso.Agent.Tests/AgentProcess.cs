@@ -87,6 +87,8 @@ internal sealed class AgentProcess : IAsyncDisposable
 
     public bool HasExited => _process?.HasExited ?? true;
 
+    public int Pid => _process!.Id;
+
     public int ExitCode => _process!.ExitCode;
 
     public HttpClient Rest { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };

@@ -18,6 +18,11 @@ public static class CanaryScanner
             Encoding.ASCII.GetBytes(Convert.ToHexStringLower(raw)),
             Encoding.ASCII.GetBytes(Convert.ToHexString(raw)),
         };
+        if (Uri.EscapeDataString(canary) is var escaped && escaped != canary)
+        {
+            forms.Add(Encoding.ASCII.GetBytes(escaped));
+        }
+
         for (var shift = 0; shift < 3; shift++)
         {
             // Encode with `shift` leading bytes, then keep only the characters that depend on the
@@ -32,6 +37,20 @@ public static class CanaryScanner
         }
 
         return forms;
+    }
+
+    /// <summary>True when <paramref name="data"/> holds a form (raw, hex, base64, URL-encoded) of <paramref name="canary"/>.</summary>
+    public static bool Holds(ReadOnlySpan<byte> data, string canary)
+    {
+        foreach (var form in Forms(canary))
+        {
+            if (data.IndexOf(form) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Every file under <paramref name="roots"/> that holds a form of <paramref name="canary"/>.</summary>
