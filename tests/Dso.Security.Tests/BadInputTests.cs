@@ -45,7 +45,7 @@ public sealed class BadInputTests
         new("reference", "a provider that is not configured", ["validate"], "provider 'nope' is not configured", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      DB: dso://nope:app/db\n")),
         new("reference", "a secret the vault does not hold", ["validate"], "no secret named app/missing", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      DB: dso://app/missing\n")),
         new("reference", "a line break inside a reference", ["validate"], "invalid reference 'dso://app/db\\x0anext'", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      DB: \"dso://app/db\\nnext\"\n")),
-        new("dso.yaml", "an unknown key", ["config", "validate"], "agnt is not a known key", 1, Config("agnt:\n  socket: /tmp/x\n")),
+        new("dso.yaml", "an unknown key", ["config", "validate"], "dso: dso.yaml:1: agnt is not a known key (known: ", 1, Config("agnt:\n  socket: /tmp/x\n")),
         new("dso.yaml", "a duration that is not one", ["config", "validate"], "dso.yaml:2: agent.debounce 'soon' is not a duration (write 500ms, 30s, 5m or 1h)", 1, Config("agent:\n  debounce: soon\n")),
         new("dso.yaml", "a value outside the allowed ones", ["config", "validate"], "dso.yaml:2: logging.level 'loud' is not one of trace, debug, info, warning, error", 1, Config("logging:\n  level: loud\n")),
         new("dso.yaml", "a provider without a type", ["config", "validate"], "providers.v has no type (one of local, file, vault, aws, azure, huawei, plugin)", 1, Config("providers:\n  v:\n    endpoint: https://vault:8200\n")),

@@ -39,12 +39,13 @@ internal static class ConfigBinder
         }
 
         var keys = Keys(type).ToDictionary(k => k.Key.Name, StringComparer.Ordinal);
-        foreach (var (name, value) in map.Entries)
+        for (var entry = 0; entry < map.Entries.Count; entry++)
         {
+            var (name, value) = map.Entries[entry];
             var keyPath = path.Length == 0 ? name : $"{path}.{name}";
             if (!keys.TryGetValue(name, out var key))
             {
-                throw Error(value, keyPath, $"is not a known key{(path.Length == 0 ? string.Empty : $" of {path}")} (known: {string.Join(", ", keys.Keys)})");
+                throw new DsoException($"{map.WhereKey(entry)}: {keyPath} is not a known key{(path.Length == 0 ? string.Empty : $" of {path}")} (known: {string.Join(", ", keys.Keys)})");
             }
 
             key.Property.SetValue(instance, BindValue(key.Property.PropertyType, value, keyPath, key.Key));

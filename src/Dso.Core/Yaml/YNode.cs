@@ -10,9 +10,12 @@ internal abstract record YNode(string File, int Line)
 }
 
 /// <summary>A mapping; keys keep their order.</summary>
-internal sealed record YMap(string File, int Line, IReadOnlyList<KeyValuePair<string, YNode>> Entries) : YNode(File, Line)
+internal sealed record YMap(string File, int Line, IReadOnlyList<KeyValuePair<string, YNode>> Entries, IReadOnlyList<int>? KeyLines = null) : YNode(File, Line)
 {
     public YNode? this[string key] => Entries.LastOrDefault(e => e.Key == key).Value;
+
+    /// <summary>`file:line` of the entry's key (the value of a nested mapping starts a line below it).</summary>
+    public string WhereKey(int entry) => KeyLines is { } lines && entry < lines.Count ? $"{File}:{lines[entry]}" : Entries[entry].Value.Where;
 }
 
 /// <summary>A sequence.</summary>

@@ -44,6 +44,7 @@ internal static class YamlReader
         {
             case YamlMappingNode map:
                 var entries = new List<KeyValuePair<string, YNode>>();
+                var keyLines = new List<int>();
                 foreach (var (key, value) in map.Children)
                 {
                     if (key is not YamlScalarNode { Value: { } keyText })
@@ -52,9 +53,10 @@ internal static class YamlReader
                     }
 
                     entries.Add(new(keyText, Convert(value, file, interpolator)));
+                    keyLines.Add((int)key.Start.Line);
                 }
 
-                return new YMap(file, line, entries);
+                return new YMap(file, line, entries, keyLines);
             case YamlSequenceNode sequence:
                 return new YSeq(file, line, [.. sequence.Children.Select(c => Convert(c, file, interpolator))]);
             case YamlScalarNode scalar:
