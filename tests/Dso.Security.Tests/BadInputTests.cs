@@ -21,6 +21,9 @@ public sealed class BadInputTests
     /// <summary>One command-line case: files written into a fresh home with a vault holding app/db, a command, what it must say.</summary>
     internal sealed record CliCase(string Area, string Input, string[] Args, string Expected, int Exit, (string Name, string Content)[] Files, Action<VaultCliFixture>? Prepare = null, string? Stdin = null);
 
+    /// <summary>A provider plugin that breaks the protocol (tests/plugins/chaos_plugin.py in a mode), checked by `docker dso provider test`: the line of the failing check.</summary>
+    internal sealed record PluginCase(string Input, string Mode, string Expected);
+
     /// <summary>One request to a running agent: the error it must answer with and its status.</summary>
     internal sealed record AgentCase(string Area, string Input, string Expected, int Status, Func<AgentProcess, Task<HttpResponseMessage>> Send);
 
@@ -76,6 +79,15 @@ public sealed class BadInputTests
         new("command line", "import of a file that does not exist", ["secret", "import", "missing.env"], "missing.env: no such file", 1, []),
     ];
 
+    internal static IReadOnlyList<PluginCase> PluginCases { get; } =
+    [
+        new("an answer that is not JSON", "garbage", "FAIL  resolve            plugin under test broke the protocol: the message is not valid JSON; it will be restarted"),
+        new("an answer over the 1 MiB line limit", "huge", "FAIL  resolve            plugin under test stopped talking (a message is longer than 1048576 bytes (the protocol's limit)); it will be restarted"),
+        new("an answer with another request's id", "wrong-id", "FAIL  resolve            resolve must answer a result with the request's id"),
+        new("a plugin that dies while answering", "crash", "FAIL  resolve            plugin under test exited (exit code 9); it will be restarted"),
+        new("a plugin that exits before the handshake", "exit-at-start", "FAIL  initialize         plugin under test exited (exit code 3); it will be restarted"),
+    ];
+
     internal static IReadOnlyList<AgentCase> AgentCases { get; } =
     [
         new("IPC request", "a registration that is not JSON", "the registration is not valid JSON", 400, agent => Ipc(agent, "/v1/projects", "{not json")),
@@ -93,6 +105,28 @@ public sealed class BadInputTests
     public static TheoryData<int> CliRows => [.. Enumerable.Range(0, CliCases.Count)];
 
     public static TheoryData<int> AgentRows => [.. Enumerable.Range(0, AgentCases.Count)];
+
+    public static TheoryData<int> PluginRows => [.. Enumerable.Range(0, PluginCases.Count)];
+
+    [Theory]
+    [MemberData(nameof(PluginRows))]
+    public async Task PluginMessages(int row)
+    {
+        var c = PluginCases[row];
+        using var cli = new VaultCliFixture();
+        var mode = cli.WriteFile("chaos.mode", c.Mode + "\n");
+        var before = Snapshot(cli.Home);
+
+        var run = await cli.RunAsync("provider", "test", "--secret", "a/b", "--", "python3", Path.Combine(TestEnvironment.RepositoryRoot, "tests", "plugins", "chaos_plugin.py"), mode);
+
+        Assert.True(run.ExitCode == 1, $"{c.Input}: {run}");
+        var line = Assert.Single(run.StandardOutput.Split('\n'), l => l.StartsWith(c.Expected, StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", run.StandardOutput + run.StandardError, StringComparison.Ordinal);
+        Assert.Empty(run.StandardError);
+        Assert.EndsWith(" failed (protocol version 1)\n", run.StandardOutput, StringComparison.Ordinal);
+        AssertUnchanged(before, Snapshot(cli.Home));
+        TestContext.Current.TestOutputHelper?.WriteLine(line);
+    }
 
     [Theory]
     [MemberData(nameof(CliRows))]
@@ -161,7 +195,7 @@ public sealed class BadInputTests
         }
 
         Assert.True(File.Exists(path) && File.ReadAllText(path) == expected, "docs/bad-input.md is out of date: run DSO_WRITE_DOCS=1 dotnet test --project tests/Dso.Security.Tests");
-        Assert.True(CliCases.Count + AgentCases.Count >= 40, $"the table has {CliCases.Count + AgentCases.Count} rows");
+        Assert.True(CliCases.Count + PluginCases.Count + AgentCases.Count >= 40, $"the table has {CliCases.Count + PluginCases.Count + AgentCases.Count} rows");
     }
 
     private static string Document()
@@ -180,11 +214,19 @@ public sealed class BadInputTests
             .Append("bytes afterwards. Agent rows go to a running agent over its Unix socket or its REST port; the test\n")
             .Append("checks the status and the one-line `error` of the JSON answer, then that the agent registered no\n")
             .Append("project, rotated nothing, logged no value and changed no file of its state directory (its audit log\n")
-            .Append("aside, which records refused requests). Fuzzing the same readers: `FuzzTests` (10,000 cases each).\n\n")
+            .Append("aside, which records refused requests). Plugin rows run `docker dso provider test` against\n")
+            .Append("`tests/plugins/chaos_plugin.py` in one of its modes and check the line of the check that fails, the\n")
+            .Append("exit code, an empty stderr and an unchanged home. Fuzzing the same readers: `FuzzTests` (10,000\n")
+            .Append("cases each).\n\n")
             .Append("| area | input | command or request | answer contains | exit / status |\n|---|---|---|---|---|\n");
         foreach (var c in CliCases)
         {
             text.Append($"| {c.Area} | {Cell(c.Input)} | `docker dso {Cell(string.Join(' ', c.Args))}` | `{Cell(c.Expected)}` | {c.Exit} |\n");
+        }
+
+        foreach (var c in PluginCases)
+        {
+            text.Append($"| plugin message | {Cell(c.Input)} | `docker dso provider test --secret a/b -- chaos_plugin.py` ({c.Mode}) | `{Cell(c.Expected)}` | 1 |\n");
         }
 
         foreach (var c in AgentCases)
