@@ -77,7 +77,7 @@ internal static class DsoApp
         {
             foreach (var error in parseResult.Errors)
             {
-                context.Error.WriteLine($"dso: {OneLine(error.Message)}");
+                context.Error.WriteLine($"dso: {DsoException.OneLine(error.Message)}");
             }
 
             context.Error.WriteLine($"Run 'docker dso {CommandPath(parseResult.CommandResult.Command)}--help' for usage.");
@@ -98,12 +98,12 @@ internal static class DsoApp
         }
         catch (UsageException e)
         {
-            context.Error.WriteLine($"dso: {OneLine(e.Message)}");
+            context.Error.WriteLine($"dso: {e.Message}");
             return ExitCodes.Usage;
         }
         catch (DsoException e)
         {
-            context.Error.WriteLine($"dso: {OneLine(e.Message)}");
+            context.Error.WriteLine($"dso: {e.Message}");
             return ExitCodes.Failure;
         }
         catch (OperationCanceledException)
@@ -124,7 +124,4 @@ internal static class DsoApp
 
         return path;
     }
-
-    /// <summary>An error is one line, whatever text from the input it quotes.</summary>
-    private static string OneLine(string message) => DsoException.OneLine(message);
 }

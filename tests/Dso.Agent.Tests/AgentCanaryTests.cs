@@ -29,6 +29,7 @@ public sealed class AgentCanaryTests(EngineFixture engine)
         fake.Put(fake.Secret, cloudFirst);
 
         await using var stack = await Rotation.RotationStack.UpAsync(
+            fake,
             $$"""
             services:
               api:
@@ -47,16 +48,9 @@ public sealed class AgentCanaryTests(EngineFixture engine)
                 environment:
                   LOCAL: dso://local:app/local
             """,
-            [],
             extraYaml: fake.Section("cloud") + "  local:\n    type: local\n",
-            agentEnvironment: fake.Environment.ToDictionary(e => e.Key, e => (string?)e.Value),
             secretsFirst: async stack =>
             {
-                foreach (var (key, value) in fake.Environment)
-                {
-                    stack.Project.Environment[key] = value;
-                }
-
                 stack.Project.Environment["DSO_HOME"] = stack.Agent.Environment["DSO_HOME"];
                 await stack.Project.WithSecretsAsync(("app/local", localFirst));
             });

@@ -40,7 +40,7 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
             context.Response.Close();
             return body;
         });
-        await using var stack = await UpAsync(fake,
+        await using var stack = await RotationStack.UpAsync(fake,
             $$"""
             services:
               api:
@@ -134,6 +134,7 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
             }
         }, TestContext.Current.CancellationToken);
         await using var stack = await RotationStack.UpAsync(
+            fake,
             $$"""
             services:
               api:
@@ -145,20 +146,9 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
                 environment:
                   TOKEN_FILE: dsofile://cloud:{{fake.Secret}}
             """,
-            [],
-            agentKeys: RotationStack.TestTimings + "  cache_ttl: 1s\n",
             extraYaml: fake.Section("cloud") + "    retry:\n      attempts: 1\n    circuit:\n      failures: 2\n      open_for: 2s\n"
                 + $"notifications:\n  webhooks:\n    - url: http://127.0.0.1:{hookPort}/hook/\n      on: all\n",
-            agentEnvironment: fake.Environment.ToDictionary(e => e.Key, e => (string?)e.Value),
-            secretsFirst: stack =>
-            {
-                foreach (var (key, value) in fake.Environment)
-                {
-                    stack.Project.Environment[key] = value;
-                }
-
-                return Task.CompletedTask;
-            });
+            agentKeys: RotationStack.TestTimings + "  cache_ttl: 1s\n");
         var container = await stack.Project.ContainerAsync("api");
         Assert.Equal("outage-v1", await EngineFixture.DockerOkAsync("exec", container, "cat", "/run/secrets/dso/token"));
 
@@ -231,7 +221,7 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
             aws.Put($"app/s{i}", $"first-{i}");
         }
 
-        await using var stack = await UpAsync(fake,
+        await using var stack = await RotationStack.UpAsync(fake,
             $$"""
             services:
               api:
@@ -262,21 +252,4 @@ public sealed class CloudProviderRotationTests(EngineFixture engine)
         Assert.Equal("second-0", await EngineFixture.DockerOkAsync("exec", container, "cat", "/run/secrets/dso/s0"));
         Assert.Equal("first-4", await EngineFixture.DockerOkAsync("exec", container, "cat", "/run/secrets/dso/s4"));
     }
-
-    /// <summary>`up` of <paramref name="compose"/> with the fake's credentials in the agent's and the CLI's environment.</summary>
-    private static Task<RotationStack> UpAsync(CloudFake fake, string compose, string extraYaml) =>
-        RotationStack.UpAsync(
-            compose,
-            [],
-            extraYaml: extraYaml,
-            agentEnvironment: fake.Environment.ToDictionary(e => e.Key, e => (string?)e.Value),
-            secretsFirst: stack =>
-            {
-                foreach (var (key, value) in fake.Environment)
-                {
-                    stack.Project.Environment[key] = value;
-                }
-
-                return Task.CompletedTask;
-            });
 }

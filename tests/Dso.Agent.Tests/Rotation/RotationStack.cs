@@ -84,6 +84,27 @@ internal sealed class RotationStack : IAsyncDisposable
         }
     }
 
+    /// <summary>A stack whose agent and CLI get a cloud fake's credentials (its environment); <paramref name="secretsFirst"/> runs after that.</summary>
+    public static Task<RotationStack> UpAsync(Dso.Fakes.CloudFake fake, string compose, string extraYaml, string agentKeys = TestTimings, Func<RotationStack, Task>? secretsFirst = null) =>
+        UpAsync(
+            compose,
+            [],
+            agentKeys: agentKeys,
+            extraYaml: extraYaml,
+            agentEnvironment: fake.Environment.ToDictionary(e => e.Key, e => (string?)e.Value),
+            secretsFirst: async stack =>
+            {
+                foreach (var (key, value) in fake.Environment)
+                {
+                    stack.Project.Environment[key] = value;
+                }
+
+                if (secretsFirst is not null)
+                {
+                    await secretsFirst(stack);
+                }
+            });
+
     /// <summary>Changes one secret in the provider (the agent's file watch sees it at once).</summary>
     public void Set(string path, string value)
     {
