@@ -25,12 +25,20 @@ dotnet build Dso.slnx -c Release -nologo -v quiet -clp:ErrorsOnly
 
 bash scripts/build-native.sh --with-testapp
 bash scripts/build-deb.sh --no-native >/dev/null
-# The package tests install the .deb on this machine (/usr, /etc/dso): built here, run last and alone.
+# The Swarm tests put the engine in Swarm mode, and the package tests install the .deb on this
+# machine (/usr, /etc/dso): built here, each run alone after the solution's tests.
+dotnet build tests/Dso.Swarm.Tests -c Release -nologo -v quiet -clp:ErrorsOnly
 dotnet build tests/Dso.Package.Tests -c Release -nologo -v quiet -clp:ErrorsOnly
 
 say "running tests (run id $DSO_TEST_RUN_ID)"
 status=0
 dotnet test --solution Dso.slnx -c Release --no-build --report-trx --results-directory "$results" "$@" || status=$?
+swarm_before=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || true)
+dotnet test --project tests/Dso.Swarm.Tests -c Release --no-build --report-trx --results-directory "$results" "$@" || status=$?
+# The Swarm tests leave a swarm they made; make sure of it even when their process died.
+if [ "$swarm_before" != "active" ] && [ "$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || true)" = "active" ]; then
+  docker swarm leave --force >/dev/null 2>&1 || true
+fi
 dotnet test --project tests/Dso.Package.Tests -c Release --no-build --report-trx --results-directory "$results" "$@" || status=$?
 
 # Leave the engine as we found it: containers from test images or labelled by this run, the

@@ -28,6 +28,7 @@ internal static class DsoApp
             new ComposeCommand(context),
             new ValidateCommand(context),
             new MigrateCommand(context),
+            Commands.Swarm.StackCommand.Create(context),
             new AgentCommand(context),
             new StatusCommand(context),
             new WatchCommand(context),

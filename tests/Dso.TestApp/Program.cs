@@ -10,6 +10,12 @@ using System.Text;
 //   serve PORT NAME... listen on PORT; a client's first line chooses: ONCE (or nothing, just
 //                      EOF) → the report, then close; KEEP → a report followed by "END" for every
 //                      GET line, until the client closes. Files are read again for every report.
+//   check PORT         exit 0 when 127.0.0.1:PORT accepts a connection, else 1 (a HEALTHCHECK)
+//   probe HOST PORT NAME COUNT INTERVAL_MS
+//                      a client: COUNT times, every INTERVAL_MS, resolve HOST again, connect to one of
+//                      its addresses in turn (no fallback to another) and ask for a report; a request
+//                      fails unless the report has NAME=. Prints "probe requests=N failed=F", then
+//                      each distinct NAME value seen as "seen=VALUE" and the first failures; exit 0
 //   http PORT          a minimal HTTP/1.1 server with keep-alive: every request gets 200 and the same
 //                      600-byte body, closing after it when asked (Connection: close); a backend
 //                      for the proxy benchmarks
@@ -79,6 +85,23 @@ switch (arguments[0])
             var client = server.AcceptTcpClient();
             _ = Task.Run(() => ServeHttp(client, response));
         }
+
+    case "check":
+        // A HEALTHCHECK for images without a shell: exit 0 when PORT on this host accepts a connection.
+        try
+        {
+            using var probe = new TcpClient();
+            probe.Connect(IPAddress.Loopback, int.Parse(arguments[1], System.Globalization.CultureInfo.InvariantCulture));
+            return 0;
+        }
+        catch (SocketException)
+        {
+            return 1;
+        }
+
+    case "probe":
+        return Probe(arguments[1], int.Parse(arguments[2], System.Globalization.CultureInfo.InvariantCulture), arguments[3],
+            int.Parse(arguments[4], System.Globalization.CultureInfo.InvariantCulture), int.Parse(arguments[5], System.Globalization.CultureInfo.InvariantCulture));
 
     default:
         Console.Error.WriteLine($"unknown mode {arguments[0]}");
@@ -194,4 +217,61 @@ string Report(IEnumerable<string> names)
     text.Append("SIGNALS:HUP=").Append(Volatile.Read(ref hangups)).Append('\n');
     text.Append("PID=").Append(Environment.ProcessId).Append('\n');
     return text.ToString();
+}
+
+static int Probe(string host, int port, string name, int count, int intervalMs)
+{
+    var failed = 0;
+    var seen = new SortedSet<string>(StringComparer.Ordinal);
+    var failures = new List<string>();
+    var next = Environment.TickCount64;
+    for (var i = 0; i < count; i++)
+    {
+        try
+        {
+            var addresses = Dns.GetHostAddresses(host).Where(a => a.AddressFamily == AddressFamily.InterNetwork).ToArray();
+            using var client = new TcpClient();
+            if (!client.ConnectAsync(addresses[i % addresses.Length], port).Wait(2000))
+            {
+                throw new TimeoutException("connect timed out");
+            }
+
+            client.ReceiveTimeout = 2000;
+            var stream = client.GetStream();
+            stream.Write("ONCE\n"u8);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            var report = reader.ReadToEnd();
+            var line = report.Split('\n').FirstOrDefault(l => l.StartsWith(name + "=", StringComparison.Ordinal))
+                ?? throw new IOException($"no {name}= in the answer");
+            seen.Add(line[(name.Length + 1)..]);
+        }
+        catch (Exception e) when (e is SocketException or IOException or TimeoutException or AggregateException or IndexOutOfRangeException or DivideByZeroException)
+        {
+            failed++;
+            if (failures.Count < 5)
+            {
+                failures.Add($"request {i}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+
+        next += intervalMs;
+        var wait = next - Environment.TickCount64;
+        if (wait > 0)
+        {
+            Thread.Sleep((int)wait);
+        }
+    }
+
+    Console.Out.WriteLine($"probe requests={count} failed={failed}");
+    foreach (var value in seen)
+    {
+        Console.Out.WriteLine($"seen={value}");
+    }
+
+    foreach (var failure in failures)
+    {
+        Console.Out.WriteLine($"failure={failure}");
+    }
+
+    return 0;
 }

@@ -45,11 +45,17 @@ internal static class OverrideBuilder
                 labels[Compose.ComposeRenderer.SentinelLabel] = Compose.ComposeRenderer.SentinelValue;
             }
 
+            var (entrypoint, command) = Launch(service);
             return new ServiceOverride(
                 compose.Name,
-                [LauncherMountPath, "--", .. compose.Entrypoint ?? service.Image.Entrypoint ?? []],
-                compose.Entrypoint is null && compose.Command is null ? service.Image.Command : null,
+                entrypoint,
+                command,
                 [$"{directory}:{SecretsMountPath}:ro", $"{launcherPath}:{LauncherMountPath}:ro"],
                 labels);
         }));
+
+    /// <summary>dso-init before the original entrypoint, and the image's CMD when compose gives neither entrypoint nor command (Docker drops it once the entrypoint is set).</summary>
+    public static (IReadOnlyList<string> Entrypoint, IReadOnlyList<string>? Command) Launch(ServicePlan service) =>
+        ([LauncherMountPath, "--", .. service.Service.Entrypoint ?? service.Image.Entrypoint ?? []],
+         service.Service.Entrypoint is null && service.Service.Command is null ? service.Image.Command : null);
 }

@@ -40,6 +40,10 @@ internal static class ServiceMaterial
                 {
                     files.Add(new SecretFile(name, value, (UnixFileMode)(options.Mode ?? (int)ReadOnlyOwner), options.Uid ?? owner.Uid, options.Gid ?? owner.Gid));
                 }
+                else
+                {
+                    System.Security.Cryptography.CryptographicOperations.ZeroMemory(value);
+                }
 
                 manifest.Add(new LauncherManifest.Entry(LauncherManifest.EntryKind.File, reference.Variable, reference.Text, name));
             }

@@ -58,6 +58,23 @@ internal sealed class StackSession(CliContext context)
         return result.ExitCode;
     }
 
+    /// <summary>Runs the docker CLI (stack deploy, pull) with its output going straight to the user's terminal; returns its exit code.</summary>
+    public async Task<int> RunDockerAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var result = await ChildProcess.RunAsync(
+            "docker",
+            arguments,
+            new ChildProcessOptions
+            {
+                WorkingDirectory = context.WorkingDirectory,
+                BaseEnvironment = ComposeEnvironment(),
+                InheritOutput = true,
+                Timeout = TimeSpan.FromHours(2),
+            },
+            cancellationToken);
+        return result.ExitCode;
+    }
+
     /// <summary>`compose config` of the project with the override: the merged model as compose sees it (captured, never shown).</summary>
     public async Task<string> ComposeConfigAsync(ComposeFrontEnd frontEnd, ComposeProject project, string overrideFile, CancellationToken cancellationToken)
     {
