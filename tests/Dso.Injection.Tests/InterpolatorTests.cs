@@ -42,6 +42,7 @@ public sealed class InterpolatorTests
     [InlineData("${EMPTY:?}", "compose.yaml:1: required variable EMPTY is empty")]
     [InlineData("${OPEN", "compose.yaml:1: invalid interpolation in '${OPEN': '${' is never closed (write $$ for a literal $)")]
     [InlineData("${A B}", "compose.yaml:1: invalid interpolation '${A B}' in '${A B}'")]
+    [InlineData("${A:}", "compose.yaml:1: invalid interpolation '${A:}' in '${A:}'")]
     public void Errors_NameTheLine(string text, string message) =>
         Assert.Equal(message, Assert.Throws<DsoException>(() => new Interpolator(Variables).Apply(text, "compose.yaml:1")).Message);
 

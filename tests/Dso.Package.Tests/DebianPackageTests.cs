@@ -195,8 +195,18 @@ public sealed partial class DebianPackageTests(EngineFixture engine) : IAsyncLif
         await RunAsync("dpkg", "-P", Package);
     }
 
+    /// <summary>
+    /// The docker CLI runs with a configuration directory of its own, so a `docker-dso` a user
+    /// installed under ~/.docker/cli-plugins (scripts/install.sh) cannot stand in for the package's.
+    /// </summary>
+    private static readonly string DockerConfig = Directory.CreateTempSubdirectory("dso-package-docker-config-").FullName;
+
     private static Task<ProcessResult> RunAsync(string file, params string[] args) =>
-        ChildProcess.RunAsync(file, args, new ChildProcessOptions { Timeout = TimeSpan.FromMinutes(3) }, TestContext.Current.CancellationToken);
+        ChildProcess.RunAsync(file, args, new ChildProcessOptions
+        {
+            Timeout = TimeSpan.FromMinutes(3),
+            Environment = file == "docker" ? new Dictionary<string, string?> { ["DOCKER_CONFIG"] = DockerConfig } : new Dictionary<string, string?>(),
+        }, TestContext.Current.CancellationToken);
 
     private static async Task<string> OkAsync(string file, params string[] args)
     {

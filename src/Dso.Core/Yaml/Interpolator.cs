@@ -98,7 +98,7 @@ internal sealed class Interpolator(IReadOnlyDictionary<string, string> variables
 
         var colon = rest.StartsWith(':');
         var op = colon ? (rest.Length > 1 ? rest[1] : '\0') : rest[0];
-        var argument = rest[(colon ? 2 : 1)..];
+        var argument = rest.Length > (colon ? 2 : 1) ? rest[(colon ? 2 : 1)..] : string.Empty;
         var unset = colon ? string.IsNullOrEmpty(value) : value is null;
         return op switch
         {
