@@ -8,6 +8,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$root/scripts/lib.sh"
+source "$root/bench/process/hyperfine.sh"
 out="$(cd "$1" && pwd)"
 runs="${2:-5}"
 ensure_packages hyperfine docker.io busybox-static
@@ -107,10 +108,9 @@ hyperfine --runs "$runs" --export-json "$out/swarm.json" --style basic \
   --command-name "by hand: secret create, service update, wait, secret rm (baseline)" "bash by-hand.sh" \
   --command-name "docker dso secret set + stack deploy" "bash with-dso.sh" >&2
 
-median() { sed -n "/\"command\": \"$1/,/\"median\"/p" "$out/swarm.json" | sed -n 's/.*"median": \([0-9.]*\).*/\1/p' | head -1; }
-base=$(median "by hand")
-ours=$(median "docker dso")
-ratio=$(awk -v a="$ours" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
+base=$(hyperfine_median "$out/swarm.json" "by hand")
+ours=$(hyperfine_median "$out/swarm.json" "docker dso")
+ratio=$(ratio "$ours" "$base")
 cat <<EOT
 
 ## swarm: a secret change rolled to 3 replicas

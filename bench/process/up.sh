@@ -6,6 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$root/scripts/lib.sh"
+source "$root/bench/process/hyperfine.sh"
 out="$(cd "$1" && pwd)"
 runs="${2:-10}"
 ensure_packages hyperfine docker.io docker-compose busybox-static
@@ -53,10 +54,9 @@ hyperfine --runs "$runs" --warmup 1 --export-json "$out/up.json" --style basic \
   --prepare "$cli down -p dsobenchdso -f stack.yaml -t 0 >/dev/null 2>&1" \
   --command-name "docker dso up -d (10 references, key-file vault)" "$cli up -p dsobenchdso -f stack.yaml -d" >&2
 
-median() { sed -n "/\"command\": \"$1/,/\"median\"/p" "$out/up.json" | sed -n 's/.*"median": \([0-9.]*\).*/\1/p' | head -1; }
-base=$(median "docker-compose up")
-ours=$(median "docker dso up")
-ratio=$(awk -v a="$ours" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
+base=$(hyperfine_median "$out/up.json" "docker-compose up")
+ours=$(hyperfine_median "$out/up.json" "docker dso up")
+ratio=$(ratio "$ours" "$base")
 cat <<EOT
 
 ## up: \`docker dso up -d\` vs \`docker-compose up -d\`

@@ -18,8 +18,6 @@ internal sealed class SwarmEngine(EngineEndpoint endpoint) : IDisposable
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(300);
     private readonly DockerClient _client = new DockerClientBuilder().WithEndpoint(new Uri(endpoint.Host)).Build();
 
-    public DockerClient Client => _client;
-
     public async Task RequireManagerAsync(CancellationToken cancellationToken)
     {
         var info = await Reach(() => _client.System.GetSystemInfoAsync(cancellationToken));
