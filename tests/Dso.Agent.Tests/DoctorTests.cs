@@ -20,7 +20,7 @@ public sealed class DoctorTests(EngineFixture engine)
 
         using var json = JsonDocument.Parse(run.StandardOutput);
         var checks = json.RootElement.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("id").GetString()!);
-        foreach (var id in new[] { "config.valid", "engine.local", "engine.reachable", "engine.api_version", "clock.skew", "compose.available", "launcher.installed", "agent.running", "agent.membership", "agent.socket", "secrets_dir.ram", "provider.local", "state_dir.disk" })
+        foreach (var id in new[] { "config.valid", "engine.local", "engine.reachable", "engine.api_version", "engine.swarm", "clock.skew", "compose.available", "launcher.installed", "agent.running", "agent.membership", "agent.socket", "secrets_dir.ram", "provider.local", "state_dir.disk" })
         {
             Assert.True(checks.ContainsKey(id), $"no check {id} in {run.StandardOutput}");
         }
@@ -30,6 +30,10 @@ public sealed class DoctorTests(EngineFixture engine)
         Assert.Equal("pass", checks["engine.reachable"].GetProperty("verdict").GetString());
         Assert.Equal("pass", checks["agent.running"].GetProperty("verdict").GetString());
         Assert.Equal("warn", checks["agent.socket"].GetProperty("verdict").GetString());
+
+        // The solution's tests run on a plain engine (the Swarm tests run alone, after them).
+        Assert.Equal("pass", checks["engine.swarm"].GetProperty("verdict").GetString());
+        Assert.StartsWith("not in a swarm", checks["engine.swarm"].GetProperty("detail").GetString(), StringComparison.Ordinal);
         var failures = json.RootElement.GetProperty("failures").GetInt32();
         Assert.Equal(failures == 0 ? 0 : 1, run.ExitCode);
     }

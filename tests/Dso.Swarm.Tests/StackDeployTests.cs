@@ -6,7 +6,7 @@ namespace Dso.Swarm.Tests;
 public sealed partial class StackDeployTests
 {
     /// <summary>A service the probe can reach on the stack's network: two replicas behind DNS round robin, health-checked, rolled start-first.</summary>
-    private static string ServingStack(string extraArguments = "") => $$"""
+    internal static string ServingStack(string extraArguments = "") => $$"""
         services:
           web:
             image: {{TestImages.App}}

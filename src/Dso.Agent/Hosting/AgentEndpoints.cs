@@ -8,6 +8,7 @@ using Dso.Agent.Observability;
 using Dso.Agent.Projects;
 using Dso.Agent.Rest;
 using Dso.Agent.Rotation;
+using Dso.Agent.Swarm;
 using Dso.Injection.References;
 using Dso.Ipc;
 using Microsoft.AspNetCore.Builder;
@@ -25,7 +26,7 @@ namespace Dso.Agent.Hosting;
 /// </summary>
 internal static class AgentEndpoints
 {
-    private static readonly string[] IpcOnly = ["/v1/handshake", "/v1/status", "/v1/projects", "/v1/rotate"];
+    private static readonly string[] IpcOnly = ["/v1/handshake", "/v1/status", "/v1/projects", "/v1/rotate", "/v1/swarm"];
     private static readonly string[] RestOnly = ["/v1/webhook", "/metrics"];
 
     public static void UseChannelGate(this WebApplication app)
@@ -91,18 +92,45 @@ internal static class AgentEndpoints
         app.MapMetrics("/metrics", app.Services.GetRequiredService<DsoMetrics>().Registry);
 
         app.MapGet("/v1/handshake", () => Results.Json(new HandshakeResponse(IpcProtocol.Version, StatusReporter.Version, IpcProtocol.Capabilities), IpcJson.Wire.HandshakeResponse));
-        app.MapGet("/v1/status", (StatusReporter status) => Results.Json(status.Report(), IpcJson.Wire.StatusReport));
-        app.MapPost("/v1/projects", RegisterAsync);
-        app.MapDelete("/v1/projects/{name}", async (string name, HttpContext context, ProjectRegistry projects, CancellationToken cancellationToken) =>
-            await projects.RemoveAsync(name, ConnectionChannel.Actor(context), cancellationToken)
-                ? Results.NoContent()
-                : Results.Json(new ErrorResponse($"no project named {name} is registered"), IpcJson.Wire.ErrorResponse, statusCode: StatusCodes.Status404NotFound));
+        app.MapGet("/v1/status", StatusAsync);
+        app.MapPost("/v1/projects", (HttpContext context, ProjectRegistry projects, SecretRedactor redactor, CancellationToken cancellationToken) =>
+            RegisterAsync(context, redactor, (registration, actor) => projects.RegisterAsync(registration, actor, cancellationToken), IpcJson.Wire.RegistrationResult, cancellationToken));
+        app.MapPost("/v1/swarm/stacks", (HttpContext context, SwarmStacks stacks, SecretRedactor redactor, CancellationToken cancellationToken) =>
+            RegisterAsync(context, redactor, (registration, actor) => stacks.DeployAsync(registration, actor, cancellationToken), IpcJson.Wire.SwarmDeployResult, cancellationToken));
+        app.MapDelete("/v1/projects/{name}", async (string name, string? kind, HttpContext context, ProjectRegistry projects, CancellationToken cancellationToken) =>
+        {
+            try
+            {
+                return await projects.RemoveAsync(name, ConnectionChannel.Actor(context), cancellationToken, kind)
+                    ? Results.NoContent()
+                    : Error(StatusCodes.Status404NotFound, $"no project named {name} is registered");
+            }
+            catch (DsoException e)
+            {
+                return Error(StatusCodes.Status409Conflict, e.Message);
+            }
+        });
         app.MapPost("/v1/rotate", RotateAsync);
         app.MapGet("/v1/events", StreamEventsAsync);
         app.MapPost("/v1/webhook/{provider}", WebhookAsync);
     }
 
-    private static async Task<IResult> RegisterAsync(HttpContext context, ProjectRegistry projects, SecretRedactor redactor, CancellationToken cancellationToken)
+    /// <summary>The status report; for Swarm stacks, what Swarm says of their services now (asked for at most 5 s).</summary>
+    private static async Task<IResult> StatusAsync(StatusReporter status, ProjectRegistry projects, SwarmStacks stacks, CancellationToken cancellationToken)
+    {
+        var swarm = new Dictionary<string, IReadOnlyDictionary<string, SwarmServiceStatus>>(StringComparer.Ordinal);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(TimeSpan.FromSeconds(5));
+        foreach (var stack in projects.Snapshot().Where(p => p.Registration.IsSwarm))
+        {
+            swarm[stack.Name] = await stacks.StatusAsync(stack, bounded.Token);
+        }
+
+        return Results.Json(status.Report(swarm), IpcJson.Wire.StatusReport);
+    }
+
+    /// <summary>Reads a registration (compose project or Swarm stack) and answers with what <paramref name="register"/> made of it.</summary>
+    private static async Task<IResult> RegisterAsync<T>(HttpContext context, SecretRedactor redactor, Func<ProjectRegistration, string, Task<T>> register, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> answer, CancellationToken cancellationToken)
     {
         ProjectRegistration? registration;
         try
@@ -121,7 +149,7 @@ internal static class AgentEndpoints
 
         try
         {
-            return Results.Json(await projects.RegisterAsync(registration, ConnectionChannel.Actor(context), cancellationToken), IpcJson.Wire.RegistrationResult);
+            return Results.Json(await register(registration, ConnectionChannel.Actor(context)), answer);
         }
         catch (UnresolvedReferencesException e)
         {

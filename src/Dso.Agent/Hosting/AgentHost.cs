@@ -157,6 +157,8 @@ internal static class AgentHost
         services.AddSingleton(_ => new WebhookVerifier(options.WebhookSecret, options.WebhookRatePerMinute, time));
         services.AddSingleton(_ => new DockerClientBuilder().WithEndpoint(new Uri(endpoint.Host)).Build());
         services.AddSingleton<TcpProxy>();
+        services.AddSingleton(_ => new Injection.Swarm.SwarmEngine(endpoint));
+        services.AddSingleton<Swarm.SwarmStacks>();
         services.AddSingleton<EngineContainers>();
         services.AddSingleton<HealthGate>();
         services.AddSingleton<RotationJournal>();

@@ -19,7 +19,7 @@ internal sealed class StatusReporter(
     RotationBook rotations,
     TimeProvider time)
 {
-    public StatusReport Report()
+    public StatusReport Report(IReadOnlyDictionary<string, IReadOnlyDictionary<string, SwarmServiceStatus>>? swarm = null)
     {
         var options = runtime.Options;
         var agent = new AgentStatus(
@@ -55,11 +55,13 @@ internal sealed class StatusReporter(
                     state.Fingerprint,
                     state.MaterializedAt,
                     containers.Of(p.Name, s.Name),
-                    projects.PolicyOf(s).Strategy,
+                    projects.PolicyOf(p.Registration, s).Strategy,
                     [.. proxy.PortsOf(p.Name, s.Name).Select(port => port.ToString())],
                     secretChecks,
-                    rotations.LastOf(p.Name, s.Name));
-            })])).ToList();
+                    rotations.LastOf(p.Name, s.Name),
+                    swarm?.GetValueOrDefault(p.Name)?.GetValueOrDefault(s.Name));
+            })],
+            p.Registration.IsSwarm ? ProjectRegistration.SwarmKind : ProjectRegistration.ComposeKind)).ToList();
         return new StatusReport(agent, providers.Snapshot(), managed, new CacheStatus(cache.Enabled, cache.Count, cache.Hits, cache.Misses, cache.LastKnownGoodServed));
     }
 

@@ -49,12 +49,38 @@ internal sealed class ProjectRegistry(
 
     public ServicePolicy PolicyOf(ServiceRegistration service) => ServicePolicy.For(service, config);
 
+    /// <summary>
+    /// The policy of a service of a registered project. A Swarm service rotates by Swarm's own
+    /// rolling update (strategy `swarm`: its update_config decides order, parallelism and
+    /// rollback); only `none` is honoured of the compose strategies, and the proxy takes no ports.
+    /// </summary>
+    public ServicePolicy PolicyOf(ProjectRegistration project, ServiceRegistration service)
+    {
+        var policy = PolicyOf(service);
+        return project.IsSwarm
+            ? policy with { Strategy = policy.Strategy == "none" ? "none" : SwarmStrategy, ProxiedPorts = [] }
+            : policy;
+    }
+
+    /// <summary>The strategy status and results show for a Swarm service.</summary>
+    public const string SwarmStrategy = "swarm";
+
     /// <summary>Loads the registered projects and their baselines, and binds their proxy ports again.</summary>
     public void Load()
     {
         foreach (var registration in state.LoadProjects())
         {
             var baselines = state.LoadBaselines(registration.Name);
+            if (registration.IsSwarm)
+            {
+                // Swarm keeps the versions and the tasks; nothing lives in the RAM directory.
+                _projects[registration.Name] = new ManagedProject(registration, time.GetUtcNow(), registration.Services.ToDictionary(
+                    s => s.Name,
+                    s => ServiceState.Pending(s.References.Count) with { State = "ok", Fingerprint = baselines.GetValueOrDefault(s.Name) },
+                    StringComparer.Ordinal));
+                continue;
+            }
+
             var services = registration.Services.ToDictionary(
                 s => s.Name,
                 s => ServiceState.Pending(s.References.Count) with
@@ -84,8 +110,18 @@ internal sealed class ProjectRegistry(
     public async Task<RegistrationResult> RegisterAsync(ProjectRegistration registration, string actor, CancellationToken cancellationToken)
     {
         Validate(registration);
+        if (registration.IsSwarm)
+        {
+            throw new DsoException($"stack {registration.Name} is a Swarm stack: it registers through docker dso stack deploy (POST /v1/swarm/stacks)");
+        }
+
         using var held = await LockAsync(registration.Name, cancellationToken);
         var previous = _projects.GetValueOrDefault(registration.Name);
+        if (previous is { Registration.IsSwarm: true })
+        {
+            throw new DsoException($"the agent manages a Swarm stack named {registration.Name}; give the compose project another name (-p), or remove the stack with docker dso stack rm");
+        }
+
         try
         {
             proxy.Apply(registration.Name, ProxiedPorts(registration));
@@ -125,9 +161,36 @@ internal sealed class ProjectRegistry(
         }
     }
 
-    public async Task<bool> RemoveAsync(string name, string actor, CancellationToken cancellationToken)
+    /// <summary>
+    /// Remembers a Swarm stack whose versions <see cref="Swarm.SwarmStacks"/> made (the caller
+    /// holds its lock): its registration and each service's fingerprint as baseline.
+    /// </summary>
+    public void AdoptSwarm(ProjectRegistration registration, IReadOnlyDictionary<string, string> fingerprintsByService, string actor, int created)
+    {
+        var now = time.GetUtcNow();
+        var registeredAt = _projects.GetValueOrDefault(registration.Name)?.RegisteredAt ?? now;
+        state.Save(registration);
+        _projects[registration.Name] = new ManagedProject(registration, registeredAt, registration.Services.ToDictionary(
+            s => s.Name,
+            s => new ServiceState("ok", null, s.References.Count, fingerprintsByService[s.Name], null, now),
+            StringComparer.Ordinal));
+        SaveBaselines(registration.Name);
+        UpdateGauges();
+        audit.Write(actor, "register", registration.Name, "ok", $"Swarm stack, {registration.Services.Count} service(s), {created} new secret version(s)");
+        events.Publish("project.registered", registration.Name, null, $"Swarm stack: secret versions ready for {string.Join(", ", registration.Services.Select(s => s.Name))} ({created} new)");
+    }
+
+    /// <summary>Forgets a project and wipes its secrets; <paramref name="kind"/> (when given) must be what it was registered as.</summary>
+    public async Task<bool> RemoveAsync(string name, string actor, CancellationToken cancellationToken, string? kind = null)
     {
         using var held = await LockAsync(name, cancellationToken);
+        if (kind is not null && _projects.TryGetValue(name, out var registered) && (registered.Registration.IsSwarm ? ProjectRegistration.SwarmKind : ProjectRegistration.ComposeKind) != kind)
+        {
+            throw new DsoException(registered.Registration.IsSwarm
+                ? $"{name} is a Swarm stack, not a compose project; remove it with docker dso stack rm {name}"
+                : $"{name} is a compose project, not a Swarm stack; remove it with docker dso down -p {name}");
+        }
+
         var known = _projects.TryRemove(name, out _);
         proxy.Remove(name);
         var wiped = store.RemoveProject(name);
@@ -150,7 +213,7 @@ internal sealed class ProjectRegistry(
     public async Task<int> RepairMissingAsync(string trigger, CancellationToken cancellationToken)
     {
         var repaired = 0;
-        foreach (var project in Snapshot())
+        foreach (var project in Snapshot().Where(p => !p.Registration.IsSwarm))
         {
             var missing = project.Registration.Services.Where(s => !File.Exists(Path.Combine(store.MountPath(project.Name, s.Name), LauncherManifest.FileName))).ToList();
             if (missing.Count == 0)
@@ -288,12 +351,17 @@ internal sealed class ProjectRegistry(
         return warnings;
     }
 
-    private static void Validate(ProjectRegistration registration)
+    public static void Validate(ProjectRegistration registration)
     {
         // Names become paths (state file, RAM directory): only compose's own name characters.
         if (!ValidName(registration.Name, allowUpper: false))
         {
             throw new DsoException($"'{registration.Name}' is not a compose project name (lowercase letters, digits, '_' and '-')");
+        }
+
+        if (registration.Kind is { } kind && kind is not (ProjectRegistration.ComposeKind or ProjectRegistration.SwarmKind))
+        {
+            throw new DsoException($"project {registration.Name}: kind '{kind}' is not {ProjectRegistration.ComposeKind} or {ProjectRegistration.SwarmKind}");
         }
 
         if (registration.Services.FirstOrDefault(s => !ValidName(s.Name, allowUpper: true)) is { } badService)

@@ -50,13 +50,14 @@ internal sealed partial class RotationQueue(
         {
             foreach (var (project, service) in services)
             {
-                var registration = projects.TryGet(project)?.Registration.Services.FirstOrDefault(s => s.Name == service);
-                if (registration is null)
+                var managed = projects.TryGet(project)?.Registration;
+                var registration = managed?.Services.FirstOrDefault(s => s.Name == service);
+                if (managed is null || registration is null)
                 {
                     continue;
                 }
 
-                var atOnce = immediate || projects.PolicyOf(registration).Strategy is "live" or "none";
+                var atOnce = immediate || projects.PolicyOf(managed, registration).Strategy is "live" or "none";
                 if (_pending.TryGetValue((project, service), out var existing))
                 {
                     var changedAt = existing.Trigger.ChangedAt is { } first && (trigger.ChangedAt is null || first < trigger.ChangedAt) ? first : trigger.ChangedAt;

@@ -7,9 +7,11 @@ using Dso.Agent.Notifications;
 using Dso.Agent.Observability;
 using Dso.Agent.Projects;
 using Dso.Agent.Secrets;
+using Dso.Agent.Swarm;
 using Dso.Injection.Planning;
 using Dso.Injection.References;
 using Dso.Injection.Secrets;
+using Dso.Injection.Swarm;
 using Dso.Ipc;
 using Microsoft.Extensions.Logging;
 
@@ -29,6 +31,7 @@ internal sealed partial class ServiceRotator(
     FingerprintKey fingerprints,
     EngineContainers engine,
     ContainerSwap swap,
+    SwarmStacks swarm,
     RotationBook book,
     AgentNotifier notifier,
     EventHub events,
@@ -50,7 +53,7 @@ internal sealed partial class ServiceRotator(
             return new RotationResult(project, service, "none", RotationResult.Skipped, $"{project}/{service} is not managed by the agent", trigger.Trigger, started, 0, []);
         }
 
-        var policy = projects.PolicyOf(registration);
+        var policy = projects.PolicyOf(managed.Registration, registration);
         var timings = new Dictionary<string, double>(StringComparer.Ordinal);
         RotationResult Result(string outcome, string message, IReadOnlyList<string>? containers = null) =>
             new(project, service, policy.Strategy, outcome, message, trigger.Trigger, started, Math.Round(clock.Elapsed.TotalSeconds, 3), containers ?? [], timings.Count == 0 ? null : timings);
@@ -63,6 +66,11 @@ internal sealed partial class ServiceRotator(
         if (!policy.Enabled)
         {
             return Finish(Result(RotationResult.Skipped, "rotation is disabled for this service (rotation.enabled: false)"), trigger);
+        }
+
+        if (managed.Registration.IsSwarm)
+        {
+            return await RotateSwarmAsync(managed, registration, policy, trigger, Result, timings, clock, cancellationToken);
         }
 
         PreparedSecrets prepared;
@@ -117,6 +125,71 @@ internal sealed partial class ServiceRotator(
             {
                 _failedFingerprints[(project, service)] = prepared.Fingerprint;
                 return Finish(Result(RotationResult.Failed, $"{e.Message}; its containers keep the values they have"), trigger);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A service of a Swarm stack: new versions for what changed, the service's spec swapped to
+    /// them, Swarm's rolling update awaited (its rollback is a failure and keeps the old versions),
+    /// unused versions removed. Baseline and retry rules as for a compose service.
+    /// </summary>
+    private async Task<RotationResult> RotateSwarmAsync(
+        ManagedProject managed, ServiceRegistration service, ServicePolicy policy, RotationTrigger trigger, Func<string, string, IReadOnlyList<string>?, RotationResult> result, Dictionary<string, double> timings, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var key = (managed.Name, service.Name);
+        SwarmMaterial material;
+        try
+        {
+            material = await swarm.PrepareAsync(managed.Name, service, cancellationToken);
+            timings["resolve"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
+        }
+        catch (DsoException e)
+        {
+            return Finish(result(RotationResult.Failed, $"cannot resolve its secrets ({e.Message}); its tasks keep the versions they have", null), trigger);
+        }
+
+        using (material)
+        {
+            var fingerprint = material.Services.Single().Fingerprint;
+            var baseline = managed.Services.GetValueOrDefault(service.Name)?.Fingerprint;
+            if (fingerprint == baseline && !trigger.Force)
+            {
+                return result(RotationResult.Unchanged, "the values it consumes are the ones its tasks have", null);
+            }
+
+            if (!trigger.Force && !trigger.Manual && _failedFingerprints.TryGetValue(key, out var failed) && failed == fingerprint)
+            {
+                return result(RotationResult.Unchanged, "these values failed to roll out before; 'docker dso rotate' retries them", null);
+            }
+
+            if (policy.Strategy == "none")
+            {
+                return Finish(result(RotationResult.Skipped, "strategy none: the tasks keep the versions they have until the next stack deploy", null), trigger);
+            }
+
+            projects.Mark(managed.Name, service.Name, "rotating", $"Swarm update ({trigger.Trigger})");
+            events.Publish("rotation.started", managed.Name, service.Name, $"Swarm update ({trigger.Trigger})");
+            LogStarted(managed.Name, service.Name, policy.Strategy, trigger.Trigger);
+            var tasks = new[] { SwarmNames.Service(managed.Name, service.Name) };
+            try
+            {
+                var (succeeded, message) = await swarm.RollOutAsync(managed.Name, material, cancellationToken);
+                timings["rollout"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
+                if (!succeeded)
+                {
+                    _failedFingerprints[key] = fingerprint;
+                    return Finish(result(RotationResult.Failed, message, tasks), trigger);
+                }
+
+                _failedFingerprints.TryRemove(key, out _);
+                projects.Commit(managed.Name, service.Name, new ServiceState("ok", null, service.References.Count, fingerprint, null, time.GetUtcNow()));
+                return Finish(result(RotationResult.Rotated, message, tasks), trigger);
+            }
+            catch (Exception e) when (e is DsoException or DockerApiException or HttpRequestException)
+            {
+                _failedFingerprints[key] = fingerprint;
+                return Finish(result(RotationResult.Failed, $"{e.Message}; its tasks keep the versions they have", tasks), trigger);
             }
         }
     }

@@ -13,18 +13,22 @@ internal sealed class AgentMaterializer(AgentClient agent) : IStackMaterializer
 {
     public string Location(string project) => $"the agent ({agent.SocketPath})";
 
+    /// <summary>What the agent is told of a planned project or stack: services, references (as written), owners, rotation labels.</summary>
+    public static ProjectRegistration Registration(StackPlan plan, string? kind = null) => new(
+        plan.Project.Name,
+        plan.Project.Directory,
+        plan.Project.Files,
+        [.. plan.Services.Select(s => new ServiceRegistration(
+            s.Service.Name,
+            s.Owner.Uid,
+            s.Owner.Gid,
+            [.. s.References.Select(r => new ReferenceRegistration(r.Variable, r.Text, r.Where))],
+            RotationLabels.Read(s.Service)))],
+        kind);
+
     public async Task<MaterializedStack> MaterializeAsync(StackPlan plan, CancellationToken cancellationToken)
     {
-        var registration = new ProjectRegistration(
-            plan.Project.Name,
-            plan.Project.Directory,
-            plan.Project.Files,
-            [.. plan.Services.Select(s => new ServiceRegistration(
-                s.Service.Name,
-                s.Owner.Uid,
-                s.Owner.Gid,
-                [.. s.References.Select(r => new ReferenceRegistration(r.Variable, r.Text, r.Where))],
-                RotationLabels.Read(s.Service)))]);
+        var registration = Registration(plan);
         var result = await agent.PostAsync("/v1/projects", registration, IpcJson.Wire.ProjectRegistration, IpcJson.Wire.RegistrationResult, cancellationToken);
         return new MaterializedStack(result.Services.ToDictionary(s => s.Name, s => (s.Directory, s.Fingerprint), StringComparer.Ordinal), result.SecretCount)
         {

@@ -64,6 +64,7 @@ internal sealed class Checkup(CliContext context)
                 api >= new Version(1, 41)
                     ? DoctorCheck.Pass("engine.api_version", $"API {version.APIVersion}")
                     : DoctorCheck.Warn("engine.api_version", $"API {version.APIVersion} is older than 1.41", "upgrade Docker Engine to 20.10 or later"),
+                SwarmCheck(info),
                 skew is null ? DoctorCheck.Warn("clock.skew", "the engine did not report its time", "check the host clock (timedatectl)")
                     : skew < TimeSpan.FromSeconds(30) ? DoctorCheck.Pass("clock.skew", $"{skew.Value.TotalSeconds:0.0} s from the engine's clock")
                     : DoctorCheck.Warn("clock.skew", $"{skew.Value.TotalSeconds:0} s from the engine's clock (webhook signatures allow 300 s)", "synchronise the clock (systemd-timesyncd, chrony)"),
@@ -73,6 +74,19 @@ internal sealed class Checkup(CliContext context)
         {
             return [DoctorCheck.Fail("engine.reachable", $"no answer from {endpoint.Host}: {e.Message}", "start the engine (systemctl start docker, or dockerd)")];
         }
+    }
+
+    /// <summary>Whether `docker dso stack deploy` can run here: a swarm manager, or no swarm at all (then `up` serves this host).</summary>
+    private static DoctorCheck SwarmCheck(Docker.DotNet.Models.SystemInfoResponse info)
+    {
+        var swarm = info.Swarm;
+        return (swarm?.LocalNodeState, swarm?.ControlAvailable) switch
+        {
+            (null or "" or "inactive", _) => DoctorCheck.Pass("engine.swarm", "not in a swarm: docker dso up serves this host (docker dso stack deploy needs a swarm manager)"),
+            ("active", true) => DoctorCheck.Pass("engine.swarm", $"swarm manager ({swarm!.Managers} manager(s), {swarm.Nodes} node(s)): docker dso stack deploy works here"),
+            ("active", _) => DoctorCheck.Warn("engine.swarm", "swarm worker: stack deploy and the agent's Swarm rotations need a manager", "run docker dso stack deploy (and the agent that watches stacks) on a manager; docker node ls lists them"),
+            (var state, _) => DoctorCheck.Warn("engine.swarm", $"swarm state {state}{(string.IsNullOrEmpty(swarm!.Error) ? string.Empty : ": " + DsoException.OneLine(swarm.Error))}", "docker info shows the swarm's state; docker swarm leave or docker swarm init/join settles it"),
+        };
     }
 
     private async Task<IEnumerable<DoctorCheck>> AgentChecksAsync(string socket, string group, LoadedConfig? config, CancellationToken cancellationToken)

@@ -10,6 +10,7 @@ namespace Dso.Ipc;
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(ProjectRegistration))]
 [JsonSerializable(typeof(RegistrationResult))]
+[JsonSerializable(typeof(SwarmDeployResult))]
 [JsonSerializable(typeof(AgentEvent))]
 [JsonSerializable(typeof(StatusReport))]
 [JsonSerializable(typeof(RotateRequest))]

@@ -11,5 +11,5 @@ internal static class IpcProtocol
     public const string VersionHeader = "Dso-Api-Version";
     public const string SocketVariable = "DSO_AGENT_SOCKET";
 
-    public static readonly string[] Capabilities = ["status", "projects", "events", "rotate", "proxy", "doctor"];
+    public static readonly string[] Capabilities = ["status", "projects", "events", "rotate", "proxy", "doctor", "swarm"];
 }

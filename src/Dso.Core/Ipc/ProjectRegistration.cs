@@ -3,8 +3,17 @@ namespace Dso.Ipc;
 /// <summary>
 /// POST /v1/projects: a compose project handed to the agent by `up` — its services, the
 /// references each uses and who owns its files. Never a value: the agent resolves them itself.
+/// POST /v1/swarm/stacks takes the same shape for a Swarm stack (<see cref="Kind"/> swarm).
 /// </summary>
-internal sealed record ProjectRegistration(string Name, string Directory, IReadOnlyList<string> Files, IReadOnlyList<ServiceRegistration> Services);
+internal sealed record ProjectRegistration(string Name, string Directory, IReadOnlyList<string> Files, IReadOnlyList<ServiceRegistration> Services, string? Kind = null)
+{
+    public const string ComposeKind = "compose";
+    public const string SwarmKind = "swarm";
+
+    /// <summary>A Swarm stack: its secrets are Swarm secret versions, its services Swarm services.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsSwarm => Kind == SwarmKind;
+}
 
 /// <summary>One service of a <see cref="ProjectRegistration"/>, and how it is rotated (null: the agent's defaults).</summary>
 internal sealed record ServiceRegistration(string Name, int Uid, int Gid, IReadOnlyList<ReferenceRegistration> References, ServiceRotation? Rotation = null);

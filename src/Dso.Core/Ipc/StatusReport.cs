@@ -9,8 +9,8 @@ internal sealed record AgentStatus(string Version, int Pid, DateTimeOffset Start
 /// <summary>One configured provider, how its last call went, and its circuit breaker (closed, open, half-open; always closed for local and file, which have none).</summary>
 internal sealed record ProviderStatus(string Name, string Type, string State, string? LastError, DateTimeOffset? LastCall, bool Insecure, string Circuit = "closed");
 
-/// <summary>A registered project.</summary>
-internal sealed record ProjectStatus(string Name, string Directory, DateTimeOffset RegisteredAt, IReadOnlyList<ServiceStatus> Services);
+/// <summary>A registered project: a compose project (`up`) or a Swarm stack (`stack deploy`), as <paramref name="Kind"/> says.</summary>
+internal sealed record ProjectStatus(string Name, string Directory, DateTimeOffset RegisteredAt, IReadOnlyList<ServiceStatus> Services, string Kind = ProjectRegistration.ComposeKind);
 
 /// <summary>A service of a registered project: its secrets' state and its containers.</summary>
 internal sealed record ServiceStatus(
@@ -24,7 +24,16 @@ internal sealed record ServiceStatus(
     string Strategy,
     IReadOnlyList<string> ProxiedPorts,
     IReadOnlyList<SecretCheckStatus> Checks,
-    RotationResult? LastRotation);
+    RotationResult? LastRotation,
+    SwarmServiceStatus? Swarm = null);
+
+/// <summary>
+/// A service of a Swarm stack as Swarm reports it: its name there, the secret versions its spec
+/// mounts, its tasks running of those desired, and the state of its last update (Swarm's own:
+/// updating, completed, rollback_completed, paused, …; null before any update). Error says why
+/// the engine could not be asked.
+/// </summary>
+internal sealed record SwarmServiceStatus(string Service, IReadOnlyList<string> Versions, int Running, int Desired, string? UpdateState, string? UpdateMessage, string? Error = null);
 
 /// <summary>A secret a service consumes: the version last seen, when it was last checked and when it will be next.</summary>
 internal sealed record SecretCheckStatus(string Reference, string? Version, DateTimeOffset? LastCheck, DateTimeOffset? NextCheck);

@@ -99,13 +99,82 @@ internal sealed class SwarmEngine(EngineEndpoint endpoint) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Swaps the service's DSO secrets (those mounted under /run/secrets/dso) for
+    /// <paramref name="mounts"/> in its spec and sets its fingerprint label; Swarm then rolls its
+    /// tasks with the service's own update_config. Returns false when the spec already mounts
+    /// exactly these versions (nothing to do).
+    /// </summary>
+    public async Task<bool> UpdateSecretsAsync(string name, IReadOnlyList<SwarmSecretMount> mounts, string fingerprint, CancellationToken cancellationToken)
+    {
+        var service = await FindServiceAsync(name, cancellationToken)
+            ?? throw new DsoException($"service {name} is not in the swarm (removed with docker stack rm?); deploy the stack again with docker dso stack deploy");
+        var spec = service.Spec ?? throw new DsoException($"service {name} has no spec in the engine's answer");
+        var container = spec.TaskTemplate?.ContainerSpec ?? throw new DsoException($"service {name} is not a container service");
+        var kept = (container.Secrets ?? []).Where(s => !IsDso(s)).ToList();
+        var current = (container.Secrets ?? []).Where(IsDso).Select(s => s.SecretName).ToHashSet(StringComparer.Ordinal);
+        if (current.SetEquals(mounts.Select(m => m.SecretName)))
+        {
+            return false;
+        }
+
+        var ids = (await Reach(() => _client.Secrets.ListAsync(cancellationToken))).ToDictionary(s => s.Spec?.Name ?? string.Empty, s => s.ID, StringComparer.Ordinal);
+        foreach (var mount in mounts)
+        {
+            kept.Add(new SecretReference
+            {
+                SecretName = mount.SecretName,
+                SecretID = ids.TryGetValue(mount.SecretName, out var id) ? id : throw new DsoException($"secret {mount.SecretName} is not in the swarm; it was removed meanwhile"),
+                File = new SecretReferenceFileTarget { Name = mount.Target, UID = mount.Uid, GID = mount.Gid, Mode = (uint)mount.Mode },
+            });
+        }
+
+        container.Secrets = kept;
+        spec.Labels ??= new Dictionary<string, string>();
+        spec.Labels[SwarmNames.FingerprintLabel] = fingerprint;
+        try
+        {
+            await _client.Swarm.UpdateServiceAsync(service.ID, new ServiceUpdateParameters { Service = spec, Version = (long)(service.Version?.Index ?? 0) }, cancellationToken);
+        }
+        catch (DockerApiException e)
+        {
+            throw new DsoException($"Swarm refused the update of service {name}: {ApiMessage(e)}");
+        }
+
+        return true;
+    }
+
+    /// <summary>What Swarm says of a service now: the DSO versions its spec mounts, its tasks, its last update.</summary>
+    public async Task<Dso.Ipc.SwarmServiceStatus> StatusAsync(string name, CancellationToken cancellationToken)
+    {
+        var service = await FindServiceAsync(name, cancellationToken);
+        if (service is null)
+        {
+            return new Dso.Ipc.SwarmServiceStatus(name, [], 0, 0, null, null, "not in the swarm");
+        }
+
+        var tasks = await _client.Tasks.ListAsync(new TasksListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["service"] = new Dictionary<string, bool> { [service.ID] = true },
+                ["desired-state"] = new Dictionary<string, bool> { ["running"] = true },
+            },
+        }, cancellationToken);
+        var desired = service.Spec?.Mode?.Replicated?.Replicas is { } replicas ? (int)replicas : tasks.Count;
+        return new Dso.Ipc.SwarmServiceStatus(
+            name,
+            [.. (service.Spec?.TaskTemplate?.ContainerSpec?.Secrets ?? []).Where(IsDso).Select(s => s.SecretName).Order(StringComparer.Ordinal)],
+            tasks.Count(t => t.Status?.State == TaskState.Running),
+            desired,
+            service.UpdateStatus?.State,
+            service.UpdateStatus?.Message is { Length: > 0 } message ? DsoException.OneLine(message) : null);
+    }
+
     /// <summary>Removes the stack's secret versions that no service spec and no running task uses; returns their names.</summary>
     public async Task<IReadOnlyList<string>> PruneAsync(string stack, CancellationToken cancellationToken)
     {
-        var ours = (await Reach(() => _client.Secrets.ListAsync(cancellationToken)))
-            .Where(s => s.Spec?.Labels is { } labels && labels.TryGetValue(SwarmNames.ManagedLabel, out var managed) && managed == "true"
-                && labels.TryGetValue(SwarmNames.StackLabel, out var owner) && owner == stack)
-            .ToList();
+        var ours = await OursAsync(stack, cancellationToken);
         if (ours.Count == 0)
         {
             return [];
@@ -140,7 +209,16 @@ internal sealed class SwarmEngine(EngineEndpoint endpoint) : IDisposable
         return removed;
     }
 
+    /// <summary>The names of the stack's secret versions (DSO's labels) that Swarm holds now.</summary>
+    public async Task<IReadOnlyList<string>> StackSecretsAsync(string stack, CancellationToken cancellationToken) =>
+        [.. (await OursAsync(stack, cancellationToken)).Select(s => s.Spec?.Name ?? s.ID).Order(StringComparer.Ordinal)];
+
     public void Dispose() => _client.Dispose();
+
+    private async Task<List<Docker.DotNet.Models.Secret>> OursAsync(string stack, CancellationToken cancellationToken) =>
+        [.. (await Reach(() => _client.Secrets.ListAsync(cancellationToken)))
+            .Where(s => s.Spec?.Labels is { } labels && labels.TryGetValue(SwarmNames.ManagedLabel, out var managed) && managed == "true"
+                && labels.TryGetValue(SwarmNames.StackLabel, out var owner) && owner == stack)];
 
     private async Task<SwarmOutcome?> CheckAsync(string name, IReadOnlySet<string> secrets, bool updated, CancellationToken cancellationToken)
     {
@@ -199,6 +277,10 @@ internal sealed class SwarmEngine(EngineEndpoint endpoint) : IDisposable
             return null;
         }
     }
+
+    /// <summary>A secret DSO mounted: its target is under DSO's secrets path.</summary>
+    private static bool IsDso(SecretReference secret) =>
+        secret.File?.Name?.StartsWith(Planning.OverrideBuilder.SecretsMountPath + "/", StringComparison.Ordinal) == true;
 
     private static HashSet<string> SecretNames(ServiceSpec? spec) => SecretNames(spec?.TaskTemplate);
 

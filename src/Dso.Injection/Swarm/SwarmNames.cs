@@ -14,6 +14,9 @@ internal static class SwarmNames
     public const int MaxLength = 64;
     public const int FingerprintLength = 12;
 
+    /// <summary>A stack name's limit, so STACK_SERVICE_FILE keeps room for the service and file.</summary>
+    public const int MaxStackLength = 32;
+
     /// <summary>Labels on every secret DSO creates (with <see cref="StackNamespaceLabel"/>, so `docker stack rm` removes them too).</summary>
     public const string ManagedLabel = "dso.managed";
     public const string StackLabel = "dso.stack";

@@ -14,14 +14,14 @@ namespace Dso.Injection.Swarm;
 /// </summary>
 internal static class SwarmOverride
 {
-    public static string Build(StackPlan plan, SwarmMaterial material, string launcherPath)
+    public static string Build(StackPlan plan, IReadOnlyList<SwarmServiceSecrets> material, string launcherPath)
     {
         var services = new YamlMappingNode();
         var declared = new YamlMappingNode();
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var service in plan.Services)
         {
-            var secrets = material.Services.Single(s => s.Service == service.Service.Name);
+            var secrets = material.Single(s => s.Service == service.Service.Name);
             var (entrypoint, command) = OverrideBuilder.Launch(service);
             var node = new YamlMappingNode { { Key("entrypoint"), Sequence(entrypoint) } };
             if (command is not null)

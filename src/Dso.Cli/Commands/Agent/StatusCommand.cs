@@ -59,7 +59,7 @@ internal sealed class StatusCommand : DsoCommand
         Context.Out.WriteLine();
         if (report.Projects.Count == 0)
         {
-            Context.Out.WriteLine("no managed projects yet ('docker dso up' registers one)");
+            Context.Out.WriteLine("no managed projects yet ('docker dso up' or 'docker dso stack deploy' registers one)");
             return;
         }
 
@@ -69,12 +69,26 @@ internal sealed class StatusCommand : DsoCommand
             s.Name,
             s.Secrets.ToString(CultureInfo.InvariantCulture),
             s.State,
-            s.Containers.Count == 0 ? "-" : string.Join(", ", s.Containers.Select(c => $"{c.Name} ({c.State})")),
+            s.Swarm is { } swarm ? $"{swarm.Running}/{swarm.Desired} task(s) of {swarm.Service}"
+                : s.Containers.Count == 0 ? "-" : string.Join(", ", s.Containers.Select(c => $"{c.Name} ({c.State})")),
             s.Strategy,
             s.ProxiedPorts.Count == 0 ? "-" : string.Join(", ", s.ProxiedPorts),
             s.LastRotation is { } last ? $"{last.Outcome} {last.StartedAt.ToLocalTime():HH:mm:ss} ({last.DurationSeconds.ToString("0.00", CultureInfo.InvariantCulture)}s)" : "-",
             s.Message ?? s.LastRotation?.Message ?? string.Empty,
         })));
+        var swarmServices = report.Projects.SelectMany(p => p.Services).Select(s => s.Swarm).OfType<SwarmServiceStatus>().ToList();
+        if (swarmServices.Count > 0)
+        {
+            Context.Out.WriteLine();
+            TextTable.Write(Context, ["SWARM SERVICE", "TASKS", "UPDATE", "SECRET VERSIONS"], swarmServices.Select(w => new[]
+            {
+                w.Service,
+                $"{w.Running}/{w.Desired}",
+                w.Error ?? (w.UpdateState is null ? "-" : w.UpdateState + (w.UpdateMessage is { } message ? $" ({message})" : string.Empty)),
+                w.Versions.Count == 0 ? "-" : string.Join(", ", w.Versions),
+            }));
+        }
+
         var checks = report.Projects.SelectMany(p => p.Services.SelectMany(s => s.Checks)).Where(c => c.NextCheck is not null).ToList();
         if (checks.Count > 0)
         {

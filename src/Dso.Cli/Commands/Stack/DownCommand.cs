@@ -33,7 +33,7 @@ internal sealed class DownCommand : DsoCommand
         using var agent = await session.ConnectAgentAsync(cancellationToken);
         if (agent is not null)
         {
-            await agent.DeleteAsync($"/v1/projects/{Uri.EscapeDataString(project.Name)}", cancellationToken);
+            await agent.DeleteAsync($"/v1/projects/{Uri.EscapeDataString(project.Name)}?kind={Dso.Ipc.ProjectRegistration.ComposeKind}", cancellationToken);
             store.RemoveProject(project.Name);
             session.Say($"the agent removed the secrets of project {project.Name} and stopped managing it");
         }

@@ -8,5 +8,6 @@ internal static class StackCommand
     public static Command Create(CliContext context) => new("stack", "Deploy compose files to Docker Swarm with their dso:// references as versioned Swarm secrets.")
     {
         new StackDeployCommand(context),
+        new StackRmCommand(context),
     };
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dso.Cli.Agent;
 using Dso.Cli.Commands.Stack;
 using Dso.Configuration;
 using Dso.Injection.Compose;
@@ -6,6 +7,7 @@ using Dso.Injection.Engine;
 using Dso.Injection.Planning;
 using Dso.Injection.References;
 using Dso.Injection.Swarm;
+using Dso.Ipc;
 
 namespace Dso.Cli.Commands.Swarm;
 
@@ -39,9 +41,9 @@ internal sealed class StackDeployCommand : DsoCommand
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
         var stack = parseResult.GetValue(_stack)!;
-        if (stack.Length == 0 || stack.Length > 32 || stack != ComposeLoader.NormalizeProjectName(stack))
+        if (stack.Length == 0 || stack.Length > SwarmNames.MaxStackLength || stack != ComposeLoader.NormalizeProjectName(stack))
         {
-            throw new UsageException($"'{stack}' is not a stack name DSO can use: at most 32 lower-case letters, digits, '-' and '_', starting with a letter or digit");
+            throw new UsageException($"'{stack}' is not a stack name DSO can use: at most {SwarmNames.MaxStackLength} lower-case letters, digits, '-' and '_', starting with a letter or digit");
         }
 
         var timeoutText = parseResult.GetValue(_timeout)!;
@@ -85,37 +87,21 @@ internal sealed class StackDeployCommand : DsoCommand
             return await DeployAsync(session, deployArguments, parseResult, stack, cancellationToken);
         }
 
-        var services = plan.Services.Select(s => (s.Service.Name, s.References, s.Owner)).ToList();
-        var owned = new List<IDisposable>();
-        SwarmMaterial material;
-        try
-        {
-            var references = plan.ReferenceCount;
-            using (Terminal.Progress(Context, $"resolving {references} secret reference{(references == 1 ? string.Empty : "s")} for {plan.Services.Count} service{(plan.Services.Count == 1 ? string.Empty : "s")}"))
-            {
-                using var values = await ReferenceResolver.ResolveAsync(plan.Services.SelectMany(s => s.References), session.Providers(owned), cancellationToken);
-                material = SwarmMaterial.Build(stack, services, values, FingerprintKey.LoadOrCreate(session.DsoHome));
-            }
-        }
-        finally
-        {
-            owned.ForEach(o => o.Dispose());
-        }
-
+        using var agent = await session.ConnectAgentAsync(cancellationToken);
         var before = new Dictionary<string, IReadOnlySet<string>?>(StringComparer.Ordinal);
-        string overrideText;
-        using (material)
+        foreach (var service in plan.Services)
         {
-            foreach (var service in material.Services)
-            {
-                before[service.Service] = await swarm.ServiceSecretsAsync(SwarmNames.Service(stack, service.Service), cancellationToken);
-            }
-
-            var created = await swarm.EnsureSecretsAsync(material.Secrets, cancellationToken);
-            session.Say($"{material.Secrets.Count} secret version{(material.Secrets.Count == 1 ? string.Empty : "s")} for {string.Join(", ", material.Services.Select(s => s.Service))} in Swarm ({created} new); Swarm keeps them encrypted and mounts them on tmpfs in each task");
-            overrideText = SwarmOverride.Build(plan, material, launcher);
+            before[service.Service.Name] = await swarm.ServiceSecretsAsync(SwarmNames.Service(stack, service.Service.Name), cancellationToken);
         }
 
+        IReadOnlyList<SwarmServiceSecrets> secrets;
+        var references = plan.ReferenceCount;
+        using (Terminal.Progress(Context, $"resolving {references} secret reference{(references == 1 ? string.Empty : "s")} for {plan.Services.Count} service{(plan.Services.Count == 1 ? string.Empty : "s")}{(agent is null ? string.Empty : " (by the agent)")}"))
+        {
+            secrets = agent is null ? await LocalVersionsAsync(session, stack, plan, swarm, cancellationToken) : await AgentVersionsAsync(session, agent, plan, cancellationToken);
+        }
+
+        var overrideText = SwarmOverride.Build(plan, secrets, launcher);
         var store = session.Store();
         // A compose project name never has a '.', so this directory is no project's.
         var scratch = $"swarm.{stack}";
@@ -138,7 +124,7 @@ internal sealed class StackDeployCommand : DsoCommand
             return exitCode;
         }
 
-        var waits = material.Services.Select(s =>
+        var waits = secrets.Select(s =>
         {
             var wanted = s.Mounts.Select(m => m.SecretName).ToHashSet(StringComparer.Ordinal);
             var previous = before[s.Service];
@@ -161,10 +147,54 @@ internal sealed class StackDeployCommand : DsoCommand
             session.Say($"removed {pruned.Count} secret version{(pruned.Count == 1 ? string.Empty : "s")} no task uses any more: {string.Join(", ", pruned)}");
         }
 
-        return outcomes.All(o => o.Succeeded)
-            ? ExitCodes.Success
-            : throw new DsoException($"stack {stack}: {string.Join("; ", outcomes.Where(o => !o.Succeeded).Select(o => $"{o.Service} {o.Detail}"))}");
+        if (outcomes.All(o => o.Succeeded))
+        {
+            session.Say(agent is null
+                ? "no agent runs, so nothing watches these secrets; run docker dso stack deploy again after changing one"
+                : "registered with the agent, which rolls these services through Swarm when a secret they use changes");
+            return ExitCodes.Success;
+        }
+
+        throw new DsoException($"stack {stack}: {string.Join("; ", outcomes.Where(o => !o.Succeeded).Select(o => $"{o.Service} {o.Detail}"))}");
     }
+
+    /// <summary>No agent: the values are resolved here, and the versions made from this engine.</summary>
+    private static async Task<IReadOnlyList<SwarmServiceSecrets>> LocalVersionsAsync(StackSession session, string stack, StackPlan plan, SwarmEngine swarm, CancellationToken cancellationToken)
+    {
+        var owned = new List<IDisposable>();
+        SwarmMaterial material;
+        try
+        {
+            using var values = await ReferenceResolver.ResolveAsync(plan.Services.SelectMany(s => s.References), session.Providers(owned), cancellationToken);
+            material = SwarmMaterial.Build(stack, [.. plan.Services.Select(s => (s.Service.Name, s.References, s.Owner))], values, FingerprintKey.LoadOrCreate(session.DsoHome));
+        }
+        finally
+        {
+            owned.ForEach(o => o.Dispose());
+        }
+
+        using (material)
+        {
+            var created = await swarm.EnsureSecretsAsync(material.Secrets, cancellationToken);
+            Announce(session, material.Secrets.Count, created, material.Services);
+            return material.Services;
+        }
+    }
+
+    /// <summary>An agent runs: it resolves the values with its own providers and makes the versions; the answer holds only names and mounts.</summary>
+    private static async Task<IReadOnlyList<SwarmServiceSecrets>> AgentVersionsAsync(StackSession session, AgentClient agent, StackPlan plan, CancellationToken cancellationToken)
+    {
+        var result = await agent.PostAsync("/v1/swarm/stacks", AgentMaterializer.Registration(plan, ProjectRegistration.SwarmKind), IpcJson.Wire.ProjectRegistration, IpcJson.Wire.SwarmDeployResult, cancellationToken);
+        var services = result.Services.Select(s => new SwarmServiceSecrets(
+            s.Name,
+            [.. s.Mounts.Select(m => new SwarmSecretMount(m.Secret, m.Target, m.Uid, m.Gid, (UnixFileMode)Convert.ToInt32(m.Mode, 8)))],
+            s.Fingerprint)).ToList();
+        Announce(session, result.Versions, result.Created, services);
+        return services;
+    }
+
+    private static void Announce(StackSession session, int versions, int created, IReadOnlyList<SwarmServiceSecrets> services) =>
+        session.Say($"{versions} secret version{(versions == 1 ? string.Empty : "s")} for {string.Join(", ", services.Select(s => s.Service))} in Swarm ({created} new); Swarm keeps them encrypted and mounts them on tmpfs in each task");
 
     private async Task<int> DeployAsync(StackSession session, List<string> arguments, ParseResult parseResult, string stack, CancellationToken cancellationToken)
     {
