@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Whole-process timing on a one-node swarm: from a secret change to all 3 replicas converged,
-# `docker dso stack deploy` after `docker dso secret set`, against the same rotation done by hand
-# (`docker secret create`, `docker service update --secret-rm/--secret-add`, wait for Swarm's
-# update to complete, `docker secret rm`) on an identical service, in the same run, with hyperfine.
+# Whole-process timing on a one-node swarm: from a secret change to all 3 replicas converged —
+# `docker dso secret set` with the agent watching the stack (it notices the change and rolls the
+# service), and `docker dso stack deploy` after `docker dso secret set` without an agent — against
+# the same rotation done by hand (`docker secret create`, `docker service update
+# --secret-rm/--secret-add`, wait for Swarm's update to complete, `docker secret rm`) on an
+# identical service, in the same run, with hyperfine.
 # Writes a markdown section to stdout.
 #   bench/process/swarm.sh OUT_DIR [RUNS]
 set -euo pipefail
@@ -26,21 +28,30 @@ if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
   joined=yes
 fi
 work=$(mktemp -d /tmp/dso-bench-swarm-XXXXXX)
+agent_pid=""; watch_pid=""
+stacks="dsobenchswarm dsobenchhand dsobenchagent"
 cleanup() {
-  docker stack rm dsobenchswarm dsobenchhand >/dev/null 2>&1 || true
+  [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null || true
+  [ -n "$agent_pid" ] && { kill "$agent_pid" 2>/dev/null; wait "$agent_pid" 2>/dev/null; } || true
+  docker stack rm $stacks >/dev/null 2>&1 || true
   for _ in $(seq 1 60); do
-    [ -z "$(docker ps -aq --filter label=com.docker.stack.namespace=dsobenchswarm --filter label=com.docker.stack.namespace=dsobenchhand)" ] && break
+    [ -z "$(for s in $stacks; do docker ps -aq --filter "label=com.docker.stack.namespace=$s"; done)" ] && break
     sleep 1
   done
   docker secret ls -q --filter label=dso.bench=true | xargs -r docker secret rm >/dev/null 2>&1 || true
+  docker secret ls -q --filter label=dso.stack=dsobenchagent | xargs -r docker secret rm >/dev/null 2>&1 || true
+  rm -rf "$agent_secrets"
   [ "$joined" = yes ] && docker swarm leave --force >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
+agent_secrets="/dev/shm/dso-bench-swarm-agent-$$"
 export DSO_HOME="$work/home" DSO_INIT="$root/artifacts/native/dso-init" DSO_SECRETS_DIR="/dev/shm/dso-bench-swarm-$$"
 "$cli" init >/dev/null
 head -c 24 /dev/urandom | base64 | tr -d '\n' | "$cli" secret set bench/token >/dev/null
+# The agent's stack has its own secret, so the other runs' changes do not make it rotate.
+head -c 24 /dev/urandom | base64 | tr -d '\n' | "$cli" secret set bench/agent-token >/dev/null
 
 service() { # $1: environment line, $2: command's value variable, $3: extra secrets block
   cat <<EOT
@@ -68,6 +79,7 @@ $3
 EOT
 }
 service "TOKEN: dso://bench/token" TOKEN "" > "$work/stack.yaml"
+service "TOKEN: dso://bench/agent-token" TOKEN "" > "$work/agent.yaml"
 first="hand-$(date +%s%N)"
 head -c 24 /dev/urandom | base64 | tr -d '\n' | docker secret create --label dso.bench=true "$first" - >/dev/null
 echo "$first" > "$work/current"
@@ -84,6 +96,47 @@ cd "$work"
 docker stack deploy -c hand.yaml dsobenchhand >"$work/deploy.log" 2>&1 || { cat "$work/deploy.log" >&2; exit 1; }
 until [ "$(docker service ls --filter label=com.docker.stack.namespace=dsobenchhand --format '{{.Replicas}}')" = "3/3" ]; do sleep 0.5; done
 
+# The agent: its own socket, state and RAM directories, the same vault (DSO_HOME). Debounce 0 s:
+# the debounce window (5 s by default) adds to every rotation by design.
+mkdir -p "$work/run"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$work/dso.yaml" <<EOT
+agent:
+  socket: $work/run/dso.sock
+  socket_group: dso-bench-absent
+  state_dir: $work/state
+  secrets_dir: $agent_secrets
+  debounce: 0s
+  api:
+    address: 127.0.0.1:$port
+EOT
+"$cli" agent --config "$work/dso.yaml" >"$work/agent.log" 2>&1 &
+agent_pid=$!
+agent_env="DSO_AGENT_SOCKET=$work/run/dso.sock"
+for _ in $(seq 1 60); do env "$agent_env" "$cli" status >/dev/null 2>&1 && break; sleep 0.5; done
+env "$agent_env" "$cli" status >/dev/null 2>&1 || { cat "$work/agent.log" >&2; die "the agent did not start"; }
+env "$agent_env" "$cli" stack deploy -c agent.yaml dsobenchagent >"$work/deploy.log" 2>&1 || { cat "$work/deploy.log" >&2; exit 1; }
+env "$agent_env" "$cli" watch --json > "$work/events.jsonl" 2>&1 &
+watch_pid=$!
+sleep 1
+
+# One run: the value changes in the vault; it ends when the agent reports the rotation's result
+# (after Swarm's update completed and the old version was removed).
+cat > "$work/with-agent.sh" <<EOT
+set -euo pipefail
+count() { grep -c '"rotation\.\(rotated\|failed\)"' events.jsonl || true; }
+before=\$(count)
+head -c 24 /dev/urandom | base64 | tr -d '\n' | env "$agent_env" "$cli" secret set bench/agent-token >/dev/null
+now=\$before
+for _ in \$(seq 1 3000); do
+  now=\$(count)
+  [ "\$now" -gt "\$before" ] && break
+  sleep 0.05
+done
+[ "\$now" -gt "\$before" ] || { echo "the agent reported no rotation within 150 s" >&2; exit 1; }
+if grep '"rotation\.\(rotated\|failed\)"' events.jsonl | tail -n 1 | grep -q '"rotation\.failed"'; then echo "the agent's rotation failed" >&2; exit 1; fi
+EOT
+
 cat > "$work/by-hand.sh" <<'EOT'
 set -euo pipefail
 old=$(cat current); new="hand-$(date +%s%N)"
@@ -98,19 +151,26 @@ done
 docker secret rm "$old" >/dev/null
 echo "$new" > current
 EOT
+# Without an agent (none listens on this socket) the rotation is the user's redeploy.
 cat > "$work/with-dso.sh" <<EOT
 set -euo pipefail
+export DSO_AGENT_SOCKET="$work/run/none.sock"
 head -c 24 /dev/urandom | base64 | tr -d '\n' | "$cli" secret set bench/token >/dev/null
+# The agent's stack has its own secret, so the other runs' changes do not make it rotate.
+head -c 24 /dev/urandom | base64 | tr -d '\n' | "$cli" secret set bench/agent-token >/dev/null
 "$cli" stack deploy -c stack.yaml dsobenchswarm >/dev/null 2>&1
 EOT
 
 hyperfine --runs "$runs" --export-json "$out/swarm.json" --style basic \
   --command-name "by hand: secret create, service update, wait, secret rm (baseline)" "bash by-hand.sh" \
-  --command-name "docker dso secret set + stack deploy" "bash with-dso.sh" >&2
+  --command-name "docker dso secret set + stack deploy" "bash with-dso.sh" \
+  --command-name "agent: docker dso secret set, the agent rolls the service" "bash with-agent.sh" >&2
 
 base=$(hyperfine_median "$out/swarm.json" "by hand")
 ours=$(hyperfine_median "$out/swarm.json" "docker dso")
 ratio=$(ratio "$ours" "$base")
+agent=$(hyperfine_median "$out/swarm.json" "agent:")
+agent_ratio=$(ratio "$agent" "$base")
 cat <<EOT
 
 ## swarm: a secret change rolled to 3 replicas
@@ -121,13 +181,19 @@ the secret and ends when Swarm reports the update completed on all replicas, $ru
 timed as whole processes with hyperfine. **Baseline:** the same rotation by hand on an identical
 service — \`docker secret create\`, \`docker service update --detach --secret-rm --secret-add\`,
 polling \`UpdateStatus\` every 300 ms until \`completed\` (DSO's poll interval), \`docker secret rm\`.
-DSO's run is \`docker dso secret set\` then \`docker dso stack deploy\` (resolve from the vault, create
-the version, \`docker stack deploy\`, wait, prune). Target: ratio at most 1.1.
+With the agent (\`agent.debounce: 0s\`: the 5 s default adds to every rotation by design), a run is
+\`docker dso secret set\` and ends at the agent's \`rotation.rotated\` event, read from
+\`docker dso watch --json\`: the agent notices the vault change, resolves, creates the version,
+swaps the service's secrets, waits for Swarm's update and prunes. Without an agent, a run is
+\`docker dso secret set\` then \`docker dso stack deploy\` (resolve from the vault, create the
+version, \`docker stack deploy\`, wait, prune). Each way has its own identical stack.
+Target: ratio at most 1.1.
 
 | command | median | ratio |
 |---|---:|---:|
 | by hand (baseline) | $(awk -v v="$base" 'BEGIN { printf "%.3f s", v }') | 1.00 |
-| docker dso secret set + stack deploy | $(awk -v v="$ours" 'BEGIN { printf "%.3f s", v }') | $ratio |
+| the agent rolls it after \`docker dso secret set\` | $(awk -v v="$agent" 'BEGIN { printf "%.3f s", v }') | $agent_ratio |
+| no agent: \`docker dso secret set\` + \`stack deploy\` | $(awk -v v="$ours" 'BEGIN { printf "%.3f s", v }') | $ratio |
 
 Rerun: \`bench/run --only swarm\` (raw data: \`artifacts/bench/process/swarm.json\`).
 EOT
