@@ -56,6 +56,10 @@ internal sealed partial class ProxyListener : IDisposable
         try
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (!InlineCompletions.TryEnable(socket))
+            {
+                LogNoInlineCompletions(log);
+            }
             if (address.Equals(IPAddress.IPv6Any))
             {
                 socket.DualMode = true;
@@ -121,6 +125,7 @@ internal sealed partial class ProxyListener : IDisposable
             using (client)
             {
                 client.NoDelay = true;
+                InlineCompletions.TryEnable(client);
                 using var upstream = await ConnectAsync();
                 if (upstream is null)
                 {
@@ -163,6 +168,7 @@ internal sealed partial class ProxyListener : IDisposable
                 }
 
                 var socket = new Socket(backend.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                InlineCompletions.TryEnable(socket);
                 try
                 {
                     using var timeout = new CancellationTokenSource(_options.ConnectTimeout);
@@ -237,6 +243,9 @@ internal sealed partial class ProxyListener : IDisposable
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "this runtime cannot complete the proxy's sockets on the socket event thread; connections are forwarded through the thread pool, with a higher tail latency under load")]
+    private static partial void LogNoInlineCompletions(ILogger log);
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "proxy accept failed: {Error}")]
     private partial void LogAcceptFailed(string error);
