@@ -54,9 +54,12 @@ internal sealed class ProjectRegistry(
     /// rolling update (strategy `swarm`: its update_config decides order, parallelism and
     /// rollback); only `none` is honoured of the compose strategies, and the proxy takes no ports.
     /// </summary>
-    public ServicePolicy PolicyOf(ProjectRegistration project, ServiceRegistration service)
+    /// <param name="project">The registered project.</param>
+    /// <param name="service">One of its services.</param>
+    /// <param name="changed">The variables whose secrets changed, when the rotation is for a change (per-secret strategies apply to them).</param>
+    public ServicePolicy PolicyOf(ProjectRegistration project, ServiceRegistration service, IReadOnlySet<string>? changed = null)
     {
-        var policy = PolicyOf(service);
+        var policy = ServicePolicy.For(service, config, changed);
         return project.IsSwarm
             ? policy with { Strategy = policy.Strategy == "none" ? "none" : SwarmStrategy, ProxiedPorts = [] }
             : policy;
@@ -335,10 +338,12 @@ internal sealed class ProjectRegistry(
         foreach (var service in registration.Services)
         {
             var policy = PolicyOf(service);
-            var envVariables = service.References.Where(r => r.Reference.StartsWith(SecretReference.EnvScheme, StringComparison.Ordinal)).Select(r => r.Variable).ToList();
-            if (policy.Strategy is "live" or "signal" && envVariables.Count > 0)
+            // Each env reference by the strategy a change of its own secret gets (a dso.yaml secrets[] entry may set one).
+            foreach (var group in service.References.Where(r => r.Reference.StartsWith(SecretReference.EnvScheme, StringComparison.Ordinal))
+                .GroupBy(r => ServicePolicy.For(service, config, new HashSet<string>(StringComparer.Ordinal) { r.Variable }).Strategy)
+                .Where(g => g.Key is "live" or "signal"))
             {
-                warnings.Add($"service {service.Name}: strategy {policy.Strategy} cannot change environment values in a running process ({string.Join(", ", envVariables)}); they change when the container is recreated. Use dsofile:// references, or strategy restart or rolling");
+                warnings.Add($"service {service.Name}: strategy {group.Key} cannot change environment values in a running process ({string.Join(", ", group.Select(r => r.Variable))}); they change when the container is recreated. Use dsofile:// references, or strategy restart or rolling");
             }
 
             var labelPorts = service.Rotation?.Ports.Where(p => p.Source == PortRegistration.FromCompose).ToList() ?? [];

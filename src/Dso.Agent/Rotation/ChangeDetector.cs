@@ -234,7 +234,7 @@ internal sealed partial class ChangeDetector(
                 LogChanged(key.ToString(), trigger, string.Join(", ", consumers.Select(c => $"{c.Project}/{c.Service}")));
             }
 
-            queue.Enqueue(consumers, new RotationTrigger(trigger, "agent", changedAt), immediate: firstSight);
+            queue.Enqueue(consumers, new RotationTrigger(trigger, "agent", changedAt), immediate: firstSight, changed: firstSight ? null : VariablesOf(key, consumers));
         }
 
         return changed && answer.Version is not null;
@@ -273,6 +273,21 @@ internal sealed partial class ChangeDetector(
         {
             return [.. keys.Select(_ => new SecretVersion(null, null, e.Message, Transient: true))];
         }
+    }
+
+    /// <summary>Per consumer, its variables whose references read <paramref name="key"/> (a per-secret strategy applies to a change of them).</summary>
+    private Dictionary<(string Project, string Service), IReadOnlySet<string>> VariablesOf(SecretKey key, IReadOnlyList<(string Project, string Service)> consumers)
+    {
+        var result = new Dictionary<(string Project, string Service), IReadOnlySet<string>>();
+        foreach (var (project, service) in consumers)
+        {
+            var registration = projects.TryGet(project)?.Registration.Services.FirstOrDefault(s => s.Name == service);
+            result[(project, service)] = registration?.References
+                .Where(r => SecretReference.TryParse(r.Reference, out var parsed, out _) && KeyOf(parsed) == key)
+                .Select(r => r.Variable).ToHashSet(StringComparer.Ordinal) ?? [];
+        }
+
+        return result;
     }
 
     /// <summary>Every watched secret and the services that consume it.</summary>

@@ -43,7 +43,11 @@ internal sealed partial class RotationQueue(
     /// per project (in dependency order) rather than in the order the change found them.
     /// <paramref name="immediate"/> skips the debounce (a check that a service is up to date, not a change).
     /// </summary>
-    public void Enqueue(IReadOnlyList<(string Project, string Service)> services, RotationTrigger trigger, bool immediate = false)
+    /// <param name="services">The services.</param>
+    /// <param name="trigger">Why.</param>
+    /// <param name="immediate">Skip the debounce.</param>
+    /// <param name="changed">Per service, its variables whose secrets changed (absent: all).</param>
+    public void Enqueue(IReadOnlyList<(string Project, string Service)> services, RotationTrigger trigger, bool immediate = false, IReadOnlyDictionary<(string Project, string Service), IReadOnlySet<string>>? changed = null)
     {
         var now = time.GetUtcNow();
         lock (_gate)
@@ -57,16 +61,16 @@ internal sealed partial class RotationQueue(
                     continue;
                 }
 
-                var atOnce = immediate || projects.PolicyOf(managed, registration).Strategy is "live" or "none";
-                if (_pending.TryGetValue((project, service), out var existing))
+                var own = trigger with { Variables = changed?.GetValueOrDefault((project, service)) };
+                var pending = _pending.TryGetValue((project, service), out var existing);
+                if (pending)
                 {
                     var changedAt = existing.Trigger.ChangedAt is { } first && (trigger.ChangedAt is null || first < trigger.ChangedAt) ? first : trigger.ChangedAt;
-                    _pending[(project, service)] = (atOnce ? now : existing.Due, existing.Trigger with { ChangedAt = changedAt });
+                    own = existing.Trigger with { ChangedAt = changedAt, Variables = RotationTrigger.Union(existing.Trigger.Variables, own.Variables) };
                 }
-                else
-                {
-                    _pending[(project, service)] = (atOnce ? now : now + options.Debounce, trigger);
-                }
+
+                var atOnce = immediate || projects.PolicyOf(managed, registration, own.Variables).Strategy is "live" or "none";
+                _pending[(project, service)] = (atOnce ? now : pending ? existing.Due : now + options.Debounce, own);
             }
         }
 

@@ -53,7 +53,7 @@ internal sealed partial class ServiceRotator(
             return new RotationResult(project, service, "none", RotationResult.Skipped, $"{project}/{service} is not managed by the agent", trigger.Trigger, started, 0, []);
         }
 
-        var policy = projects.PolicyOf(managed.Registration, registration);
+        var policy = projects.PolicyOf(managed.Registration, registration, trigger.Variables);
         var timings = new Dictionary<string, double>(StringComparer.Ordinal);
         RotationResult Result(string outcome, string message, IReadOnlyList<string>? containers = null) =>
             new(project, service, policy.Strategy, outcome, message, trigger.Trigger, started, Math.Round(clock.Elapsed.TotalSeconds, 3), containers ?? [], timings.Count == 0 ? null : timings);

@@ -3,7 +3,7 @@ namespace Dso.Configuration;
 /// <summary>`secrets[].targets`.</summary>
 internal sealed class TargetsConfig
 {
-    [ConfigKey("containers", "Compose service names (or container names) that get the secret.")]
+    [ConfigKey("containers", "Compose service names that get the secret.")]
     public List<string> Containers { get; set; } = [];
 
     [ConfigKey("labels", "Container labels that select the targets.")]

@@ -18,8 +18,11 @@ internal sealed record ProjectRegistration(string Name, string Directory, IReadO
 /// <summary>One service of a <see cref="ProjectRegistration"/>, and how it is rotated (null: the agent's defaults).</summary>
 internal sealed record ServiceRegistration(string Name, int Uid, int Gid, IReadOnlyList<ReferenceRegistration> References, ServiceRotation? Rotation = null);
 
-/// <summary>One reference of a service: the variable, the reference as written, and where.</summary>
-internal sealed record ReferenceRegistration(string Variable, string Reference, string Where);
+/// <summary>
+/// One reference of a service: the variable, the reference as written, and where; for a reference
+/// a dso.yaml `secrets[]` entry mapped, how a change of it is rotated (null: as the service).
+/// </summary>
+internal sealed record ReferenceRegistration(string Variable, string Reference, string Where, SecretRotation? Rotation = null);
 
 /// <summary>
 /// What the compose file says about rotating a service: its labels (`dso.strategy`, `dso.signal`,

@@ -51,8 +51,13 @@ internal static class OverrideBuilder
                 entrypoint,
                 command,
                 [$"{directory}:{SecretsMountPath}:ro", $"{launcherPath}:{LauncherMountPath}:ro"],
-                labels);
+                labels,
+                MappedEnvironment(service));
         }));
+
+    /// <summary>The variables dso.yaml's `secrets:` mapped onto the service, each set to its reference (the compose file has none or a placeholder).</summary>
+    public static IReadOnlyDictionary<string, string> MappedEnvironment(ServicePlan service) =>
+        service.References.Where(r => r.Mapped).ToDictionary(r => r.Variable, r => r.Text, StringComparer.Ordinal);
 
     /// <summary>dso-init before the original entrypoint, and the image's CMD when compose gives neither entrypoint nor command (Docker drops it once the entrypoint is set).</summary>
     public static (IReadOnlyList<string> Entrypoint, IReadOnlyList<string>? Command) Launch(ServicePlan service) =>

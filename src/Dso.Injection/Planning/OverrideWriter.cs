@@ -26,13 +26,12 @@ internal static class OverrideWriter
             }
 
             node.Add(Key("volumes"), Sequence(service.Volumes));
-            var labels = new YamlMappingNode();
-            foreach (var (key, value) in service.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
+            node.Add(Key("labels"), QuotedMap(service.Labels));
+            if (service.Environment is { Count: > 0 } environment)
             {
-                labels.Add(Key(key), Quoted(value));
+                node.Add(Key("environment"), QuotedMap(environment));
             }
 
-            node.Add(Key("labels"), labels);
             servicesNode.Add(Key(service.Service), node);
         }
 
@@ -57,6 +56,18 @@ internal static class OverrideWriter
     }
 
     internal static YamlSequenceNode Sequence(IEnumerable<string> items) => new(items.Select(Quoted));
+
+    /// <summary>A mapping of quoted strings, in key order (labels, environment).</summary>
+    internal static YamlMappingNode QuotedMap(IReadOnlyDictionary<string, string> items)
+    {
+        var node = new YamlMappingNode();
+        foreach (var (key, value) in items.OrderBy(i => i.Key, StringComparer.Ordinal))
+        {
+            node.Add(Key(key), Quoted(value));
+        }
+
+        return node;
+    }
 
     /// <summary>Keys are not interpolated by compose, so they are written as they are.</summary>
     internal static YamlScalarNode Key(string text) => new(text) { Style = ScalarStyle.DoubleQuoted };

@@ -4,9 +4,11 @@ namespace Dso.Injection.References;
 
 /// <summary>
 /// A reference as one service uses it: the variable that holds it, the reference exactly as written
-/// (what the container's environment will hold), and where it was written.
+/// (what the container's environment will hold), and where it was written. A reference a dso.yaml
+/// `secrets[]` entry mapped is <paramref name="Mapped"/> (the override puts it in the environment)
+/// and carries that entry's rotation.
 /// </summary>
-internal sealed record ServiceReference(string Service, string Variable, string Text, SecretReference Reference, string Where)
+internal sealed record ServiceReference(string Service, string Variable, string Text, SecretReference Reference, string Where, bool Mapped = false, Dso.Ipc.SecretRotation? Rotation = null)
 {
     public override string ToString() => $"{Reference} ({Where}, service {Service}, {Variable})";
 }

@@ -58,6 +58,11 @@ internal static class SwarmOverride
             }
 
             node.Add(Key("secrets"), mounts);
+            if (OverrideBuilder.MappedEnvironment(service) is { Count: > 0 } mapped)
+            {
+                node.Add(Key("environment"), QuotedMap(mapped));
+            }
+
             node.Add(Key("deploy"), new YamlMappingNode
             {
                 {

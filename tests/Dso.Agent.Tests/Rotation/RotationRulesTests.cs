@@ -27,6 +27,30 @@ public sealed class RotationRulesTests
         Assert.Equal((RotationDefaults.Strategy, RotationDefaults.Signal, RotationDefaults.HealthCheckTimeout, RotationDefaults.GracePeriod, true), (builtIn.Strategy, builtIn.Signal, builtIn.HealthTimeout, builtIn.Grace, builtIn.Enabled));
     }
 
+    [Fact]
+    public void ASecretsOwnStrategy_AppliesToAChangeOfThatSecret_TheMostThoroughCoversSeveral_TheLabelWinsOverAll()
+    {
+        var config = new DsoConfig();
+        config.Defaults.Rotation = new RotationConfig { Strategy = "restart" };
+        ServiceRegistration Of(ServiceRotation? rotation) => new("api", 0, 0, [
+            new ReferenceRegistration("KEY_FILE", "dsofile://app/key", "dso.yaml: secrets[0] (keys).mappings.KEY_FILE", new SecretRotation("live", Grace: TimeSpan.FromSeconds(1))),
+            new ReferenceRegistration("TOKEN_FILE", "dsofile://app/token", "dso.yaml: secrets[1] (tokens).mappings.TOKEN_FILE", new SecretRotation("signal", "SIGUSR2")),
+            new ReferenceRegistration("DB", "dso://app/db", "compose.yaml:3")], rotation);
+        HashSet<string> Changed(params string[] variables) => new(variables, StringComparer.Ordinal);
+        var service = Of(new ServiceRotation(null, null, [ComposePort], []));
+
+        Assert.Equal("live", ServicePolicy.For(service, config, Changed("KEY_FILE")).Strategy);
+        Assert.Equal(TimeSpan.FromSeconds(1), ServicePolicy.For(service, config, Changed("KEY_FILE")).Grace);
+        Assert.Equal(("signal", "SIGUSR2"), (ServicePolicy.For(service, config, Changed("TOKEN_FILE")).Strategy, ServicePolicy.For(service, config, Changed("TOKEN_FILE")).Signal));
+        Assert.Equal("signal", ServicePolicy.For(service, config, Changed("KEY_FILE", "TOKEN_FILE")).Strategy);
+        Assert.Equal("restart", ServicePolicy.For(service, config, Changed("DB")).Strategy);
+        Assert.Equal("restart", ServicePolicy.For(service, config, Changed("KEY_FILE", "DB")).Strategy);
+        Assert.Equal("restart", ServicePolicy.For(service, config).Strategy);
+        Assert.Empty(ServicePolicy.For(service, config, Changed("KEY_FILE")).ProxiedPorts);
+        Assert.Equal("rolling", ServicePolicy.For(Of(new ServiceRotation("rolling", null, [ComposePort], [])), config, Changed("KEY_FILE")).Strategy);
+        Assert.Single(ServicePolicy.For(Of(new ServiceRotation("rolling", null, [ComposePort], [])), config, Changed("KEY_FILE")).ProxiedPorts);
+    }
+
     [Theory]
     [InlineData("rolling", 2)]
     [InlineData("restart", 1)]

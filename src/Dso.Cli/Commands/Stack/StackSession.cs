@@ -20,8 +20,12 @@ internal sealed class StackSession(CliContext context)
 
     public CliContext Context => context;
 
-    public ComposeProject LoadProject(ComposeOptions options) =>
-        ComposeLoader.Load(options, context.Environment, context.WorkingDirectory);
+    /// <summary>The compose project, with dso.yaml's `secrets:` mapped onto the services they target.</summary>
+    public ComposeProject LoadProject(ComposeOptions options)
+    {
+        var project = ComposeLoader.Load(options, context.Environment, context.WorkingDirectory);
+        return Config.Config.Secrets.Count == 0 ? project : Dso.Injection.References.SecretMappings.Apply(project, Config.Config, Config.Path);
+    }
 
     public EngineEndpoint LocalEngine() => EngineEndpoint.Resolve(context.GetEnvironmentVariable).RequireLocal();
 
