@@ -24,6 +24,9 @@ public sealed class BadInputTests
     /// <summary>A provider plugin that breaks the protocol (tests/plugins/chaos_plugin.py in a mode), checked by `docker dso provider test`: the line of the failing check.</summary>
     internal sealed record PluginCase(string Input, string Mode, string Expected);
 
+    /// <summary>A cloud provider's fake answering every secrets request with a fault, read by `docker dso validate`: the line it must print.</summary>
+    internal sealed record ProviderCase(string Type, string Input, Dso.Fakes.Fault Fault, string Expected);
+
     /// <summary>One request to a running agent: the error it must answer with and its status.</summary>
     internal sealed record AgentCase(string Area, string Input, string Expected, int Status, Func<AgentProcess, Task<HttpResponseMessage>> Send);
 
@@ -55,6 +58,8 @@ public sealed class BadInputTests
         new("dso.yaml", "an API address that is not host:port", ["config", "validate"], "agent.api.address 'nowhere' is not host:port with a numeric IP", 1, Config("agent:\n  api:\n    address: nowhere\n")),
         new("dso.yaml", "a YAML syntax error", ["config", "validate"], "dso.yaml:2:1: YAML error: While parsing a node, did not find expected node content.", 1, Config("agent: [\n")),
         new("dso.yaml", "a key this version does not know", ["config", "validate"], "providers.v.address is not a known key of providers.v (known: type, ", 1, Config("providers:\n  v:\n    type: vault\n    address: https://vault:8200\n")),
+        new("dso.yaml", "a dso.secrets label naming no secrets: entry", ["validate"], "service api, label dso.secrets: dso.yaml has no secrets entry named 'nope' (it has db); add it under secrets: or fix the label", 1, [("dso.yaml", "secrets:\n  - name: db\n    mappings:\n      DB: app/db\n"), ("compose.yaml", "services:\n  api:\n    image: x\n    labels:\n      dso.secrets: nope\n")]),
+        new("dso.yaml", "a mapped variable the compose file sets too", ["validate"], "service api, DB has a value and dso.yaml: secrets[0] (db).mappings.DB maps it too; leave it empty (DB: \"\") or remove it from one of them", 1, [("dso.yaml", "secrets:\n  - name: db\n    targets:\n      containers: [api]\n    mappings:\n      DB: app/db\n"), ("compose.yaml", "services:\n  api:\n    image: x\n    environment:\n      DB: plain-text\n")]),
         new("dso.yaml", "a notification URL that is not http(s)", ["config", "validate"], "notifications.webhooks[0].url must be an http:// or https:// address", 1, Config("notifications:\n  webhooks:\n    - url: ftp://hooks.example/x\n")),
         new("vault file", "a vault file of garbage", ["secret", "get", "app/db"], "is not a DSO vault (its first bytes are not the vault magic)", 1, [], cli => File.WriteAllBytes(cli.VaultPath, RandomNumberGenerator.GetBytes(300))),
         new("vault file", "an empty vault file", ["secret", "get", "app/db"], "is empty (0 bytes); it was left untouched", 1, [], cli => File.WriteAllBytes(cli.VaultPath, [])),
@@ -88,6 +93,16 @@ public sealed class BadInputTests
         new("a plugin that exits before the handshake", "exit-at-start", "FAIL  initialize         plugin under test exited (exit code 3); it will be restarted"),
     ];
 
+    internal static IReadOnlyList<ProviderCase> ProviderCases { get; } =
+    [
+        new("aws", "HTTP 500 from Secrets Manager", new(Dso.Fakes.FaultKind.Status, 500), "Secrets Manager BatchGetSecretValue: InternalServiceError: An error occurred on the server side."),
+        new("aws", "a body that is not JSON", new(Dso.Fakes.FaultKind.Garbage), "Secrets Manager's answer to BatchGetSecretValue is not JSON (HTTP 200"),
+        new("vault", "HTTP 403 from Vault", new(Dso.Fakes.FaultKind.Status, 403), "Vault denied access to app/token (permission denied); check the token's policy"),
+        new("vault", "an answer larger than the limit", new(Dso.Fakes.FaultKind.Oversized), "Vault's answer is over 512 KiB"),
+        new("azure", "HTTP 503 from Key Vault", new(Dso.Fakes.FaultKind.Status, 503), "Key Vault 127.0.0.1 answered 503 for token"),
+        new("huawei", "an answer slower than the provider's timeout", new(Dso.Fakes.FaultKind.Slow, Delay: TimeSpan.FromSeconds(10)), "CSMS at 127.0.0.1 did not answer within"),
+    ];
+
     internal static IReadOnlyList<AgentCase> AgentCases { get; } =
     [
         new("IPC request", "a registration that is not JSON", "the registration is not valid JSON", 400, agent => Ipc(agent, "/v1/projects", "{not json")),
@@ -107,6 +122,33 @@ public sealed class BadInputTests
     public static TheoryData<int> AgentRows => [.. Enumerable.Range(0, AgentCases.Count)];
 
     public static TheoryData<int> PluginRows => [.. Enumerable.Range(0, PluginCases.Count)];
+
+    public static TheoryData<int> ProviderRows => [.. Enumerable.Range(0, ProviderCases.Count)];
+
+    [Theory]
+    [MemberData(nameof(ProviderRows))]
+    public async Task ProviderResponses(int row)
+    {
+        var c = ProviderCases[row];
+        using var dir = new TempDirectory("dso-bad-provider-");
+        await using var fake = await Dso.Fakes.CloudFake.StartAsync(c.Type, dir.Path);
+        fake.Put(fake.Secret, "the-value-in-the-cloud");
+        using var cli = new VaultCliFixture(extraEnvironment: fake.Environment);
+        cli.WriteFile("dso.yaml", "providers:\n" + fake.Section("cloud") + "    timeout: 2s\n    retry:\n      attempts: 1\n");
+        cli.WriteFile("compose.yaml", $"services:\n  api:\n    image: x\n    environment:\n      TOKEN: dso://cloud:{fake.Secret}\n");
+        fake.Secrets.Inject(c.Fault);
+        var before = Snapshot(cli.Home);
+
+        var run = await cli.RunAsync("validate");
+
+        Assert.True(run.ExitCode == 1, $"{c.Input}: {run}");
+        var line = Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error: ", StringComparison.Ordinal));
+        Assert.Contains(c.Expected, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("the-value-in-the-cloud", run.StandardOutput + run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.StandardOutput + run.StandardError, StringComparison.Ordinal);
+        AssertUnchanged(before, Snapshot(cli.Home));
+        TestContext.Current.TestOutputHelper?.WriteLine(line);
+    }
 
     [Theory]
     [MemberData(nameof(PluginRows))]
@@ -195,7 +237,8 @@ public sealed class BadInputTests
         }
 
         Assert.True(File.Exists(path) && File.ReadAllText(path) == expected, "docs/bad-input.md is out of date: run DSO_WRITE_DOCS=1 dotnet test --project tests/Dso.Security.Tests");
-        Assert.True(CliCases.Count + PluginCases.Count + AgentCases.Count >= 40, $"the table has {CliCases.Count + PluginCases.Count + AgentCases.Count} rows");
+        var rows = CliCases.Count + PluginCases.Count + ProviderCases.Count + AgentCases.Count;
+        Assert.True(rows >= 40, $"the table has {rows} rows");
     }
 
     private static string Document()
@@ -216,7 +259,10 @@ public sealed class BadInputTests
             .Append("project, rotated nothing, logged no value and changed no file of its state directory (its audit log\n")
             .Append("aside, which records refused requests). Plugin rows run `docker dso provider test` against\n")
             .Append("`tests/plugins/chaos_plugin.py` in one of its modes and check the line of the check that fails, the\n")
-            .Append("exit code, an empty stderr and an unchanged home. Fuzzing the same readers: `FuzzTests` (10,000\n")
+            .Append("exit code, an empty stderr and an unchanged home. Provider rows point a provider (timeout 2 s, one\n")
+            .Append("attempt) at the fake of its cloud (tests/Dso.Fakes) answering every secrets request with the fault,\n")
+            .Append("run `docker dso validate`, and check the one `error:` line, that the value is not printed and an\n")
+            .Append("unchanged home. Fuzzing the same readers: `FuzzTests` (10,000\n")
             .Append("cases each).\n\n")
             .Append("| area | input | command or request | answer contains | exit / status |\n|---|---|---|---|---|\n");
         foreach (var c in CliCases)
@@ -227,6 +273,11 @@ public sealed class BadInputTests
         foreach (var c in PluginCases)
         {
             text.Append($"| plugin message | {Cell(c.Input)} | `docker dso provider test --secret a/b -- chaos_plugin.py` ({c.Mode}) | `{Cell(c.Expected)}` | 1 |\n");
+        }
+
+        foreach (var c in ProviderCases)
+        {
+            text.Append($"| provider response | {Cell(c.Input)} | `docker dso validate` against the {c.Type} fake | `{Cell(c.Expected)}` | 1 |\n");
         }
 
         foreach (var c in AgentCases)

@@ -242,7 +242,14 @@ internal sealed class AwsBackend : IPluginBackend
 
             if (response.IsSuccessStatusCode)
             {
-                return new AwsResponse(bytes, null);
+                if (IsJson(bytes))
+                {
+                    return new AwsResponse(bytes, null);
+                }
+
+                // A proxy's error page or a broken answer: nothing to read a value from.
+                CryptographicOperations.ZeroMemory(bytes);
+                return new AwsResponse([], ($"Secrets Manager's answer to {action} is not JSON (HTTP {(int)response.StatusCode}, {response.Content.Headers.ContentType?.MediaType ?? "no content type"})", true));
             }
 
             var (type, message) = ErrorOf(bytes);
@@ -278,6 +285,23 @@ internal sealed class AwsBackend : IPluginBackend
     }
 
     /// <summary>A Secrets Manager answer: the body (zeroed on dispose) or the error and whether it is transient.</summary>
+    private static bool IsJson(byte[] body)
+    {
+        var reader = new Utf8JsonReader(body);
+        try
+        {
+            while (reader.Read())
+            {
+            }
+
+            return reader.BytesConsumed == body.Length && body.Length > 0;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
     private sealed class AwsResponse(byte[] body, (string Message, bool Transient)? error) : IDisposable
     {
         public byte[] Body { get; } = body;
