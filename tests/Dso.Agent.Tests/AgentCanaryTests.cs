@@ -6,7 +6,8 @@ namespace Dso.Agent.Tests;
 
 /// <summary>
 /// The canary suite with the agent: values planted in the local vault and in a cloud provider, with
-/// characters that change under base64, hex and URL encoding, go through up, a live and a restart
+/// characters that change under base64, hex and URL encoding, go through up, a rolling swap the
+/// agent is killed in the middle of (and recovers from when started again), a live and a restart
 /// rotation, a reboot of a container and down, with the agent logging at debug. Then no form of any
 /// of them is in a disk tree, a log, the audit log, the agent's output, `docker inspect`, or the
 /// command line or environment of any process DSO started.
@@ -25,7 +26,9 @@ public sealed class AgentCanaryTests(EngineFixture engine)
         var cloudSecond = Canary();
         var localFirst = Canary();
         var localSecond = Canary();
-        string[] canaries = [cloudFirst, cloudSecond, localFirst, localSecond];
+        var edgeFirst = Canary();
+        var edgeSecond = Canary();
+        string[] canaries = [cloudFirst, cloudSecond, localFirst, localSecond, edgeFirst, edgeSecond];
         fake.Put(fake.Secret, cloudFirst);
 
         await using var stack = await Rotation.RotationStack.UpAsync(
@@ -47,13 +50,33 @@ public sealed class AgentCanaryTests(EngineFixture engine)
                   dso.strategy: restart
                 environment:
                   LOCAL: dso://local:app/local
+              edge:
+                image: {{TestImages.App}}
+                command: ["serve", "8080", "EDGE"]
+                labels:
+                  dso.strategy: rolling
+                ports: ["127.0.0.1:{PORT}:8080"]
+                environment:
+                  EDGE: dso://local:app/edge
             """,
             extraYaml: fake.Section("cloud") + "  local:\n    type: local\n",
             secretsFirst: async stack =>
             {
                 stack.Project.Environment["DSO_HOME"] = stack.Agent.Environment["DSO_HOME"];
-                await stack.Project.WithSecretsAsync(("app/local", localFirst));
+                await stack.Project.WithSecretsAsync(("app/local", localFirst), ("app/edge", edgeFirst));
+                // The first swap (edge's) kills the agent right after its switch is journaled.
+                stack.Agent.Environment[Dso.Agent.Rotation.RotationJournal.KillAfterPhaseVariable] = nameof(Dso.Agent.Rotation.SwapPhase.Switch);
             });
+        Assert.Contains("EDGE=" + edgeFirst + "\n", await Rotation.RotationStack.WaitForAnswerAsync(stack.Port, "EDGE=" + edgeFirst + "\n"), StringComparison.Ordinal);
+
+        // A rolling swap with a crash in the middle: started again, the agent finishes it.
+        var edgeSet = await stack.Project.DsoWithInputAsync(Encoding.UTF8.GetBytes(edgeSecond), "secret", "set", "app/edge");
+        Assert.True(edgeSet.Succeeded, edgeSet.StandardError);
+        Assert.Equal(128 + 9, await stack.Agent.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        stack.Agent.Environment.Remove(Dso.Agent.Rotation.RotationJournal.KillAfterPhaseVariable);
+        await stack.Agent.StartAsync();
+        await Rotation.RotationStack.WaitForAnswerAsync(stack.Port, "EDGE=" + edgeSecond + "\n", 60);
+        await AgentLifecycleTests.WaitUntilAsync(async () => (await stack.TemporariesAsync()).Length == 0, 60);
         var api = await stack.Project.ContainerAsync("api");
         Assert.Equal(cloudFirst, await EngineFixture.DockerOkAsync("exec", api, "cat", "/run/secrets/dso/token"));
         Assert.Equal(localFirst, (await ComposeProjectUnderTest.Pid1EnvironmentAsync(await stack.Project.ContainerAsync("web")))["LOCAL"]);
@@ -96,7 +119,7 @@ public sealed class AgentCanaryTests(EngineFixture engine)
         Assert.True(down.Succeeded, down.StandardError);
         var dataRoot = await EngineFixture.DockerOkAsync("info", "--format", "{{.DockerRootDir}}");
         string[] trees = [dataRoot, "/var/lib/containerd", "/run/docker", "/run/containerd", "/var/log", Path.GetTempPath(), stack.Project.Directory, stack.Agent.Directory.Path, stack.Agent.SecretsDirectory];
-        var output = Encoding.UTF8.GetBytes(stack.Agent.Output + set.StandardOutput + set.StandardError + down.StandardOutput + down.StandardError);
+        var output = Encoding.UTF8.GetBytes(stack.Agent.Output + set.StandardOutput + set.StandardError + edgeSet.StandardOutput + edgeSet.StandardError + down.StandardOutput + down.StandardError);
         Assert.Contains("debug", stack.Agent.Output, StringComparison.OrdinalIgnoreCase);
         foreach (var canary in canaries)
         {
