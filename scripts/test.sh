@@ -69,6 +69,13 @@ fi
 [ "$passed" -eq 0 ] && { echo "error: no test passed" >&2; status=1; }
 [ "$failed" -gt 0 ] && status=1
 
+# What the guarantee tests measured (docs/security.md); DSO_WRITE_FIGURES=1 writes it there.
+if [ -d "$results/figures" ]; then
+  python3 scripts/figures.py "$results/figures" > "$results/guarantees.md" || true
+  if [ "${DSO_WRITE_FIGURES:-}" = "1" ]; then python3 scripts/figures.py "$results/figures" --write docs/security.md >/dev/null || echo "warning: docs/security.md was not rewritten" >&2; fi
+  echo "guarantee figures: $results/guarantees.md"
+fi
+
 line="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
 echo "$line"

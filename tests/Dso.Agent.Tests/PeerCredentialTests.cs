@@ -60,6 +60,7 @@ public sealed class PeerCredentialTests : IAsyncLifetime
         Assert.Contains("\"action\":\"connect\"", audit, StringComparison.Ordinal);
         Assert.Contains("\"result\":\"denied\"", audit, StringComparison.Ordinal);
         Assert.Equal(1, AgentProcess.Metric(await agent.MetricsAsync(), "dso_ipc_denied_total"));
+        Figures.Record("G10", "IPC socket: its mode, and what a user outside the group, a member and root got", $"{Convert.ToString((int)owner.Mode, 8)}; {outsider[..12]}, {member[..12]}, {(root.Succeeded ? "served" : "refused")}");
     }
 
     [Fact]

@@ -31,11 +31,13 @@ public sealed class RedactionTests
 
         Assert.Contains("[redacted]", response, StringComparison.Ordinal);
         Assert.Contains("project.failed", eventText, StringComparison.Ordinal);
-        foreach (var (place, text) in new[] { ("response", response), ("status", status), ("events", eventText), ("agent output", agent.Output), ("audit log", File.ReadAllText(agent.AuditLog)) })
+        var places = new[] { ("response", response), ("status", status), ("events", eventText), ("agent output", agent.Output), ("audit log", File.ReadAllText(agent.AuditLog)) };
+        foreach (var (place, text) in places)
         {
             Assert.False(text.Contains(canary, StringComparison.Ordinal), $"the value leaked into the {place}");
         }
 
+        Figures.Record("G5", $"places holding a value an error message echoed at trace level, of {places.Length} (response, status, events, agent output, audit log)", places.Count(p => p.Item2.Contains(canary, StringComparison.Ordinal)).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains("registration of bad by uid 0", agent.Output, StringComparison.Ordinal);
         Assert.Contains("[redacted]", agent.Output, StringComparison.Ordinal);
     }

@@ -31,6 +31,19 @@ public sealed class UpTests(EngineFixture engine)
         Assert.DoesNotContain(canary, inspect, StringComparison.Ordinal);
         Assert.Contains("DB_PASSWORD=dso://myapp/db_password", inspect, StringComparison.Ordinal);
         Assert.DoesNotContain(canary, up.StandardOutput + up.StandardError, StringComparison.Ordinal);
+        Figures.Record("G2", "occurrences of the value in `docker inspect` of the container (the reference is there)", Occurrences(inspect, canary).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Figures.Record("G3", "PID 1 (the image's entrypoint, `sleep`) started with the value in its environment", environment["DB_PASSWORD"] == canary ? "yes" : "no");
+    }
+
+    private static int Occurrences(string text, string value)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + 1, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     [Fact]
@@ -91,7 +104,9 @@ public sealed class UpTests(EngineFixture engine)
         var worker = await stack.ContainerAsync("worker");
         Assert.Equal("/run/secrets/dso/tls_key", (await ComposeProjectUnderTest.Pid1EnvironmentAsync(api))["TLS_KEY_FILE"]);
         Assert.Equal(key, await EngineFixture.DockerOkAsync("exec", api, "cat", "/run/secrets/dso/tls_key"));
-        Assert.Equal("440 1000 2000", await EngineFixture.DockerOkAsync("exec", api, "stat", "-c", "%a %u %g", "/run/secrets/dso/tls_key"));
+        var stat = await EngineFixture.DockerOkAsync("exec", api, "stat", "-c", "%a %u %g", "/run/secrets/dso/tls_key");
+        Assert.Equal("440 1000 2000", stat);
+        Figures.Record("G4", "mode, uid and gid of a file the reference asks 0440 1000:2000 for, in the container", stat);
         var write = await EngineFixture.DockerAsync("exec", api, "sh", "-c", "echo tampered > /run/secrets/dso/tls_key");
         Assert.NotEqual(0, write.ExitCode);
         Assert.Contains("Read-only file system", write.StandardError, StringComparison.Ordinal);

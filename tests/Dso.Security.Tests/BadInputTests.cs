@@ -148,6 +148,7 @@ public sealed class BadInputTests
         Assert.DoesNotContain("   at ", run.StandardOutput + run.StandardError, StringComparison.Ordinal);
         AssertUnchanged(before, Snapshot(cli.Home));
         TestContext.Current.TestOutputHelper?.WriteLine(line);
+        Figures.Record("G9", "wrong inputs answered with one line and a non-zero exit, every file of the home byte-identical afterwards", "provider response");
     }
 
     [Theory]
@@ -168,6 +169,7 @@ public sealed class BadInputTests
         Assert.EndsWith(" failed (protocol version 1)\n", run.StandardOutput, StringComparison.Ordinal);
         AssertUnchanged(before, Snapshot(cli.Home));
         TestContext.Current.TestOutputHelper?.WriteLine(line);
+        Figures.Record("G9", "wrong inputs answered with one line and a non-zero exit, every file of the home byte-identical afterwards", "plugin message");
     }
 
     [Theory]
@@ -196,6 +198,7 @@ public sealed class BadInputTests
         Assert.DoesNotContain("the-value-of-app-db", run.StandardOutput + run.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.StandardError, StringComparison.Ordinal);
         AssertUnchanged(before, Snapshot(cli.Home));
+        Figures.Record("G9", "wrong inputs answered with one line and a non-zero exit, every file of the home byte-identical afterwards", c.Area);
     }
 
     [Fact]

@@ -69,6 +69,7 @@ public sealed class SwapRotationTests(EngineFixture engine)
         TestContext.Current.TestOutputHelper?.WriteLine($"rolling under load: 20 rotations, {requests} short connections and {longLived} long-lived ones, {failures.Count} failures");
         Assert.True(failures.Count == 0, $"{failures.Count} failed of {requests} requests: {string.Join("; ", failures.Take(5))}");
         Assert.True(requests > 1000, $"only {requests} requests were made");
+        Figures.Record("G6", "failed client connections through the proxy across 20 rolling rotations (a new one every 10 ms, plus long-lived ones)", $"{failures.Count} of {requests} (and {longLived} long-lived)");
         Assert.Equal(20, await stack.MetricAsync("dso_rotations_total{strategy=\"rolling\",result=\"rotated\"}"));
         Assert.Empty(await stack.TemporariesAsync());
         Assert.Single(await stack.Project.AllContainersAsync());
@@ -173,7 +174,9 @@ public sealed class SwapRotationTests(EngineFixture engine)
         await RotationStack.WaitForAnswerAsync(stack.Port, "DB_PASSWORD=burst-100\n");
         await Task.Delay(4000, TestContext.Current.CancellationToken);
 
-        Assert.Equal(1, await stack.MetricAsync("dso_rotations_total{strategy=\"rolling\",result=\"rotated\"}"));
+        var rotations = await stack.MetricAsync("dso_rotations_total{strategy=\"rolling\",result=\"rotated\"}");
+        Assert.Equal(1, rotations);
+        Figures.Record("G8", "rotations for 100 changes of one secret within a second", rotations.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.NotEqual(before, await stack.Project.ContainerAsync("web"));
         Assert.Contains("DB_PASSWORD=burst-100\n", await RotationStack.QueryAsync(stack.Port), StringComparison.Ordinal);
     }
