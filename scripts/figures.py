@@ -41,7 +41,7 @@ def table(directory):
             counts = {}
             for v in values:
                 counts[v] = counts.get(v, 0) + 1
-            figure = f"{len(values)} cases: " + ", ".join(v if n == 1 else f"{v} ×{n}" for v, n in counts.items())
+            figure = f"{len(values)} cases: " + ", ".join(v if n == 1 else f"{v} ×{n}" for v, n in sorted(counts.items()))
         cell = lambda t: t.replace("|", "\\|")
         out.append(f"| {key[0]} | {cell(key[1])} | {cell(figure)} | `{key[2]}` |")
     return "\n".join(out) + "\n"
@@ -64,7 +64,7 @@ def main():
             commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
         except (OSError, subprocess.CalledProcessError):
             commit = "unknown"
-        section = f"{START}\n_Written by `scripts/test.sh` with `DSO_WRITE_FIGURES=1` on {date.today().isoformat()} from commit `{commit}`._\n\n{text}{END}"
+        section = f"{START}\n_From a run of `scripts/test.sh` on {date.today().isoformat()}, commit `{commit}`; `DSO_WRITE_FIGURES=1 bash scripts/test.sh` rewrites this section._\n\n{text}{END}"
         head, rest = doc.split(START, 1)
         tail = rest.split(END, 1)[1]
         with open(target, "w", encoding="utf-8") as f:

@@ -5,7 +5,7 @@ namespace Dso.Testing;
 /// <summary>
 /// What a guarantee's test measured, recorded as it passes: one JSON line per figure in
 /// artifacts/test-results/figures/ (one file per test process). scripts/test.sh renders them into
-/// the run's guarantee report, and with DSO_WRITE_DOCS=1 into docs/security.md.
+/// the run's guarantee report, and with DSO_WRITE_FIGURES=1 into docs/security.md.
 /// </summary>
 public static class Figures
 {
