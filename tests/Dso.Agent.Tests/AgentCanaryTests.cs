@@ -5,7 +5,7 @@ using Dso.Testing;
 namespace Dso.Agent.Tests;
 
 /// <summary>
-/// The canary suite with the agent: values planted in the local vault and in a cloud provider, with
+/// The canary suite with the agent: values planted in the local vault and in every cloud provider's fake, with
 /// characters that change under base64, hex and URL encoding, go through up, a rolling swap the
 /// agent is killed in the middle of (and recovers from when started again), a live and a restart
 /// rotation, a reboot of a container and down, with the agent logging at debug. Then no form of any
@@ -22,13 +22,24 @@ public sealed class AgentCanaryTests(EngineFixture engine)
         await engine.RequireAsync();
         using var dir = new TempDirectory("dso-canary-agent-");
         await using var fake = await CloudFake.StartAsync("vault", dir.Path);
+        // The other clouds' fakes, each with a canary a service reads as a file (strategy none: only up, reboot and down).
+        await using var aws = await CloudFake.StartAsync("aws", dir.Path);
+        await using var azure = await CloudFake.StartAsync("azure", dir.Path);
+        await using var huawei = await CloudFake.StartAsync("huawei", dir.Path);
+        CloudFake[] others = [aws, azure, huawei];
+        var otherCanaries = others.ToDictionary(o => o.Type, _ => Canary());
+        foreach (var other in others)
+        {
+            other.Put(other.Secret, otherCanaries[other.Type]);
+        }
+
         var cloudFirst = Canary();
         var cloudSecond = Canary();
         var localFirst = Canary();
         var localSecond = Canary();
         var edgeFirst = Canary();
         var edgeSecond = Canary();
-        string[] canaries = [cloudFirst, cloudSecond, localFirst, localSecond, edgeFirst, edgeSecond];
+        string[] canaries = [cloudFirst, cloudSecond, localFirst, localSecond, edgeFirst, edgeSecond, .. otherCanaries.Values];
         fake.Put(fake.Secret, cloudFirst);
 
         await using var stack = await Rotation.RotationStack.UpAsync(
@@ -58,10 +69,16 @@ public sealed class AgentCanaryTests(EngineFixture engine)
                 ports: ["127.0.0.1:{PORT}:8080"]
                 environment:
                   EDGE: dso://local:app/edge
+            {{string.Concat(others.Select(o => $"  {o.Type}:\n    image: {TestImages.Busybox}\n    command: [\"sleep\", \"3600\"]\n    labels:\n      dso.strategy: none\n    environment:\n      TOKEN_FILE: dsofile://{o.Type}:{o.Secret}\n"))}}
             """,
-            extraYaml: fake.Section("cloud") + "  local:\n    type: local\n",
+            extraYaml: fake.Section("cloud") + string.Concat(others.Select(o => o.Section(o.Type))) + "  local:\n    type: local\n",
             secretsFirst: async stack =>
             {
+                foreach (var (key, value) in others.SelectMany(o => o.Environment))
+                {
+                    stack.Agent.Environment[key] = value;
+                }
+
                 stack.Project.Environment["DSO_HOME"] = stack.Agent.Environment["DSO_HOME"];
                 await stack.Project.WithSecretsAsync(("app/local", localFirst), ("app/edge", edgeFirst));
                 // The first swap (edge's) kills the agent right after its switch is journaled.
@@ -77,6 +94,11 @@ public sealed class AgentCanaryTests(EngineFixture engine)
         await stack.Agent.StartAsync();
         await Rotation.RotationStack.WaitForAnswerAsync(stack.Port, "EDGE=" + edgeSecond + "\n", 60);
         await AgentLifecycleTests.WaitUntilAsync(async () => (await stack.TemporariesAsync()).Length == 0, 60);
+        foreach (var other in others)
+        {
+            Assert.Equal(otherCanaries[other.Type], await EngineFixture.DockerOkAsync("exec", await stack.Project.ContainerAsync(other.Type), "cat", "/run/secrets/dso/token"));
+        }
+
         var api = await stack.Project.ContainerAsync("api");
         Assert.Equal(cloudFirst, await EngineFixture.DockerOkAsync("exec", api, "cat", "/run/secrets/dso/token"));
         Assert.Equal(localFirst, (await ComposeProjectUnderTest.Pid1EnvironmentAsync(await stack.Project.ContainerAsync("web")))["LOCAL"]);
