@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds the Debian package with dpkg-deb: docker-dso (self-contained, needs no .NET on the host),
-# the dso-init launcher, the systemd units, /etc/dso/dso.yaml, the man page docker-dso(1) and shell
-# completions; postinst creates the dso group.
+# the native agent dso-agent, the dso-init launcher, the systemd units, /etc/dso/dso.yaml, the man
+# page docker-dso(1) and shell completions; postinst creates the dso group.
 #   scripts/build-deb.sh [--version VERSION] [--out DIR] [--no-native]   → DIR/docker-dso_VERSION_amd64.deb
 # (default version: <Version> of Directory.Build.props; default DIR: artifacts/deb; --no-native
-# packages the dso-init that scripts/build-native.sh already put in artifacts/native)
+# packages the dso-init and dso-agent that scripts/build-native.sh already put in artifacts/native)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$DSO_ROOT"
@@ -34,9 +34,14 @@ dotnet publish src/Dso.Cli -c Release -r linux-x64 --self-contained true \
   -p:Version="${version%%[-+~]*}" -p:InformationalVersion="$version" \
   -o "$publish" -nologo -v quiet -clp:ErrorsOnly
 if [ "$native" = 1 ]; then
-  bash scripts/build-native.sh
+  bash scripts/build-native.sh --version "$version"
 fi
-[ -x artifacts/native/dso-init ] || die "artifacts/native/dso-init is missing: run scripts/build-native.sh (or drop --no-native)"
+for exe in dso-init dso-agent; do
+  [ -x "artifacts/native/$exe" ] || die "artifacts/native/$exe is missing: run scripts/build-native.sh (or drop --no-native)"
+done
+agent_version=$(artifacts/native/dso-agent --version)
+[ "$agent_version" = "dso-agent $version" ] \
+  || die "artifacts/native/dso-agent reports '$agent_version', not version $version: run scripts/build-native.sh --version $version (or drop --no-native)"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/dso-deb.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
@@ -48,7 +53,9 @@ install -d -m 0755 "$stage$lib" "$stage/usr/libexec/docker/cli-plugins" "$stage/
 install -m 0755 "$publish/docker-dso" "$stage$lib/docker-dso"
 install -m 0644 "$publish/libsodium.so" "$stage$lib/libsodium.so"
 install -m 0755 artifacts/native/dso-init "$stage$lib/dso-init"
-# Docker finds the plugin here; the executable stays beside its native library and launcher.
+# `docker dso agent` (the systemd unit's command) hands over to the native agent beside it.
+install -m 0755 artifacts/native/dso-agent "$stage$lib/dso-agent"
+# Docker finds the plugin here; the executable stays beside its native library, agent and launcher.
 ln -s ../../../lib/dso/docker-dso "$stage/usr/libexec/docker/cli-plugins/docker-dso"
 
 sed "s:@DOCKER_DSO@:$lib/docker-dso:g; s:^# Installed by .*:# Installed by the docker-dso package (docker dso system install writes the same unit to /etc).:" \

@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# Publishes the NativeAOT static executables: dso-init (the in-container launcher) and, with
-# --with-testapp, the test application. Needs clang and lld (installed with apt when missing).
-#   scripts/build-native.sh [--with-testapp]   → artifacts/native/
+# Publishes the NativeAOT executables: dso-init (the in-container launcher, static), dso-agent
+# (the agent daemon, beside its libsodium.so) and, with --with-testapp, the test application
+# (static). Needs clang and lld (installed with apt when missing).
+#   scripts/build-native.sh [--with-testapp] [--version VERSION]   → artifacts/native/
+# (--version stamps dso-agent, which reports it in `docker dso status`; default: Directory.Build.props)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$DSO_ROOT"
+
+testapp=0
+stamp=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --with-testapp) testapp=1; shift ;;
+    --version) stamp=(-p:Version="${2%%[-+~]*}" -p:InformationalVersion="$2"); shift 2 ;;
+    *) die "unknown option '$1' (use --with-testapp or --version VERSION)" ;;
+  esac
+done
 ensure_dotnet
 ensure_packages clang lld
 
@@ -16,7 +28,7 @@ publish() {
   local staging
   staging=$(mktemp -d "$out/.staging.XXXXXX")
   dotnet publish "$1" -c Release -r linux-x64 -o "$staging" -p:DebugType=none -p:StripSymbols=true \
-    -nologo -v quiet -clp:ErrorsOnly
+    "${@:2}" -nologo -v quiet -clp:ErrorsOnly
   rm -f "$staging"/*.xml "$staging"/*.dbg
   local file
   for file in "$staging"/*; do
@@ -26,7 +38,9 @@ publish() {
 }
 say "building dso-init (NativeAOT, static)"
 publish src/Dso.Launcher
-if [ "${1:-}" = "--with-testapp" ]; then
+say "building dso-agent (NativeAOT)"
+publish src/Dso.Daemon "${stamp[@]}"
+if [ "$testapp" = 1 ]; then
   say "building the test application (NativeAOT, static)"
   publish tests/Dso.TestApp
 fi

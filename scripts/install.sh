@@ -45,8 +45,8 @@ install_file() {
   fi
 }
 
-# The executable lives beside its native library (libsodium, for passphrase vaults) and the
-# launcher; the plugin directory holds a link to it, which Docker follows.
+# The executable lives beside its native library (libsodium, for passphrase vaults), the agent and
+# the launcher; the plugin directory holds a link to it, which Docker follows.
 install_file "$publish/cli/docker-dso" "$lib_dir/docker-dso"
 install_file "$publish/cli/libsodium.so" "$lib_dir/libsodium.so" 0644
 mkdir -p "$plugin_dir"
@@ -57,9 +57,11 @@ else
   say "linked: $plugin_dir/docker-dso -> $lib_dir/docker-dso"
 fi
 
-# dso-init, the static launcher that runs first in every container DSO starts.
+# dso-init, the static launcher that runs first in every container DSO starts, and dso-agent, the
+# native agent that `docker dso agent` hands over to.
 bash "$DSO_ROOT/scripts/build-native.sh"
 install_file "$DSO_ROOT/artifacts/native/dso-init" "$lib_dir/dso-init"
+install_file "$DSO_ROOT/artifacts/native/dso-agent" "$lib_dir/dso-agent"
 
 if command -v docker >/dev/null 2>&1; then
   docker dso version >/dev/null 2>&1 && say "docker dso is ready: $(docker dso version --json)" \

@@ -20,10 +20,11 @@ rm -rf "$results"
 mkdir -p "$results"
 export DSO_TEST_RUN_ID="${DSO_TEST_RUN_ID:-$(date +%s)-$$}"
 
+# The native executables first: the build puts dso-agent beside each test's docker-dso.
+bash scripts/build-native.sh --with-testapp
 say "building (Release, warnings are errors)"
 dotnet build Dso.slnx -c Release -nologo -v quiet -clp:ErrorsOnly
 
-bash scripts/build-native.sh --with-testapp
 bash scripts/build-deb.sh --no-native >/dev/null
 # The Swarm tests put the engine in Swarm mode, and the package tests install the .deb on this
 # machine (/usr, /etc/dso): built here, each run alone after the solution's tests.

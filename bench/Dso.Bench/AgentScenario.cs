@@ -6,12 +6,14 @@ using System.Text.Json;
 namespace Dso.Bench;
 
 /// <summary>
-/// The agent under load, as whole processes: the installed docker-dso runs the agent with a `file`
-/// provider of 1,000 secrets; its memory is read from /proc idle and with 100 managed containers
-/// using 10 secrets each; IPC latency of `status` is measured beside the REST /health round trip
-/// (the baseline: the same server, no work); then a soak changes a secret every 10 s — a real
-/// change in the provider, detected and rotated by a rolling swap behind the proxy — and samples
-/// memory to fit a slope.
+/// The agent under load, as whole processes: `docker-dso agent` with a `file` provider of 1,000
+/// secrets, measured twice in one run — as users run it (the installed docker-dso hands over to the
+/// native dso-agent) and, as the baseline, inside docker-dso on the JIT runtime (the same build with
+/// no dso-agent beside it). Memory is read from /proc idle and with 100 managed containers using 10
+/// secrets each; IPC latency of `status` is measured beside the REST /health round trip (the same
+/// server, no work); then a soak of the native agent changes a secret every 10 s — a real change in
+/// the provider, detected and rotated by a rolling swap behind the proxy — and samples memory to fit
+/// a slope.
 /// </summary>
 public static class AgentScenario
 {
@@ -23,10 +25,8 @@ public static class AgentScenario
 
     public static async Task<int> RunAsync(string output, double soakMinutes)
     {
-        var cli = BenchProcess.Cli;
         var work = Directory.CreateTempSubdirectory("dso-bench-agent-").FullName;
         File.SetUnixFileMode(work, (UnixFileMode)Convert.ToInt32("755", 8));
-        var secrets = Path.Combine(work, "secrets.json");
         var values = new Dictionary<string, string>();
         for (var i = 0; i < Projects * ServicesPerProject * SecretsPerService; i++)
         {
@@ -35,25 +35,57 @@ public static class AgentScenario
 
         values["bench/rotating"] = "rotation-0";
         BenchAgent.WriteSecrets(work, values);
-        var socket = Path.Combine(work, "dso.sock");
+        var results = new Dictionary<string, object>
+        {
+            ["baseline"] = await MeasureAsync(BenchProcess.InProcessCli, "docker-dso", Path.Combine(work, "jit"), work, values, soakMinutes: 0),
+            ["native"] = await MeasureAsync(BenchProcess.Cli, "dso-agent", Path.Combine(work, "native"), work, values, soakMinutes),
+        };
+
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(output, "agent.json"), JsonSerializer.Serialize(results, Indented));
+        File.WriteAllText(Path.Combine(output, "agent.md"), Report(results));
+        Console.WriteLine(Report(results));
+        return 0;
+    }
+
+    /// <summary>One agent through idle, 100 containers, latency and (when asked) the soak.</summary>
+    /// <param name="cli">The docker-dso whose `agent` is measured.</param>
+    /// <param name="executable">The program the agent's process must be running (what is measured).</param>
+    /// <param name="run">This agent's own directory (socket, state, projects).</param>
+    /// <param name="work">Where the provider's secrets.json is.</param>
+    /// <param name="values">The provider's secrets; the soak changes one.</param>
+    /// <param name="soakMinutes">How long to soak; 0 skips it.</param>
+    private static async Task<Dictionary<string, object>> MeasureAsync(string cli, string executable, string run, string work, Dictionary<string, string> values, double soakMinutes)
+    {
+        Directory.CreateDirectory(run);
+        File.SetUnixFileMode(run, (UnixFileMode)Convert.ToInt32("755", 8));
+        var socket = Path.Combine(run, "dso.sock");
         var port = 18000 + Random.Shared.Next(1000);
-        var config = Path.Combine(work, "dso.yaml");
-        File.WriteAllText(config, $"agent:\n  socket: {socket}\n  state_dir: {work}/state\n  secrets_dir: /dev/shm/dso-bench-agent\n  debounce: 1s\n  rotation:\n    grace_period: 1s\n  api:\n    address: 127.0.0.1:{port}\nproviders:\n  files:\n    type: file\n    path: {secrets}\n");
+        var config = Path.Combine(run, "dso.yaml");
+        var name = Path.GetFileName(run);
+        File.WriteAllText(config, $"agent:\n  socket: {socket}\n  state_dir: {run}/state\n  secrets_dir: /dev/shm/dso-bench-agent-{name}\n  debounce: 1s\n  rotation:\n    grace_period: 1s\n  api:\n    address: 127.0.0.1:{port}\nproviders:\n  files:\n    type: file\n    path: {BenchAgent.SecretsFile(work)}\n");
         var environment = new Dictionary<string, string> { ["DSO_AGENT_SOCKET"] = socket, ["DSO_INIT"] = BenchProcess.Launcher };
         using var agent = BenchProcess.Start(cli, ["agent", "--config", config, "--log-level", "warning"], environment);
         using var rest = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         using var ipc = Dso.Ipc.UnixSocketHttp.Create(socket);
         var results = new Dictionary<string, object>();
+        var projects = new List<(string Directory, string Name)>();
         try
         {
             await BenchProcess.WaitReadyAsync(rest);
+            results["executable"] = Path.GetFileName(File.ResolveLinkTarget($"/proc/{agent.Id}/exe", returnFinalTarget: false)?.FullName ?? "?");
+            if ((string)results["executable"] != executable)
+            {
+                throw new InvalidOperationException($"{cli} agent runs {results["executable"]}, not {executable}: run scripts/install.sh");
+            }
+
             await Task.Delay(TimeSpan.FromSeconds(10));
             results["idle"] = Memory(agent.Id);
             results["idleLatency"] = await LatencyAsync(ipc, rest);
 
             for (var p = 0; p < Projects; p++)
             {
-                var project = Path.Combine(work, $"p{p}");
+                var project = Path.Combine(run, $"p{p}");
                 Directory.CreateDirectory(project);
                 var compose = new StringBuilder("services:\n");
                 for (var s = 0; s < ServicesPerProject; s++)
@@ -67,108 +99,113 @@ public static class AgentScenario
                 }
 
                 File.WriteAllText(Path.Combine(project, "compose.yaml"), compose.ToString());
-                await BenchProcess.RunAsync(cli, ["up", "-d", "-p", $"dsobench{p}"], environment, project);
+                projects.Add((project, $"dsobench{name}{p}"));
+                await BenchProcess.RunAsync(cli, ["up", "-d", "-p", $"dsobench{name}{p}"], environment, project);
             }
 
-            var rotating = Path.Combine(work, "rotating");
+            var rotating = Path.Combine(run, "rotating");
             Directory.CreateDirectory(rotating);
             File.WriteAllText(Path.Combine(rotating, "compose.yaml"), $"services:\n  web:\n    image: dso-bench/app:1\n    command: [\"serve\", \"8080\", \"TOKEN\"]\n    labels:\n      dso.strategy: rolling\n    ports: [\"127.0.0.1:{BenchProcess.FreePort()}:8080\"]\n    environment:\n      TOKEN: dso://bench/rotating\n");
-            await BenchProcess.RunAsync(cli, ["up", "-d", "-p", "dsobenchrotating"], environment, rotating);
+            projects.Add((rotating, $"dsobench{name}rotating"));
+            await BenchProcess.RunAsync(cli, ["up", "-d", "-p", $"dsobench{name}rotating"], environment, rotating);
 
             await Task.Delay(TimeSpan.FromSeconds(10));
             results["loaded"] = Memory(agent.Id);
             results["loadedLatency"] = await LatencyAsync(ipc, rest);
-
-            var samples = new List<(double Minutes, double Kb)>();
-            var watch = Stopwatch.StartNew();
-            var refreshes = 0;
-            while (watch.Elapsed.TotalMinutes < soakMinutes)
+            if (soakMinutes > 0)
             {
-                values["bench/rotating"] = $"rotation-{refreshes + 1}";
-                BenchAgent.WriteSecrets(work, values);
-                refreshes++;
-                if (refreshes % 3 == 0)
-                {
-                    samples.Add((watch.Elapsed.TotalMinutes, Memory(agent.Id).RssKb));
-                }
-
-                await Task.Delay(TimeSpan.FromSeconds(10));
+                results["soak"] = await SoakAsync(work, values, rest, agent.Id, soakMinutes);
             }
-
-            var rotated = await RotationsAsync(rest);
-            var settled = samples.Where(s => s.Minutes >= Math.Min(2, soakMinutes / 3)).ToList();
-            results["soak"] = new Dictionary<string, object>
-            {
-                ["minutes"] = Math.Round(watch.Elapsed.TotalMinutes, 1),
-                ["changes"] = refreshes,
-                ["rotations"] = rotated,
-                ["secretsPerRefresh"] = values.Count,
-                ["samples"] = samples.Select(s => new[] { Math.Round(s.Minutes, 2), s.Kb }).ToList(),
-                ["slopeKbPerMinute"] = settled.Count > 1 ? Math.Round(Percentiles.Slope(settled), 1) : 0,
-                ["firstKb"] = samples.FirstOrDefault().Kb,
-                ["lastKb"] = samples.LastOrDefault().Kb,
-            };
         }
         finally
         {
-            for (var p = 0; p < Projects; p++)
+            foreach (var (directory, project) in projects)
             {
-                var project = Path.Combine(work, $"p{p}");
-                if (Directory.Exists(project))
-                {
-                    await BenchProcess.RunAsync(cli, ["down", "-t", "0", "-p", $"dsobench{p}"], environment, project, check: false);
-                }
-            }
-
-            if (Directory.Exists(Path.Combine(work, "rotating")))
-            {
-                await BenchProcess.RunAsync(cli, ["down", "-t", "0", "-p", "dsobenchrotating"], environment, Path.Combine(work, "rotating"), check: false);
+                await BenchProcess.RunAsync(cli, ["down", "-t", "0", "-p", project], environment, directory, check: false);
             }
 
             agent.Kill();
         }
 
-        Directory.CreateDirectory(output);
-        File.WriteAllText(Path.Combine(output, "agent.json"), JsonSerializer.Serialize(results, Indented));
-        File.WriteAllText(Path.Combine(output, "agent.md"), Report(results));
-        Console.WriteLine(Report(results));
-        return 0;
+        return results;
+    }
+
+    private static async Task<Dictionary<string, object>> SoakAsync(string work, Dictionary<string, string> values, HttpClient rest, int pid, double soakMinutes)
+    {
+        var samples = new List<(double Minutes, double Kb)>();
+        var watch = Stopwatch.StartNew();
+        var refreshes = 0;
+        while (watch.Elapsed.TotalMinutes < soakMinutes)
+        {
+            values["bench/rotating"] = $"rotation-{refreshes + 1}";
+            BenchAgent.WriteSecrets(work, values);
+            refreshes++;
+            if (refreshes % 3 == 0)
+            {
+                samples.Add((watch.Elapsed.TotalMinutes, Memory(pid).RssKb));
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(10));
+        }
+
+        var rotated = await RotationsAsync(rest);
+        var settled = samples.Where(s => s.Minutes >= Math.Min(2, soakMinutes / 3)).ToList();
+        return new Dictionary<string, object>
+        {
+            ["minutes"] = Math.Round(watch.Elapsed.TotalMinutes, 1),
+            ["changes"] = refreshes,
+            ["rotations"] = rotated,
+            ["secretsPerRefresh"] = values.Count,
+            ["samples"] = samples.Select(s => new[] { Math.Round(s.Minutes, 2), s.Kb }).ToList(),
+            ["slopeKbPerMinute"] = settled.Count > 1 ? Math.Round(Percentiles.Slope(settled), 1) : 0,
+            ["firstKb"] = samples.FirstOrDefault().Kb,
+            ["lastKb"] = samples.LastOrDefault().Kb,
+        };
     }
 
     private static string Report(Dictionary<string, object> results)
     {
-        var idle = (MemoryReading)results["idle"];
-        var loaded = (MemoryReading)results["loaded"];
-        var idleLatency = (LatencyReading)results["idleLatency"];
-        var loadedLatency = (LatencyReading)results["loadedLatency"];
-        var soak = (Dictionary<string, object>)results["soak"];
+        var baseline = (Dictionary<string, object>)results["baseline"];
+        var native = (Dictionary<string, object>)results["native"];
+        var baseIdle = (MemoryReading)baseline["idle"];
+        var baseLoaded = (MemoryReading)baseline["loaded"];
+        var idle = (MemoryReading)native["idle"];
+        var loaded = (MemoryReading)native["loaded"];
+        var idleLatency = (LatencyReading)native["idleLatency"];
+        var loadedLatency = (LatencyReading)native["loadedLatency"];
+        var soak = (Dictionary<string, object>)native["soak"];
         static string Mb(double kb) => (kb / 1024).ToString("0.0", CultureInfo.InvariantCulture);
         static string Ms(double ms) => ms.ToString("0.00", CultureInfo.InvariantCulture);
+        static string Ratio(double value, double over) => (value / over).ToString("0.00", CultureInfo.InvariantCulture);
         return $"""
 
             ## agent: memory, IPC latency, soak
 
-            The installed `docker-dso agent` with a `file` provider of {Projects * ServicesPerProject * SecretsPerService:N0} secrets. Memory is read from
-            `/proc/PID/status` (RSS) and `smaps_rollup` (private dirty pages: what the process itself wrote),
-            idle and with {Projects * ServicesPerProject} managed containers ({Projects} projects × {ServicesPerProject} services × {SecretsPerService} references,
+            `docker-dso agent` (the installed one) with a `file` provider of {Projects * ServicesPerProject * SecretsPerService:N0} secrets: it hands over to the
+            native `{native["executable"]}` beside it. **Baseline:** the same docker-dso build with no dso-agent beside it,
+            whose agent runs inside `{baseline["executable"]}` on the JIT runtime (how the agent ran before it had its own
+            executable). Memory is read from `/proc/PID/status` (RSS) and `smaps_rollup` (private dirty pages: what the
+            process itself wrote), idle and with {Projects * ServicesPerProject} managed containers ({Projects} projects × {ServicesPerProject} services × {SecretsPerService} references,
             registered with `docker dso up`). Targets: RSS at most 60 MB idle and 150 MB loaded.
 
-            | state | RSS | private dirty | ratio (RSS / idle RSS) |
-            |---|---:|---:|---:|
-            | idle | {Mb(idle.RssKb)} MB | {Mb(idle.PrivateDirtyKb)} MB | 1.00 |
-            | 100 containers, 1,000 secrets | {Mb(loaded.RssKb)} MB | {Mb(loaded.PrivateDirtyKb)} MB | {(loaded.RssKb / idle.RssKb).ToString("0.00", CultureInfo.InvariantCulture)} |
+            | agent | state | RSS | private dirty | ratio (RSS / baseline RSS) |
+            |---|---|---:|---:|---:|
+            | in docker-dso, JIT (baseline) | idle | {Mb(baseIdle.RssKb)} MB | {Mb(baseIdle.PrivateDirtyKb)} MB | 1.00 |
+            | native dso-agent | idle | {Mb(idle.RssKb)} MB | {Mb(idle.PrivateDirtyKb)} MB | {Ratio(idle.RssKb, baseIdle.RssKb)} |
+            | in docker-dso, JIT (baseline) | 100 containers, 1,000 secrets | {Mb(baseLoaded.RssKb)} MB | {Mb(baseLoaded.PrivateDirtyKb)} MB | 1.00 |
+            | native dso-agent | 100 containers, 1,000 secrets | {Mb(loaded.RssKb)} MB | {Mb(loaded.PrivateDirtyKb)} MB | {Ratio(loaded.RssKb, baseLoaded.RssKb)} |
 
-            IPC latency, {LatencyRequests:N0} sequential requests each, one client. **Baseline:** `GET /health` on the agent's
-            REST address (the same server doing no work).
+            IPC latency of the native agent, {LatencyRequests:N0} sequential requests each, one client. **Baseline:** `GET /health` on
+            the agent's REST address (the same server doing no work).
 
             | request | p50 | p99 | ratio p50 / baseline p50 |
             |---|---:|---:|---:|
             | REST `GET /health` (baseline), idle | {Ms(idleLatency.BaselineP50)} ms | {Ms(idleLatency.BaselineP99)} ms | 1.00 |
-            | IPC `GET /v1/status`, idle | {Ms(idleLatency.StatusP50)} ms | {Ms(idleLatency.StatusP99)} ms | {(idleLatency.StatusP50 / idleLatency.BaselineP50).ToString("0.00", CultureInfo.InvariantCulture)} |
+            | IPC `GET /v1/status`, idle | {Ms(idleLatency.StatusP50)} ms | {Ms(idleLatency.StatusP99)} ms | {Ratio(idleLatency.StatusP50, idleLatency.BaselineP50)} |
             | REST `GET /health` (baseline), loaded | {Ms(loadedLatency.BaselineP50)} ms | {Ms(loadedLatency.BaselineP99)} ms | 1.00 |
-            | IPC `GET /v1/status`, 100 services | {Ms(loadedLatency.StatusP50)} ms | {Ms(loadedLatency.StatusP99)} ms | {(loadedLatency.StatusP50 / loadedLatency.BaselineP50).ToString("0.00", CultureInfo.InvariantCulture)} |
+            | IPC `GET /v1/status`, 100 services | {Ms(loadedLatency.StatusP50)} ms | {Ms(loadedLatency.StatusP99)} ms | {Ratio(loadedLatency.StatusP50, loadedLatency.BaselineP50)} |
 
-            Soak: {soak["minutes"]} minutes with the 100 containers above; every 10 s one secret changes in the
+            Soak of the native agent: {soak["minutes"]} minutes with the 100 containers above; every 10 s one secret changes in the
             provider's file of {soak["secretsPerRefresh"]:N0} (the file watch makes the agent check them all), and its service — the
             test application behind the proxy — is rotated by a rolling swap: {soak["changes"]} changes, {soak["rotations"]} rotations
             done. RSS went from {Mb((double)soak["firstKb"])} MB to {Mb((double)soak["lastKb"])} MB; least-squares slope after the first two

@@ -7,7 +7,17 @@ public static class BenchProcess
 {
     public static string Root { get; } = FindRoot();
 
-    public static string Cli => Path.Combine(Root, "artifacts", "publish", "cli", "docker-dso");
+    /// <summary>
+    /// The docker-dso scripts/install.sh installed (~/.local/lib/dso), with the native dso-agent beside
+    /// it that `docker-dso agent` hands over to: what users run.
+    /// </summary>
+    public static string Cli => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "lib", "dso", "docker-dso");
+
+    /// <summary>
+    /// The same docker-dso build in install.sh's publish directory, where no dso-agent sits beside it:
+    /// its `agent` runs inside docker-dso on the JIT runtime (the baseline of the agent's memory).
+    /// </summary>
+    public static string InProcessCli => Path.Combine(Root, "artifacts", "publish", "cli", "docker-dso");
 
     public static string Launcher => Path.Combine(Root, "artifacts", "native", "dso-init");
 

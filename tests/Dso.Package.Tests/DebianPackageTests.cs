@@ -17,6 +17,7 @@ public sealed partial class DebianPackageTests(EngineFixture engine) : IAsyncLif
     private const string Package = "docker-dso";
     private const string Plugin = "/usr/libexec/docker/cli-plugins/docker-dso";
     private const string Executable = "/usr/lib/dso/docker-dso";
+    private const string NativeAgent = "/usr/lib/dso/dso-agent";
     private readonly TempDirectory _dir = new("dso-deb-");
     private bool _groupExisted;
 
@@ -73,12 +74,14 @@ public sealed partial class DebianPackageTests(EngineFixture engine) : IAsyncLif
         Assert.Equal("640 root dso", await OkAsync("stat", "-c", "%a %U %G", "/etc/dso/dso.yaml"));
         Assert.False(File.Exists("/usr/share/doc/docker-dso/DROPPED-IN-THE-NEXT-VERSION"));
         Assert.Contains($"DSO {version}", await DockerDsoAsync("version"), StringComparison.Ordinal);
+        Assert.Equal($"dso-agent {version}", await OkAsync(NativeAgent, "--version"));
+        Assert.Equal("755 root root", await OkAsync("stat", "-c", "%a %U %G", NativeAgent));
 
         // Remove: the programs go, the configuration stays.
         File.WriteAllText("/var/lib/dso/vault.dso", "a vault");
         File.WriteAllText("/var/lib/dso/projects.json", "{}");
         await OkAsync("dpkg", "-r", Package);
-        Assert.False(File.Exists(Plugin) || File.Exists(Executable));
+        Assert.False(File.Exists(Plugin) || File.Exists(Executable) || File.Exists(NativeAgent));
         Assert.NotEqual(0, (await RunAsync("docker", "dso", "version")).ExitCode);
         Assert.True(File.Exists("/etc/dso/dso.yaml"));
         Assert.Equal("deinstall ok config-files", await OkAsync("dpkg-query", "-W", "-f", "${Status}", Package));
@@ -128,6 +131,7 @@ public sealed partial class DebianPackageTests(EngineFixture engine) : IAsyncLif
         stack.Environment[Dso.Ipc.IpcProtocol.SocketVariable] = agent.Socket;
         await stack.DsoOkAsync("init");
         await agent.StartAsync();
+        Assert.Equal(NativeAgent, File.ResolveLinkTarget($"/proc/{agent.Pid}/exe", returnFinalTarget: false)?.FullName);
 
         var migrate = await stack.DsoOkAsync("migrate", "--project", "shop");
         Assert.Contains("next: docker dso up -f compose.dso.yaml", migrate.StandardOutput, StringComparison.Ordinal);

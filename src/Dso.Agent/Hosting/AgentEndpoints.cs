@@ -85,10 +85,10 @@ internal static class AgentEndpoints
 
     public static void MapAgentEndpoints(this WebApplication app)
     {
-        app.MapGet("/health", () => Results.Json(new Dictionary<string, string> { ["status"] = "ok" }));
+        app.MapGet("/health", () => Results.Json(new Dictionary<string, string> { ["status"] = "ok" }, IpcJson.Wire.DictionaryStringString));
         app.MapGet("/ready", (AgentRuntime runtime) => runtime.IsReady
-            ? Results.Json(new Dictionary<string, string> { ["status"] = "ready" })
-            : Results.Json(new Dictionary<string, string> { ["status"] = "starting" }, statusCode: StatusCodes.Status503ServiceUnavailable));
+            ? Results.Json(new Dictionary<string, string> { ["status"] = "ready" }, IpcJson.Wire.DictionaryStringString)
+            : Results.Json(new Dictionary<string, string> { ["status"] = "starting" }, IpcJson.Wire.DictionaryStringString, statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<DsoMetrics>().Registry);
 
         app.MapGet("/v1/handshake", () => Results.Json(new HandshakeResponse(IpcProtocol.Version, StatusReporter.Version, IpcProtocol.Capabilities), IpcJson.Wire.HandshakeResponse));
@@ -274,7 +274,7 @@ internal static class AgentEndpoints
             ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : (DateTimeOffset?)null;
         detector.CheckNow(provider, "webhook", sent);
-        return Results.Json(new Dictionary<string, string> { ["status"] = "accepted" }, statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(new Dictionary<string, string> { ["status"] = "accepted" }, IpcJson.Wire.DictionaryStringString, statusCode: StatusCodes.Status202Accepted);
     }
 
     private static IResult Error(int status, string message) =>

@@ -18,9 +18,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace Dso.Agent.Hosting;
 
@@ -113,7 +115,10 @@ internal static class AgentHost
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         logging.AddConsole(console => console.FormatterName = DsoConsoleFormatter.Name);
-        logging.AddConsoleFormatter<DsoConsoleFormatter, DsoConsoleFormatterOptions>(formatter => formatter.Json = options.LogFormat == "json");
+        // Registered by hand rather than with AddConsoleFormatter, which also binds the formatter's
+        // options from IConfiguration by reflection: the agent's options come from dso.yaml only.
+        logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, DsoConsoleFormatter>());
+        logging.Services.Configure<DsoConsoleFormatterOptions>(formatter => formatter.Json = options.LogFormat == "json");
     }
 
     private static void AddServices(

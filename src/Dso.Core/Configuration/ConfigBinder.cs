@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using Dso.Yaml;
@@ -9,8 +10,19 @@ namespace Dso.Configuration;
 /// Binds a YAML tree onto configuration classes whose properties carry <see cref="ConfigKeyAttribute"/>.
 /// Strict: an unknown key, a wrong type or a value outside its allowed set is an error naming the
 /// file, line and key path. Supported property types: string, bool, int, TimeSpan (durations),
-/// nested configuration classes, List&lt;T&gt; and Dictionary&lt;string, T&gt;.
+/// nested configuration classes, List&lt;T&gt; and Dictionary&lt;string, T&gt; (of strings or
+/// configuration classes; a collection property must start with an empty instance, which the binder
+/// fills, so no collection type is ever created by reflection).
 /// </summary>
+/// <remarks>
+/// Reflection here reaches only the classes of this namespace, which ILLink.Descriptors.xml keeps
+/// whole (properties, attributes, constructors) in a trimmed or NativeAOT build; hence the
+/// suppressed trim warnings.
+/// </remarks>
+[UnconditionalSuppressMessage("Trimming", "IL2067", Justification = "Configuration classes are preserved by ILLink.Descriptors.xml.")]
+[UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Configuration classes are preserved by ILLink.Descriptors.xml.")]
+[UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "Configuration classes are preserved by ILLink.Descriptors.xml.")]
+[UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Configuration classes are preserved by ILLink.Descriptors.xml.")]
 internal static class ConfigBinder
 {
     public static T Bind<T>(YMap root)
@@ -48,7 +60,16 @@ internal static class ConfigBinder
                 throw new DsoException($"{map.WhereKey(entry)}: {keyPath} is not a known key{(path.Length == 0 ? string.Empty : $" of {path}")} (known: {string.Join(", ", keys.Keys)})");
             }
 
-            key.Property.SetValue(instance, BindValue(key.Property.PropertyType, value, keyPath, key.Key));
+            if (IsCollection(key.Property.PropertyType))
+            {
+                var collection = key.Property.GetValue(instance)
+                    ?? throw new InvalidOperationException($"configuration collection {keyPath} has no initial instance");
+                Fill(collection, key.Property.PropertyType, value, keyPath, key.Key);
+            }
+            else
+            {
+                key.Property.SetValue(instance, BindValue(key.Property.PropertyType, value, keyPath, key.Key));
+            }
         }
 
         return instance;
@@ -59,7 +80,7 @@ internal static class ConfigBinder
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
         if (node is YScalar { Value: null } && (underlying != type || !type.IsValueType))
         {
-            return IsSection(type) ? Activator.CreateInstance(type) : EmptyCollection(type);
+            return IsSection(type) ? Activator.CreateInstance(type) : null;
         }
 
         if (underlying == typeof(string))
@@ -99,43 +120,6 @@ internal static class ConfigBinder
                 : throw Error(node, path, $"'{text}' is not a duration (write 500ms, 30s, 5m or 1h)");
         }
 
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
-        {
-            var item = type.GetGenericArguments()[0];
-            var list = (IList)Activator.CreateInstance(type)!;
-            switch (node)
-            {
-                case YSeq seq:
-                    for (var i = 0; i < seq.Items.Count; i++)
-                    {
-                        list.Add(BindValue(item, seq.Items[i], $"{path}[{i}]", key));
-                    }
-
-                    return list;
-                case YMap { Entries.Count: 0 }:
-                    return list;
-                default:
-                    throw Error(node, path, "must be a list");
-            }
-        }
-
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
-        {
-            var value = type.GetGenericArguments()[1];
-            var dictionary = (IDictionary)Activator.CreateInstance(type, StringComparer.Ordinal)!;
-            if (node is not YMap map)
-            {
-                throw Error(node, path, "must be a mapping");
-            }
-
-            foreach (var (name, child) in map.Entries)
-            {
-                dictionary[name] = BindValue(value, child, $"{path}.{name}", null);
-            }
-
-            return dictionary;
-        }
-
         if (IsSection(type))
         {
             return BindObject(type, node, path);
@@ -144,10 +128,47 @@ internal static class ConfigBinder
         throw new InvalidOperationException($"configuration type {type} of {path} is not supported by the binder");
     }
 
-    private static object? EmptyCollection(Type type) =>
-        type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(List<>) || type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
-            ? type.GetGenericTypeDefinition() == typeof(Dictionary<,>) ? Activator.CreateInstance(type, StringComparer.Ordinal) : Activator.CreateInstance(type)
-            : null;
+    private static bool IsCollection(Type type) =>
+        type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(List<>) || type.GetGenericTypeDefinition() == typeof(Dictionary<,>));
+
+    /// <summary>Fills a property's own (empty) List&lt;T&gt; or Dictionary&lt;string, T&gt; from the node; null leaves it empty.</summary>
+    private static void Fill(object collection, Type type, YNode node, string path, ConfigKeyAttribute key)
+    {
+        if (node is YScalar { Value: null })
+        {
+            return;
+        }
+
+        var arguments = type.GetGenericArguments();
+        if (collection is IList list)
+        {
+            switch (node)
+            {
+                case YSeq seq:
+                    for (var i = 0; i < seq.Items.Count; i++)
+                    {
+                        list.Add(BindValue(arguments[0], seq.Items[i], $"{path}[{i}]", key));
+                    }
+
+                    return;
+                case YMap { Entries.Count: 0 }:
+                    return;
+                default:
+                    throw Error(node, path, "must be a list");
+            }
+        }
+
+        var dictionary = (IDictionary)collection;
+        if (node is not YMap map)
+        {
+            throw Error(node, path, "must be a mapping");
+        }
+
+        foreach (var (name, child) in map.Entries)
+        {
+            dictionary[name] = BindValue(arguments[1], child, $"{path}.{name}", null);
+        }
+    }
 
     private static string Scalar(YNode node, string path, string expected) =>
         node is YScalar { Value: { } text } ? text : throw Error(node, path, $"must be {expected}");

@@ -11,6 +11,9 @@ namespace Dso.Configuration;
 /// classes (their <see cref="ConfigKeyAttribute"/>s and property initializers), so the reference
 /// cannot drift from the code. Tests compare the committed files with these.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2077", Justification = "Configuration classes are preserved by ILLink.Descriptors.xml.")]
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "Configuration classes are preserved by ILLink.Descriptors.xml.")]
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2067", Justification = "Configuration classes are preserved by ILLink.Descriptors.xml.")]
 internal static class ConfigDocs
 {
     public static string KeyTable()

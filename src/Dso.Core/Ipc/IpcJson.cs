@@ -16,20 +16,16 @@ namespace Dso.Ipc;
 [JsonSerializable(typeof(RotateRequest))]
 [JsonSerializable(typeof(RotateResponse))]
 [JsonSerializable(typeof(RotationResult))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
 internal sealed partial class IpcJson : JsonSerializerContext
 {
     /// <summary>What is wrong with a request body, in one line (System.Text.Json may quote the input, newlines and all).</summary>
     public static string Describe(JsonException e) => DsoException.OneLine(e.Message);
 
-    /// <summary>Options for output read by people and tools: no HTML escaping.</summary>
-    public static JsonSerializerOptions Relaxed { get; } = new()
-    {
-        TypeInfoResolver = Default,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
-    /// <summary>The context both ends use on the wire: camelCase, and ' &amp; &lt; left as they are (messages are read by people).</summary>
+    /// <summary>
+    /// The context both ends use on the wire, and `--json` output: camelCase, and ' &amp; &lt; left as
+    /// they are (messages are read by people).
+    /// </summary>
     public static IpcJson Wire { get; } = new(new JsonSerializerOptions
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,

@@ -68,4 +68,8 @@ internal static partial class Libc
 
     [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial int StatFs(string path, byte* buffer);
+
+    /// <summary>execv(3): replaces this process with <paramref name="path"/>, keeping its pid, environment and descriptors.</summary>
+    [LibraryImport("libc", EntryPoint = "execv", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial int Execv(string path, byte** argv);
 }

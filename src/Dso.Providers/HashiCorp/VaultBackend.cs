@@ -249,7 +249,7 @@ internal sealed class VaultBackend : IPluginBackend
         }
 
         var mount = p.GetValueOrDefault("mount", "approle");
-        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["role_id"] = roleId, ["secret_id"] = secretId });
+        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["role_id"] = roleId, ["secret_id"] = secretId }, ProviderJson.Default.DictionaryStringString);
         using var login = new HttpRequestMessage(HttpMethod.Post, $"v1/auth/{mount}/login") { Content = new ByteArrayContent(body) };
         using var response = await SendAsync(login, cancellationToken);
         CryptographicOperations.ZeroMemory(body);

@@ -40,7 +40,7 @@ internal sealed class RotateCommand : DsoCommand
 
         if (parseResult.GetValue(_json))
         {
-            Context.Out.WriteLine(JsonSerializer.Serialize(response, IpcJson.Relaxed));
+            Context.Out.WriteLine(JsonSerializer.Serialize(response, IpcJson.Wire.RotateResponse));
         }
         else
         {

@@ -26,7 +26,7 @@ internal sealed class StatusCommand : DsoCommand
             var report = await agent.GetAsync("/v1/status", IpcJson.Wire.StatusReport, cancellationToken);
             if (parseResult.GetValue(_json))
             {
-                Context.Out.WriteLine(JsonSerializer.Serialize(report, IpcJson.Relaxed));
+                Context.Out.WriteLine(JsonSerializer.Serialize(report, IpcJson.Wire.StatusReport));
             }
             else
             {

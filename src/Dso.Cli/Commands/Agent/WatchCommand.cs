@@ -23,7 +23,7 @@ internal sealed class WatchCommand : DsoCommand
             await foreach (var item in agent.EventsAsync(cancellationToken))
             {
                 Context.Out.WriteLine(parseResult.GetValue(_json)
-                    ? JsonSerializer.Serialize(item, IpcJson.Relaxed)
+                    ? JsonSerializer.Serialize(item, IpcJson.Wire.AgentEvent)
                     : $"{item.Time.UtcDateTime:HH:mm:ss} {item.Type,-20} {Target(item)}{item.Message}");
             }
         }

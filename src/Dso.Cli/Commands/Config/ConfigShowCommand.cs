@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using Dso.Configuration;
-using YamlDotNet.Serialization;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 
 namespace Dso.Cli.Commands.Config;
 
@@ -27,9 +28,47 @@ internal sealed class ConfigShowCommand : DsoCommand
         else
         {
             Context.Out.WriteLine($"# effective configuration ({loaded.Path ?? "no dso.yaml found: defaults"})");
-            Context.Out.Write(new SerializerBuilder().Build().Serialize(tree));
+            var emitter = new Emitter(Context.Out);
+            emitter.Emit(new StreamStart());
+            emitter.Emit(new DocumentStart());
+            Emit(emitter, tree);
+            emitter.Emit(new DocumentEnd(isImplicit: true));
+            emitter.Emit(new StreamEnd());
         }
 
         return Task.FromResult(ExitCodes.Success);
+    }
+
+    /// <summary>The printer's tree (maps, lists, strings, nulls) as YAML; a null is an empty value.</summary>
+    private static void Emit(IEmitter emitter, object? value)
+    {
+        switch (value)
+        {
+            case IDictionary<string, object?> map:
+                emitter.Emit(new MappingStart());
+                foreach (var (key, child) in map)
+                {
+                    emitter.Emit(new Scalar(key));
+                    Emit(emitter, child);
+                }
+
+                emitter.Emit(new MappingEnd());
+                break;
+            case IEnumerable<object?> list:
+                emitter.Emit(new SequenceStart(AnchorName.Empty, TagName.Empty, isImplicit: true, SequenceStyle.Any));
+                foreach (var item in list)
+                {
+                    Emit(emitter, item);
+                }
+
+                emitter.Emit(new SequenceEnd());
+                break;
+            case null:
+                emitter.Emit(new Scalar(AnchorName.Empty, new TagName("tag:yaml.org,2002:null"), string.Empty, ScalarStyle.Plain, isPlainImplicit: true, isQuotedImplicit: false));
+                break;
+            default:
+                emitter.Emit(new Scalar(value.ToString()!));
+                break;
+        }
     }
 }

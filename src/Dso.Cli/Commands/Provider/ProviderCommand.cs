@@ -75,7 +75,7 @@ internal sealed class ProviderTestCommand : DsoCommand
         var failed = checks.Count(c => !c.Passed);
         if (parseResult.GetValue(_json))
         {
-            Context.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(checks.Select(c => new Dictionary<string, object> { ["id"] = c.Id, ["passed"] = c.Passed, ["detail"] = c.Detail })));
+            Context.Out.WriteLine(new System.Text.Json.Nodes.JsonArray([.. checks.Select(c => new System.Text.Json.Nodes.JsonObject { ["id"] = c.Id, ["passed"] = c.Passed, ["detail"] = c.Detail })]).ToJsonString());
         }
         else
         {

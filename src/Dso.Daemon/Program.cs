@@ -1,0 +1,2 @@
+// dso-agent: the DSO agent daemon. Everything it does lives in Dso.Agent; this is its entry.
+return await Dso.Agent.Hosting.AgentMain.RunAsync(args, Console.Out, Console.Error, CancellationToken.None);
