@@ -3,7 +3,12 @@
 
 DSO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-say() { printf '==> %s\n' "$*" >&2; }
+# In CI each line also says how far into the run it is (DSO_T0: the run's start, shared with child scripts).
+: "${DSO_T0:=$(date +%s)}"
+export DSO_T0
+say() {
+  if [ "${CI:-}" = true ]; then printf '==> [%4ds] %s\n' "$(($(date +%s) - DSO_T0))" "$*" >&2; else printf '==> %s\n' "$*" >&2; fi
+}
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 as_root() {

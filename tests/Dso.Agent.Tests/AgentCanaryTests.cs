@@ -21,6 +21,7 @@ public sealed class AgentCanaryTests(EngineFixture engine)
     {
         await engine.RequireAsync();
         using var dir = new TempDirectory("dso-canary-agent-");
+        var home = Directory.CreateDirectory(dir.Combine("home")).FullName;
         await using var fake = await CloudFake.StartAsync("vault", dir.Path);
         // The other clouds' fakes, each with a canary a service reads as a file (strategy none: only up, reboot and down).
         await using var aws = await CloudFake.StartAsync("aws", dir.Path);
@@ -80,6 +81,10 @@ public sealed class AgentCanaryTests(EngineFixture engine)
                 }
 
                 stack.Project.Environment["DSO_HOME"] = stack.Agent.Environment["DSO_HOME"];
+
+                // The agent, the CLI and everything below them share a home of their own, scanned whole below.
+                stack.Agent.Environment["HOME"] = home;
+                stack.Project.Environment["HOME"] = home;
                 await stack.Project.WithSecretsAsync(("app/local", localFirst), ("app/edge", edgeFirst));
                 // The first swap (edge's) kills the agent right after its switch is journaled.
                 stack.Agent.Environment[Dso.Agent.Rotation.RotationJournal.KillAfterPhaseVariable] = nameof(Dso.Agent.Rotation.SwapPhase.Switch);
@@ -140,7 +145,7 @@ public sealed class AgentCanaryTests(EngineFixture engine)
         var down = await stack.Project.DsoAsync("down", "-t", "1");
         Assert.True(down.Succeeded, down.StandardError);
         var dataRoot = await EngineFixture.DockerOkAsync("info", "--format", "{{.DockerRootDir}}");
-        string[] trees = [dataRoot, "/var/lib/containerd", "/run/docker", "/run/containerd", "/var/log", Path.GetTempPath(), stack.Project.Directory, stack.Agent.Directory.Path, stack.Agent.SecretsDirectory];
+        string[] trees = [dataRoot, "/var/lib/containerd", "/run/docker", "/run/containerd", "/var/log", Path.GetTempPath(), stack.Project.Directory, stack.Agent.Directory.Path, stack.Agent.SecretsDirectory, home];
         var output = Encoding.UTF8.GetBytes(stack.Agent.Output + set.StandardOutput + set.StandardError + edgeSet.StandardOutput + edgeSet.StandardError + down.StandardOutput + down.StandardError);
         Assert.Contains("debug", stack.Agent.Output, StringComparison.OrdinalIgnoreCase);
         foreach (var canary in canaries)
