@@ -29,10 +29,12 @@ command -v dpkg-deb >/dev/null 2>&1 || die "dpkg-deb is missing (it comes with d
 publish="$DSO_ROOT/artifacts/publish/deb"
 say "building docker-dso $version (Release, self-contained)"
 rm -rf "$publish"
+# Its own build tree (--artifacts-path): a self-contained build must not share intermediate files
+# with install.sh's framework-dependent one, or the later of the two gets a broken single file.
 dotnet publish src/Dso.Cli -c Release -r linux-x64 --self-contained true \
   -p:PublishSingleFile=true -p:PublishReadyToRun=true -p:DebugType=none \
   -p:Version="${version%%[-+~]*}" -p:InformationalVersion="$version" \
-  -o "$publish" -nologo -v quiet -clp:ErrorsOnly
+  --artifacts-path "$DSO_ROOT/artifacts/build/deb" -o "$publish" -nologo -v quiet -clp:ErrorsOnly
 if [ "$native" = 1 ]; then
   bash scripts/build-native.sh --version "$version"
 fi

@@ -27,9 +27,10 @@ fi
 ensure_dotnet
 publish="$DSO_ROOT/artifacts/publish"
 say "building docker-dso (Release)"
+# Its own build tree (--artifacts-path), apart from build-deb.sh's self-contained one.
 dotnet publish "$DSO_ROOT/src/Dso.Cli" -c Release -r linux-x64 --self-contained false \
   -p:PublishSingleFile=true -p:PublishReadyToRun=true -p:DebugType=none \
-  -o "$publish/cli" -nologo -v quiet -clp:ErrorsOnly
+  --artifacts-path "$DSO_ROOT/artifacts/build/cli" -o "$publish/cli" -nologo -v quiet -clp:ErrorsOnly
 
 # install_file SRC DEST [MODE]: copies with MODE (0755) unless DEST already has the same bytes.
 install_file() {
