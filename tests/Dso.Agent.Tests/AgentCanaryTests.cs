@@ -7,8 +7,8 @@ namespace Dso.Agent.Tests;
 /// <summary>
 /// The canary suite with the agent: values planted in the local vault and in every cloud provider's fake, with
 /// characters that change under base64, hex and URL encoding, go through up, a rolling swap the
-/// agent is killed in the middle of (and recovers from when started again), a live and a restart
-/// rotation, a reboot of a container and down, with the agent logging at debug. Then no form of any
+/// agent is killed in the middle of (and recovers from when started again), a live, a signal and a
+/// restart rotation, a reboot of a container and down, with the agent logging at debug. Then no form of any
 /// of them is in a disk tree, a log, the audit log, the agent's output, `docker inspect`, or the
 /// command line or environment of any process DSO started.
 /// </summary>
@@ -62,6 +62,13 @@ public sealed class AgentCanaryTests(EngineFixture engine)
                   dso.strategy: restart
                 environment:
                   LOCAL: dso://local:app/local
+              hup:
+                image: {{TestImages.Busybox}}
+                command: ["sleep", "3600"]
+                labels:
+                  dso.strategy: signal
+                environment:
+                  LOCAL_FILE: dsofile://local:app/local
               edge:
                 image: {{TestImages.App}}
                 command: ["serve", "8080", "EDGE"]
@@ -108,13 +115,15 @@ public sealed class AgentCanaryTests(EngineFixture engine)
         Assert.Equal(cloudFirst, await EngineFixture.DockerOkAsync("exec", api, "cat", "/run/secrets/dso/token"));
         Assert.Equal(localFirst, (await ComposeProjectUnderTest.Pid1EnvironmentAsync(await stack.Project.ContainerAsync("web")))["LOCAL"]);
 
-        // Both rotate: the cloud value in place, the local one by restart.
+        // Both rotate: the cloud value in place, the local one by restart (web) and in place with a signal (hup).
         fake.Put(fake.Secret, cloudSecond);
         var set = await stack.Project.DsoWithInputAsync(Encoding.UTF8.GetBytes(localSecond), "secret", "set", "app/local");
         Assert.True(set.Succeeded, set.StandardError);
         await stack.WaitForRotationsAsync("live", "rotated", 1);
         await stack.WaitForRotationsAsync("restart", "rotated", 1);
+        await stack.WaitForRotationsAsync("signal", "rotated", 1);
         Assert.Equal(cloudSecond, await EngineFixture.DockerOkAsync("exec", api, "cat", "/run/secrets/dso/token"));
+        Assert.Equal(localSecond, await EngineFixture.DockerOkAsync("exec", await stack.Project.ContainerAsync("hup"), "cat", "/run/secrets/dso/local"));
         var web = await stack.Project.ContainerAsync("web");
         Assert.Equal(localSecond, (await ComposeProjectUnderTest.Pid1EnvironmentAsync(web))["LOCAL"]);
 
