@@ -27,6 +27,12 @@ public sealed class BadInputTests
     /// <summary>A cloud provider's fake answering every secrets request with a fault, read by `docker dso validate`: the line it must print.</summary>
     internal sealed record ProviderCase(string Type, string Input, Dso.Fakes.Fault Fault, string Expected);
 
+    /// <summary>
+    /// One start of the native agent (dso-agent, as `docker dso agent` runs it) in a directory whose
+    /// dso.yaml is valid unless the row writes its own: what it must say, its exit code.
+    /// </summary>
+    internal sealed record AgentStartCase(string Input, string[] Args, string Expected, int Exit, string? Config = null);
+
     /// <summary>One request to a running agent: the error it must answer with and its status.</summary>
     internal sealed record AgentCase(string Area, string Input, string Expected, int Status, Func<AgentProcess, Task<HttpResponseMessage>> Send);
 
@@ -103,6 +109,15 @@ public sealed class BadInputTests
         new("huawei", "an answer slower than the provider's timeout", new(Dso.Fakes.FaultKind.Slow, Delay: TimeSpan.FromSeconds(10)), "CSMS at 127.0.0.1 did not answer within"),
     ];
 
+    internal static IReadOnlyList<AgentStartCase> AgentStartCases { get; } =
+    [
+        new("an argument it does not take", ["--config", "dso.yaml", "--confg", "other.yaml"], "dso-agent: unknown argument '--confg'", 2),
+        new("a log level that is not one", ["--config", "dso.yaml", "--log-level", "loud"], "dso-agent: 'loud' is not a log level (trace, debug, info, warning or error)", 2),
+        new("--config without a file", ["--config"], "dso-agent: --config needs a value", 2),
+        new("a dso.yaml with an unknown key", ["--config", "dso.yaml"], "dso: dso.yaml:1: agnt is not a known key (known: ", 1, "agnt:\n  socket: /tmp/x\n"),
+        new("a dso.yaml that does not exist", ["--config", "missing.yaml"], "missing.yaml: no such file", 1),
+    ];
+
     internal static IReadOnlyList<AgentCase> AgentCases { get; } =
     [
         new("IPC request", "a registration that is not JSON", "the registration is not valid JSON", 400, agent => Ipc(agent, "/v1/projects", "{not json")),
@@ -120,6 +135,8 @@ public sealed class BadInputTests
     public static TheoryData<int> CliRows => [.. Enumerable.Range(0, CliCases.Count)];
 
     public static TheoryData<int> AgentRows => [.. Enumerable.Range(0, AgentCases.Count)];
+
+    public static TheoryData<int> AgentStartRows => [.. Enumerable.Range(0, AgentStartCases.Count)];
 
     public static TheoryData<int> PluginRows => [.. Enumerable.Range(0, PluginCases.Count)];
 
@@ -201,6 +218,39 @@ public sealed class BadInputTests
         Figures.Record("G9", "wrong inputs answered with one line and a non-zero exit, every file of the home byte-identical afterwards", c.Area);
     }
 
+    [Theory]
+    [MemberData(nameof(AgentStartRows))]
+    public async Task AgentStarts(int row)
+    {
+        var c = AgentStartCases[row];
+        var agent = Path.Combine(AppContext.BaseDirectory, Dso.Agent.Hosting.AgentMain.ExecutableName);
+        if (!File.Exists(agent))
+        {
+            var message = $"{agent} is missing: run scripts/build-native.sh, then build the tests (scripts/test.sh does both)";
+            Assert.SkipWhen(!TestEnvironment.IsCi, message);
+            Assert.Fail(message);
+        }
+
+        using var dir = new TempDirectory("dso-bad-agent-start-");
+        dir.WriteFile("dso.yaml", c.Config ?? $"agent:\n  socket: {dir.Combine("dso.sock")}\n  state_dir: {dir.Combine("state")}\n  secrets_dir: /dev/shm/dso-bad-agent-start-{row}\n");
+        var before = Snapshot(dir.Path);
+
+        var run = await Dso.Processes.ChildProcess.RunAsync(agent, c.Args, new Dso.Processes.ChildProcessOptions { WorkingDirectory = dir.Path }, TestContext.Current.CancellationToken);
+
+        Assert.True(run.ExitCode == c.Exit, $"{c.Input}: exit {run.ExitCode}: {run.StandardError}");
+        var lines = run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines, l => l.Contains(c.Expected, StringComparison.Ordinal));
+        Assert.True(line.StartsWith("dso: ", StringComparison.Ordinal) || line.StartsWith("dso-agent: ", StringComparison.Ordinal), line);
+        // Nothing else on stderr, but the usage line after a wrong argument.
+        Assert.DoesNotContain(lines, l => l != line && !(c.Exit == 2 && l == Dso.Agent.Hosting.AgentMain.Usage));
+        Assert.Empty(run.StandardOutput);
+        Assert.DoesNotContain("   at ", run.StandardError, StringComparison.Ordinal);
+        AssertUnchanged(before, Snapshot(dir.Path));
+        Assert.False(Directory.Exists($"/dev/shm/dso-bad-agent-start-{row}"), "the agent made its RAM directory");
+        TestContext.Current.TestOutputHelper?.WriteLine(line);
+        Figures.Record("G9", "wrong inputs answered with one line and a non-zero exit, every file of the home byte-identical afterwards", "agent start");
+    }
+
     [Fact]
     public async Task AgentRequests()
     {
@@ -240,7 +290,7 @@ public sealed class BadInputTests
         }
 
         Assert.True(File.Exists(path) && File.ReadAllText(path) == expected, "docs/bad-input.md is out of date: run DSO_WRITE_DOCS=1 dotnet test --project tests/Dso.Security.Tests");
-        var rows = CliCases.Count + PluginCases.Count + ProviderCases.Count + AgentCases.Count;
+        var rows = CliCases.Count + AgentStartCases.Count + PluginCases.Count + ProviderCases.Count + AgentCases.Count;
         Assert.True(rows >= 40, $"the table has {rows} rows");
     }
 
@@ -257,7 +307,10 @@ public sealed class BadInputTests
             .Append("that exactly one stderr line (starting `dso: `, or `error: ` for each reference `validate` cannot\n")
             .Append("resolve) holds the expected text, that no stack trace and no\n")
             .Append("value is printed, and that every file of the home (the vault and its key included) has the same\n")
-            .Append("bytes afterwards. Agent rows go to a running agent over its Unix socket or its REST port; the test\n")
+            .Append("bytes afterwards. Agent start rows run the native agent `dso-agent` (what `docker dso agent` becomes)\n")
+            .Append("in a new directory with a valid dso.yaml unless the row gives one; the test checks the exit code, the\n")
+            .Append("one line (and the usage line after a wrong argument), and that the directory is byte-identical and no\n")
+            .Append("RAM directory was made. Agent request rows go to a running agent over its Unix socket or its REST port; the test\n")
             .Append("checks the status and the one-line `error` of the JSON answer, then that the agent registered no\n")
             .Append("project, rotated nothing, logged no value and changed no file of its state directory (its audit log\n")
             .Append("aside, which records refused requests). Plugin rows run `docker dso provider test` against\n")
@@ -271,6 +324,11 @@ public sealed class BadInputTests
         foreach (var c in CliCases)
         {
             text.Append($"| {c.Area} | {Cell(c.Input)} | `docker dso {Cell(string.Join(' ', c.Args))}` | `{Cell(c.Expected)}` | {c.Exit} |\n");
+        }
+
+        foreach (var c in AgentStartCases)
+        {
+            text.Append($"| agent start | {Cell(c.Input)} | `dso-agent {Cell(string.Join(' ', c.Args))}`{(c.Config is null ? string.Empty : $" (dso.yaml: `{Cell(c.Config)}`)")} | `{Cell(c.Expected)}` | {c.Exit} |\n");
         }
 
         foreach (var c in PluginCases)
