@@ -197,4 +197,21 @@ public sealed class FuzzTests
             text => LauncherManifest.Parse(text));
         Assert.InRange(refused, 1, Cases - 1);
     }
+
+    [Fact]
+    public void AgentArguments()
+    {
+        var refused = Fuzz<FormatException>(
+            Input("--config /etc/dso/dso.yaml --log-level debug", "--config=dso.yaml --log-level=warning", "--help", "--version"),
+            text =>
+            {
+                // dso-agent's argv: the words of the text (a problem is raised as is, so a line break in it fails the check).
+                var parsed = Dso.Agent.Hosting.AgentMain.Parse(text.Split(' '));
+                if (parsed.Problem is { } problem)
+                {
+                    throw new FormatException(problem);
+                }
+            });
+        Assert.InRange(refused, 1, Cases - 1);
+    }
 }
