@@ -21,7 +21,7 @@ internal static partial class RotationScenario
     private const int WebhookSamples = 40;
     private const int PollingSamples = 25;
     private const int SwapSamples = 20;
-    private const int WrkRounds = 3;
+    private const int WrkRounds = 5;
     private const string WebhookKey = "bench-webhook-key";
     private static readonly string[] CloseHeader = ["-H", "Connection: close"];
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
