@@ -9,7 +9,7 @@ source "$root/scripts/lib.sh"
 source "$root/bench/process/hyperfine.sh"
 out="$(cd "$1" && pwd)"
 runs="${2:-10}"
-ensure_packages hyperfine docker.io docker-compose busybox-static
+ensure_packages hyperfine jq docker.io docker-compose busybox-static
 ensure_engine
 
 cli="$root/artifacts/publish/cli/docker-dso"
@@ -48,21 +48,38 @@ printf '%s\n' "$plain" > "$work/plain.yaml"
 printf '%s\n' "$dso" > "$work/stack.yaml"
 
 cd "$work"
-hyperfine --runs "$runs" --warmup 1 --export-json "$out/up.json" --style basic \
-  --prepare "docker-compose -p dsobenchplain -f plain.yaml down -t 0 >/dev/null 2>&1" \
-  --command-name "docker-compose up -d (plain env, baseline)" "docker-compose -p dsobenchplain -f plain.yaml up -d" \
-  --prepare "$cli down -p dsobenchdso -f stack.yaml -t 0 >/dev/null 2>&1" \
-  --command-name "docker dso up -d (10 references, key-file vault)" "$cli up -p dsobenchdso -f stack.yaml -d" >&2
+# hyperfine times all of one command's runs, then the other's, and the command timed second
+# came out slower (docker dso up: 1.57 s timed first, 1.75-1.83 s timed second, same binaries
+# and engine). So the runs go in rounds of two per command, the order swapping every round;
+# the medians are over every round.
+rounds=$(( (runs + 1) / 2 ))
+plain_cmd=(--prepare "docker-compose -p dsobenchplain -f plain.yaml down -t 0 >/dev/null 2>&1"
+  --command-name "docker-compose up -d (plain env, baseline)" "docker-compose -p dsobenchplain -f plain.yaml up -d")
+dso_cmd=(--prepare "$cli down -p dsobenchdso -f stack.yaml -t 0 >/dev/null 2>&1"
+  --command-name "docker dso up -d (10 references, key-file vault)" "$cli up -p dsobenchdso -f stack.yaml -d")
+rm -f "$out"/up-round-*.json
+for round in $(seq 1 "$rounds"); do
+  if [ $((round % 2)) -eq 1 ]; then order=("${plain_cmd[@]}" "${dso_cmd[@]}"); else order=("${dso_cmd[@]}" "${plain_cmd[@]}"); fi
+  hyperfine --runs 2 --warmup 1 --export-json "$out/up-round-$round.json" --style basic "${order[@]}" >&2
+done
 
-base=$(hyperfine_median "$out/up.json" "docker-compose up")
-ours=$(hyperfine_median "$out/up.json" "docker dso up")
+# Every run's time of the command whose name starts with $1, over all rounds: the median.
+median_of() {
+  jq -s --arg name "$1" '[.[].results[] | select(.command | startswith($name)) | .times[]] | sort
+    | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end' "$out"/up-round-*.json
+}
+count=$(jq -s '[.[].results[0].times[]] | length' "$out"/up-round-*.json)
+base=$(median_of "docker-compose up")
+ours=$(median_of "docker dso up")
 ratio=$(ratio "$ours" "$base")
 cat <<EOT
 
 ## up: \`docker dso up -d\` vs \`docker-compose up -d\`
 
-A 5-service stack (busybox, \`sleep\`) started from nothing, $runs runs each after one warm-up,
-timed as whole processes with hyperfine. **Baseline:** plain \`docker-compose up -d\` with the
+A 5-service stack (busybox, \`sleep\`) started from nothing, $count runs each, timed as whole
+processes with hyperfine in $rounds rounds of 2 runs per command after a warm-up, the order swapping
+every round (timed one block after the other, whichever went second came out slower:
+\`docker dso up\` took 1.57 s timed first and 1.75–1.83 s timed second, with the same binaries). **Baseline:** plain \`docker-compose up -d\` with the
 values written in \`environment:\`. DSO resolves 10 references (5 \`dso://\`, 5 \`dsofile://\`),
 unlocks a key-file vault, inspects 5 images, materializes the secrets in tmpfs and runs the same
 compose with its override. Target: ratio at most 1.15.
@@ -72,5 +89,5 @@ compose with its override. Target: ratio at most 1.15.
 | docker-compose up -d (plain env, baseline) | $(awk -v v="$base" 'BEGIN { printf "%.3f s", v }') | 1.00 |
 | docker dso up -d | $(awk -v v="$ours" 'BEGIN { printf "%.3f s", v }') | $ratio |
 
-Rerun: \`bench/run --only up\` (raw data: \`artifacts/bench/process/up.json\`).
+Rerun: \`bench/run --only up\` (raw data: \`artifacts/bench/process/up-round-*.json\`).
 EOT
