@@ -46,6 +46,8 @@ written=()
 for section in "$out"/process/*.md; do
   [ -f "$section" ] || continue
   cat "$section"
+  # A section file without a final newline would run into the next heading.
+  [ -z "$(tail -c 1 "$section")" ] || echo
   written+=("$(grep -m1 '^## ' "$section")")
 done
 
