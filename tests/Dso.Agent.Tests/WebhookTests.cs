@@ -32,6 +32,7 @@ public sealed class WebhookTests
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var old = DateTimeOffset.UtcNow.AddMinutes(-6).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var body = "{\"secret\":\"shop/db\"}"u8.ToArray();
+        var other = "{\"secret\":\"prod/db\"}"u8.ToArray();
         var cases = new (string Name, string Provider, byte[] Body, string? Timestamp, string? Signature, HttpStatusCode Expected)[]
         {
             ("bad signature", "files", body, now, "sha256=" + new string('0', 64), HttpStatusCode.Unauthorized),
@@ -39,7 +40,7 @@ public sealed class WebhookTests
             ("no signature", "files", body, now, null, HttpStatusCode.Unauthorized),
             ("stale timestamp", "files", body, old, "sha256=" + WebhookVerifier.Sign(Key, old, body), HttpStatusCode.Unauthorized),
             ("oversized body", "files", new byte[WebhookVerifier.MaxBodyBytes + 1], now, "sha256=" + WebhookVerifier.Sign(Key, now, new byte[WebhookVerifier.MaxBodyBytes + 1]), HttpStatusCode.RequestEntityTooLarge),
-            ("unknown provider", "aws", body, now, "sha256=" + WebhookVerifier.Sign(Key, now, body), HttpStatusCode.NotFound),
+            ("unknown provider", "aws", other, now, "sha256=" + WebhookVerifier.Sign(Key, now, other), HttpStatusCode.NotFound),
         };
         foreach (var bad in cases)
         {
@@ -58,7 +59,51 @@ public sealed class WebhookTests
         Assert.Equal(1, AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"files\",result=\"accepted\"}"));
         Assert.Equal(4, AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"files\",result=\"bad_signature\"}") + AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"files\",result=\"stale\"}"));
         Assert.Equal(1, AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"files\",result=\"replay\"}"));
-        Assert.Equal(HttpStatusCode.TooManyRequests, await PostAsync(agent, "files", body, now, valid));
+        Assert.Equal(1, AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"unknown\",result=\"unknown_provider\"}"));
+    }
+
+    [Fact]
+    public async Task ForgedWebhooks_SpendNoBudget_LeaveNoAttackerText_AndDoNotSayWhichProvidersExist()
+    {
+        using var dir = new TempDirectory("dso-agent-");
+        var files = new FileSecrets(dir);
+        files.Write(new() { ["shop/db"] = "v1" });
+        await using var agent = new AgentProcess(dir, $"    webhook_secret: {Key}\n    webhook_rate: 8\n" + files.Yaml, agentKeys: "  watch:\n    mode: webhook\n    watch_files: false\n");
+        await agent.StartAsync();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var forged = "sha256=" + new string('0', 64);
+        var attackerName = "evil" + new string('Z', 8000);
+
+        // Unsigned, a known and an unknown provider get the same answer.
+        Assert.Equal(HttpStatusCode.Unauthorized, await PostAsync(agent, "files", "{}"u8.ToArray(), now, forged));
+        Assert.Equal(HttpStatusCode.Unauthorized, await PostAsync(agent, "aws", "{}"u8.ToArray(), now, forged));
+        var auditBefore = File.Exists(agent.AuditLog) ? File.ReadAllLines(agent.AuditLog).Length : 0;
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await PostAsync(agent, attackerName, "{}"u8.ToArray(), now, forged));
+        }
+
+        var fresh = Encoding.UTF8.GetBytes("{\"n\":0}");
+        Assert.Equal(HttpStatusCode.Accepted, await PostAsync(agent, "files", fresh, now, "sha256=" + WebhookVerifier.Sign(Key, now, fresh)));
+        var audit = File.ReadAllLines(agent.AuditLog);
+        var metrics = await agent.MetricsAsync();
+        Assert.True(audit.Length - auditBefore <= 2 * WebhookVerifier.AuditedRefusalsPerMinute + 3, $"{audit.Length - auditBefore} audit lines for 100 forged webhooks");
+        Assert.DoesNotContain(audit, line => line.Contains("ZZZZ", StringComparison.Ordinal));
+        Assert.DoesNotContain("ZZZZ", metrics, StringComparison.Ordinal);
+        Assert.True(AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"unknown\",result=\"bad_signature\"}") >= 101);
+
+        // Authentic requests do spend the budget: at most webhook_rate (8) a minute, including the one above.
+        var accepted = 1;
+        HttpStatusCode last = HttpStatusCode.Accepted;
+        for (var i = 1; i <= 20 && last == HttpStatusCode.Accepted; i++)
+        {
+            var next = Encoding.UTF8.GetBytes($"{{\"n\":{i}}}");
+            last = await PostAsync(agent, "files", next, now, "sha256=" + WebhookVerifier.Sign(Key, now, next));
+            accepted += last == HttpStatusCode.Accepted ? 1 : 0;
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, last);
+        Assert.True(accepted <= 16, $"{accepted} accepted before the limit");
     }
 
     [Fact]
@@ -77,6 +122,7 @@ public sealed class WebhookTests
     private static async Task<HttpStatusCode> PostAsync(AgentProcess agent, string provider, byte[] body, string? timestamp, string? signature)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, agent.RestUri($"/v1/webhook/{provider}")) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         if (timestamp is not null)
         {
             request.Headers.Add(WebhookVerifier.TimestampHeader, timestamp);

@@ -1,5 +1,6 @@
 using Docker.DotNet;
 using Dso.Agent.Docker;
+using Dso.Agent.Endpoints;
 using Dso.Agent.Events;
 using Dso.Agent.Ipc;
 using Dso.Agent.Notifications;
@@ -36,6 +37,16 @@ internal static class AgentHost
 {
     public static async Task<int> RunAsync(LoadedConfig loaded, Func<string, string?> variable, string? logLevel, Action<string> say, CancellationToken cancellationToken)
     {
+        await using var app = Build(loaded, variable, logLevel, say);
+        return await RunAsync(app, cancellationToken);
+    }
+
+    /// <summary>
+    /// The agent's web application, checked and configured but not started: the channel gate after
+    /// routing, and every endpoint in its group. Tests build it to enumerate its endpoints.
+    /// </summary>
+    public static WebApplication Build(LoadedConfig loaded, Func<string, string?> variable, string? logLevel, Action<string> say)
+    {
         var options = AgentOptions.From(loaded);
         if (logLevel is not null)
         {
@@ -66,10 +77,26 @@ internal static class AgentHost
         ConfigureLogging(builder.Logging, options);
         AddServices(builder.Services, loaded.Config, options, variable, store, state, authorizer, endpoint, time);
 
-        await using var app = builder.Build();
+        var app = builder.Build();
         app.UseChannelGate();
         app.MapAgentEndpoints();
         app.Services.GetRequiredService<ProjectRegistry>().Load();
+        return app;
+    }
+
+    /// <summary>Starts the application and serves until shutdown.</summary>
+    public static async Task<int> RunAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        await StartAsync(app, cancellationToken);
+        await app.WaitForShutdownAsync(cancellationToken);
+        return 0;
+    }
+
+    /// <summary>Starts listening (the socket never wider than 0660, even briefly) and the background services.</summary>
+    public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        var options = app.Services.GetRequiredService<AgentOptions>();
+        var authorizer = app.Services.GetRequiredService<PeerAuthorizer>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dso.Agent");
 
         // The socket is created by bind(2); with this umask it is never wider than 0660, even briefly.
@@ -97,8 +124,6 @@ internal static class AgentHost
                 notifier.Notify(Microsoft.Extensions.Hosting.Systemd.ServiceState.Stopping);
             }
         });
-        await app.WaitForShutdownAsync(cancellationToken);
-        return 0;
     }
 
     private static void ConfigureLogging(ILoggingBuilder logging, AgentOptions options)

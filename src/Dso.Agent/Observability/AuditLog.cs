@@ -6,10 +6,13 @@ namespace Dso.Agent.Observability;
 /// <summary>
 /// The audit log: one JSON object per line — when, who (uid and pid of the caller, or the agent
 /// itself), what, on what, with which result. Never a value; every field still goes through the
-/// redactor. The file is owner-only.
+/// redactor, and is cut at <see cref="FieldLimit"/> characters so no caller can make one line
+/// arbitrarily long. The file is owner-only.
 /// </summary>
 internal sealed class AuditLog(string? path, SecretRedactor redactor, TimeProvider time) : IDisposable
 {
+    public const int FieldLimit = 512;
+
     private readonly Lock _gate = new();
     private FileStream? _stream;
 
@@ -27,13 +30,13 @@ internal sealed class AuditLog(string? path, SecretRedactor redactor, TimeProvid
         {
             writer.WriteStartObject();
             writer.WriteString("time", time.GetUtcNow());
-            writer.WriteString("actor", redactor.Redact(actor));
+            writer.WriteString("actor", Bounded(actor));
             writer.WriteString("action", action);
-            writer.WriteString("target", redactor.Redact(target));
+            writer.WriteString("target", Bounded(target));
             writer.WriteString("result", result);
             if (detail is not null)
             {
-                writer.WriteString("detail", redactor.Redact(detail));
+                writer.WriteString("detail", Bounded(detail));
             }
 
             writer.WriteEndObject();
@@ -55,6 +58,12 @@ internal sealed class AuditLog(string? path, SecretRedactor redactor, TimeProvid
             _stream?.Dispose();
             _stream = null;
         }
+    }
+
+    private string Bounded(string text)
+    {
+        var redacted = redactor.Redact(text.Length > FieldLimit * 4 ? text[..(FieldLimit * 4)] : text);
+        return redacted.Length > FieldLimit ? redacted[..FieldLimit] + "…" : redacted;
     }
 
     private static FileStream Open(string path)

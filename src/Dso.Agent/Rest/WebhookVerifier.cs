@@ -8,8 +8,9 @@ namespace Dso.Agent.Rest;
 /// <summary>
 /// Checks a webhook (spec G10): `X-Dso-Timestamp` (Unix seconds) within five minutes of now, and
 /// `X-Dso-Signature: sha256=HEX` equal, in constant time, to HMAC-SHA256(secret, timestamp + "." +
-/// body); a signature already accepted within the window is a replay. Also a fixed-window rate
-/// limit per minute.
+/// body); a signature already accepted within the window is a replay. Only authentic requests
+/// spend the per-minute rate budget, so forged ones cannot lock real webhooks out; refusals are
+/// audited at most <see cref="AuditedRefusalsPerMinute"/> a minute, so they cannot fill the disk.
 /// </summary>
 internal sealed class WebhookVerifier(string? secret, int perMinute, TimeProvider time)
 {
@@ -17,28 +18,19 @@ internal sealed class WebhookVerifier(string? secret, int perMinute, TimeProvide
     public const string TimestampHeader = "X-Dso-Timestamp";
     public const string SignatureHeader = "X-Dso-Signature";
     public const int MaxBodyBytes = 64 * 1024;
+    public const int AuditedRefusalsPerMinute = 30;
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
-    private readonly Lock _rateGate = new();
-    private long _windowMinute;
-    private int _windowCount;
+    private readonly MinuteWindow _rate = new(perMinute, time);
+    private readonly MinuteWindow _refusals = new(AuditedRefusalsPerMinute, time);
 
     public bool Enabled => !string.IsNullOrEmpty(secret);
 
-    public bool TryAdmit()
-    {
-        var minute = time.GetUtcNow().ToUnixTimeSeconds() / 60;
-        lock (_rateGate)
-        {
-            if (minute != _windowMinute)
-            {
-                _windowMinute = minute;
-                _windowCount = 0;
-            }
+    /// <summary>Spends one unit of this minute's budget for an authentic request.</summary>
+    public bool TryAdmit() => _rate.TryAdmit(out _);
 
-            return ++_windowCount <= perMinute;
-        }
-    }
+    /// <summary>True when this refusal still fits this minute's audit budget; <paramref name="unaudited"/>: refusals of the last minute that did not.</summary>
+    public bool ShouldAuditRefusal(out int unaudited) => _refusals.TryAdmit(out unaudited);
 
     /// <summary>Null when the request is authentic and new; else the result label and the reason.</summary>
     public (string Result, string Reason)? Verify(string? timestamp, string? signature, ReadOnlySpan<byte> body)

@@ -30,5 +30,8 @@ internal sealed partial class IpcJson : JsonSerializerContext
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        // A missing or null field the contract does not allow is a 400 naming it, never a crash further in.
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
     });
 }

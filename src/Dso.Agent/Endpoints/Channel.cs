@@ -1,0 +1,10 @@
+namespace Dso.Agent.Endpoints;
+
+/// <summary>Where an endpoint is served: the Unix socket (peers checked per connection), the REST address (TCP), or both.</summary>
+[Flags]
+internal enum Channel
+{
+    None = 0,
+    Ipc = 1,
+    Rest = 2,
+}
