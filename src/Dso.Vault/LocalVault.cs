@@ -12,7 +12,7 @@ namespace Dso.Vault;
 public sealed class LocalVault : IDisposable
 {
     private readonly VaultFile _file;
-    private readonly VaultKeys _keys;
+    private VaultKeys _keys;
     private readonly TimeProvider _time;
     private VaultDocument _document;
     private (long, DateTime, UnixFileMode) _identity;
@@ -199,20 +199,38 @@ public sealed class LocalVault : IDisposable
         return removed > 0;
     }
 
-    /// <summary>Re-wraps the data key under a new credential; entries are not re-encrypted.</summary>
+    /// <summary>
+    /// Protects the vault with a new credential and a new data key: every kept version of every
+    /// entry is opened with the old key and sealed with the new one, in one locked, atomic write.
+    /// An old credential with an old copy of the file then opens only what that copy held.
+    /// </summary>
     public void Rekey(VaultCredential credential)
     {
         var kdf = credential.Kind == KdfKind.Passphrase
             ? KdfParameters.NewPassphrase(RandomNumberGenerator.GetBytes(VaultFormat.SaltSize))
             : KdfParameters.NewKeyFile(RandomNumberGenerator.GetBytes(VaultFormat.SaltSize));
         var kek = credential.DeriveKeyEncryptionKey(kdf);
+        var next = VaultKeys.CreateRandom();
         try
         {
-            var header = VaultHeader.Wrap(kdf, kek, _keys.DataKey);
-            Update(_ => { }, header);
+            using (_file.Lock())
+            {
+                Reload();
+                var entries = _document.Entries.Select(entry =>
+                {
+                    using var value = entry.Open(_keys, Path);
+                    return VaultEntry.Seal(next, entry.Name, entry.Version, entry.CreatedAt, value);
+                }).ToList();
+                var document = new VaultDocument(VaultHeader.Wrap(kdf, kek, next.DataKey), entries);
+                _file.WriteAtomically(document.Serialize(next));
+                (_keys, next) = (next, _keys);
+                _document = document;
+                _identity = _file.Identity();
+            }
         }
         finally
         {
+            next.Dispose();
             CryptographicOperations.ZeroMemory(kek);
         }
     }
@@ -238,6 +256,11 @@ public sealed class LocalVault : IDisposable
         _identity = _file.Identity();
         var bytes = _file.Read();
         var header = VaultHeader.Parse(bytes, _file.Path);
+        if (!header.WrappedKey.AsSpan().SequenceEqual(_document.Header.WrappedKey))
+        {
+            throw new VaultRekeyedException(_file.Path);
+        }
+
         _document = VaultDocument.Parse(bytes, header, _keys, _file.Path);
     }
 

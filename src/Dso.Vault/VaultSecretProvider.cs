@@ -4,24 +4,30 @@ namespace Dso.Vault;
 
 /// <summary>
 /// The local vault as a provider (name `local`, the default). Versions are numbers, read from the
-/// entries' metadata without decrypting a value; the vault file can be watched for changes.
+/// entries' metadata without decrypting a value; the vault file can be watched for changes. When
+/// another process rekeys the vault, it is opened again (with the credential <paramref name="open"/>
+/// reads now) rather than failing every request until a restart.
 /// </summary>
 public sealed class VaultSecretProvider(Func<LocalVault> open, string? path = null) : ISecretProvider, IVersionedProvider, IWatchableProvider, IDisposable
 {
     public const string ProviderName = "local";
 
-    private readonly Lazy<LocalVault> _vault = new(open);
+    private readonly Lock _gate = new();
+    private LocalVault? _vault;
 
     public string Name => ProviderName;
 
-    public string WatchedFile => path ?? _vault.Value.Path;
+    public string WatchedFile => path ?? Read(v => v.Path);
 
     public Task<IReadOnlyList<SecretVersion>> VersionsAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken)
     {
-        var latest = _vault.Value.List().ToDictionary(i => i.Name, StringComparer.Ordinal);
-        return Task.FromResult<IReadOnlyList<SecretVersion>>([.. requests.Select(r => latest.TryGetValue(r.Path, out var info)
-            ? new SecretVersion(info.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), info.UpdatedAt)
-            : new SecretVersion(null, null, _vault.Value.MissingMessage(r.Path, null)))]);
+        return Task.FromResult(Read<IReadOnlyList<SecretVersion>>(vault =>
+        {
+            var latest = vault.List().ToDictionary(i => i.Name, StringComparer.Ordinal);
+            return [.. requests.Select(r => latest.TryGetValue(r.Path, out var info)
+                ? new SecretVersion(info.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), info.UpdatedAt)
+                : new SecretVersion(null, null, vault.MissingMessage(r.Path, null)))];
+        }));
     }
 
     public Task<IReadOnlyList<ResolvedSecret>> ResolveAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken)
@@ -47,8 +53,9 @@ public sealed class VaultSecretProvider(Func<LocalVault> open, string? path = nu
                 version = number;
             }
 
-            var value = _vault.Value.TryGet(request.Path, version);
-            results.Add(value is null ? ResolvedSecret.Missing(_vault.Value.MissingMessage(request.Path, version)) : ResolvedSecret.Found(value));
+            results.Add(Read(vault => vault.TryGet(request.Path, version) is { } value
+                ? ResolvedSecret.Found(value)
+                : ResolvedSecret.Missing(vault.MissingMessage(request.Path, version))));
         }
 
         return Task.FromResult<IReadOnlyList<ResolvedSecret>>(results);
@@ -56,9 +63,30 @@ public sealed class VaultSecretProvider(Func<LocalVault> open, string? path = nu
 
     public void Dispose()
     {
-        if (_vault.IsValueCreated)
+        lock (_gate)
         {
-            _vault.Value.Dispose();
+            _vault?.Dispose();
+            _vault = null;
+        }
+    }
+
+    /// <summary>Runs <paramref name="read"/> on the open vault (opening it the first time); once more after reopening it when it was rekeyed.</summary>
+    private T Read<T>(Func<LocalVault, T> read)
+    {
+        lock (_gate)
+        {
+            _vault ??= open();
+            try
+            {
+                return read(_vault);
+            }
+            catch (VaultRekeyedException)
+            {
+                _vault.Dispose();
+                _vault = null;
+                _vault = open();
+                return read(_vault);
+            }
         }
     }
 }

@@ -208,6 +208,86 @@ public sealed class LocalVaultTests
     }
 
     [Fact]
+    public void Rekey_MakesANewDataKey_SoTheOldKeyAndAnOldCopyOpenNothingWrittenAfter()
+    {
+        using var fixture = new VaultFixture();
+        fixture.Set("a/before", "known-to-the-old-copy");
+        var oldCopy = fixture.Bytes();
+        var newKey = Path.Combine(fixture.Directory, "new.key");
+        using (var vault = fixture.Open())
+        using (var credential = KeyFile.Generate(newKey))
+        {
+            vault.Rekey(credential);
+        }
+
+        using (var reopened = LocalVault.Open(fixture.VaultPath, _ => KeyFile.Read(newKey)))
+        using (var after = SecretValue.FromString("set-after-the-rekey"))
+        {
+            reopened.Set("a/after", after);
+        }
+
+        // What someone holding the old key and a pre-rekey copy can do: unwrap the old data key,
+        // then try it on every entry of today's file (the MAC is not in their way: they skip it).
+        using var oldKey = KeyFile.Read(fixture.KeyPath);
+        var oldHeader = VaultHeader.Parse(oldCopy, "old copy");
+        var kek = oldKey.DeriveKeyEncryptionKey(oldHeader.Kdf);
+        using var oldDataKey = oldHeader.Unwrap(kek, "old copy");
+        var today = fixture.Bytes();
+        var body = today.AsSpan(VaultFormat.HeaderSize, today.Length - VaultFormat.HeaderSize - VaultFormat.MacSize);
+        var offset = 4;
+        var tried = new List<string>();
+        var opened = new List<string>();
+        while (VaultEntry.TryRead(body, ref offset) is { } entry)
+        {
+            tried.Add(entry.Name);
+            try
+            {
+                using var value = entry.Open(oldDataKey, "today");
+                opened.Add(entry.Name);
+            }
+            catch (DsoException)
+            {
+            }
+        }
+
+        Assert.Equal(["a/after", "a/before"], tried);
+        Assert.Empty(opened);
+        // The old copy itself still opens with the old key, and holds only what it held.
+        var copyPath = Path.Combine(fixture.Directory, "old-copy.dso");
+        File.WriteAllBytes(copyPath, oldCopy);
+        File.SetUnixFileMode(copyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        using var stillOld = LocalVault.Open(copyPath, _ => KeyFile.Read(fixture.KeyPath));
+        Assert.Equal(["a/before"], stillOld.List().Select(i => i.Name));
+    }
+
+    [Fact]
+    public async Task AVaultRekeyedByAnotherProcess_IsReopenedByTheProvider_WithTheCredentialItReadsNow()
+    {
+        using var fixture = new VaultFixture();
+        fixture.Set("a/b", "v1");
+        var keyPath = fixture.KeyPath;
+        using var provider = new VaultSecretProvider(() => LocalVault.Open(fixture.VaultPath, _ => KeyFile.Read(keyPath)));
+        var request = new Dso.Providers.SecretRequest("a/b", null);
+        Assert.Equal("v1", (await provider.ResolveAsync([request], TestContext.Current.CancellationToken))[0].Value!.RevealString());
+
+        var newKey = Path.Combine(fixture.Directory, "rotated.key");
+        using (var vault = fixture.Open())
+        using (var credential = KeyFile.Generate(newKey))
+        {
+            vault.Rekey(credential);
+        }
+
+        keyPath = newKey;
+        using (var writer = LocalVault.Open(fixture.VaultPath, _ => KeyFile.Read(newKey)))
+        using (var v2 = SecretValue.FromString("v2"))
+        {
+            writer.Set("a/b", v2);
+        }
+
+        Assert.Equal("v2", (await provider.ResolveAsync([request], TestContext.Current.CancellationToken))[0].Value!.RevealString());
+    }
+
+    [Fact]
     public void PassphraseVault_OpensWithTheRightPassphraseOnly_AndRekeysToAKeyFile()
     {
         using var dir = new Dso.Testing.TempDirectory();

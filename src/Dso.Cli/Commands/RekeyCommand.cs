@@ -5,8 +5,8 @@ using Dso.Vault;
 namespace Dso.Cli.Commands;
 
 /// <summary>
-/// `docker dso rekey`: protects the vault with a new passphrase or key without re-encrypting its
-/// entries (only the wrapped data key in the header changes).
+/// `docker dso rekey`: protects the vault with a new passphrase or key and a new data key, every
+/// entry re-encrypted in one atomic write; it says what an old copy of the file still opens.
 /// </summary>
 internal sealed class RekeyCommand : DsoCommand
 {
@@ -14,7 +14,7 @@ internal sealed class RekeyCommand : DsoCommand
     private readonly Option<string?> _keyFile = new("--key-file") { Description = "Protect the vault with a new random key written to PATH (must not exist).", HelpName = "PATH" };
 
     public RekeyCommand(CliContext context)
-        : base(context, "rekey", "Change the vault's passphrase or key (entries are not re-encrypted).")
+        : base(context, "rekey", "Change the vault's passphrase or key; every entry is re-encrypted under a new data key.")
     {
         Options.Add(_passphrase);
         Options.Add(_keyFile);
@@ -35,7 +35,8 @@ internal sealed class RekeyCommand : DsoCommand
             using var credential = VaultCredential.FromPassphrase(
                 access.ReadPassphrase("New vault passphrase: ", confirm: true, Context.GetEnvironmentVariable("DSO_NEW_PASSPHRASE")));
             vault.Rekey(credential);
-            Context.Out.WriteLine($"Vault {vault.Path} is now protected by the new passphrase.");
+            Context.Out.WriteLine($"Vault {vault.Path} is now protected by the new passphrase and a new data key; every entry was re-encrypted.");
+            Context.Out.WriteLine(OldCopies("passphrase"));
             return Task.FromResult(ExitCodes.Success);
         }
 
@@ -50,7 +51,8 @@ internal sealed class RekeyCommand : DsoCommand
             vault.Rekey(credential);
         }
 
-        Context.Out.WriteLine($"Vault {vault.Path} is now protected by the new key file {path}.");
+        Context.Out.WriteLine($"Vault {vault.Path} is now protected by the new key file {path} and a new data key; every entry was re-encrypted.");
+        Context.Out.WriteLine(OldCopies("key"));
         if (path != access.Settings.KeyFilePath)
         {
             Context.Out.WriteLine($"Set DSO_KEY_FILE={path} (or move it to {access.Settings.KeyFilePath}); the old key no longer opens the vault.");
@@ -58,4 +60,7 @@ internal sealed class RekeyCommand : DsoCommand
 
         return Task.FromResult(ExitCodes.Success);
     }
+
+    private static string OldCopies(string credential) =>
+        $"A copy of the vault file made before now (a backup) still opens with the old {credential}, and holds the values it held then; nothing written from now on opens with it. Delete such copies if the old {credential} may be known.";
 }
