@@ -140,7 +140,7 @@ public sealed class SecretCommandTests
         var import = await cli.RunAsync("secret", "import", env);
 
         Assert.Equal(1, import.ExitCode);
-        Assert.Equal($"dso: {env}:2: 'BROKEN' has no '=' (write BROKEN=VALUE)\n", import.StandardError);
+        Assert.Equal($"dso: {env}:2:7: expected '=' after the variable name (write NAME=VALUE; quote a value that spans lines)\n", import.StandardError);
         Assert.Equal(before, await File.ReadAllBytesAsync(cli.VaultPath, TestContext.Current.CancellationToken));
     }
 

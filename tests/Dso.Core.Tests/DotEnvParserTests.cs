@@ -50,17 +50,35 @@ public sealed class DotEnvParserTests
     }
 
     [Theory]
-    [InlineData("A=1\nJUSTAKEY\n", ".env:2: 'JUSTAKEY' has no '='")]
-    [InlineData("A=\"open\n", ".env:1: the value's opening \" is never closed")]
-    [InlineData("A='x' y\n", ".env:1: unexpected 'y' after the closing quote")]
-    [InlineData("=value\n", ".env:1: expected a variable name")]
-    [InlineData("1ABC=x\n", ".env:1: expected a variable name")]
-    public void BadLines_AreOneClearErrorWithFileAndLine(string text, string expectedStart)
+    [InlineData("A=1\nJUSTAKEY\n", ".env:2:9: expected '=' after the variable name")]
+    [InlineData("A=\"open\n", ".env:1:3: the value's opening \" is never closed")]
+    [InlineData("A='x' y\n", ".env:1:7: unexpected text after the closing quote")]
+    [InlineData("=value\n", ".env:1:1: expected a variable name")]
+    [InlineData("1ABC=x\n", ".env:1:1: expected a variable name")]
+    public void BadLines_AreOneClearErrorWithFileLineAndColumn(string text, string expectedStart)
     {
         var error = Assert.Throws<DsoException>(() => DotEnvParser.Parse(text, ".env"));
 
         Assert.StartsWith(expectedStart, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Theory]
+    [InlineData("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n")]
+    [InlineData("A=1\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n")]
+    [InlineData("TOKEN='ghp_R4nd0mT0k3nV4lu3' ghp_S3c0ndT0k3nV4lu3\n")]
+    [InlineData("9ghp_R4nd0mT0k3nV4lu3=x\n")]
+    [InlineData("API_KEY=\"sk-live-0123456789abcdef\n")]
+    public void Errors_NeverQuoteTheFilesText(string text)
+    {
+        var error = Assert.Throws<DsoException>(() => DotEnvParser.Parse(text, ".env"));
+
+        foreach (var word in text.Split(['\n', '=', '\'', '"', ' ', '-'], StringSplitOptions.RemoveEmptyEntries).Where(w => w.Length >= 6))
+        {
+            Assert.DoesNotContain(word, error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Matches(@"^\.env:\d+:\d+: ", error.Message);
     }
 
     [Fact]

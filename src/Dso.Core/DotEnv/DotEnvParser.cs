@@ -6,7 +6,8 @@ namespace Dso.DotEnv;
 /// Parses dotenv files the way Compose and python-dotenv read them: comments, blank lines, an
 /// optional `export`, unquoted values (trimmed, ` #` starts a comment), single quotes (literal)
 /// and double quotes (with \n \r \t \" \\ \$ escapes), both allowed to span lines.
-/// Errors name the file and line.
+/// Errors name the file, line and column and never quote the text: a dotenv file holds secrets, and
+/// a line that fails to parse is as likely to be a PEM body or a token as a typo.
 /// </summary>
 public static class DotEnvParser
 {
@@ -33,7 +34,7 @@ public static class DotEnvParser
             reader.SkipSpaces();
             if (reader.AtEnd || reader.Peek != '=')
             {
-                throw reader.Error(line, $"'{key}' has no '=' (write {key}=VALUE)");
+                throw reader.Error("expected '=' after the variable name (write NAME=VALUE; quote a value that spans lines)");
             }
 
             reader.Advance();
@@ -48,8 +49,12 @@ public static class DotEnvParser
     private sealed class Cursor(string text, string source)
     {
         private int _position;
+        private int _lineStart;
 
         public int Line { get; private set; } = 1;
+
+        /// <summary>1-based column of the next character.</summary>
+        public int Column => _position - _lineStart + 1;
 
         public bool AtEnd => _position >= text.Length;
 
@@ -57,12 +62,12 @@ public static class DotEnvParser
 
         public void Advance()
         {
-            if (text[_position] == '\n')
+            _position++;
+            if (text[_position - 1] == '\n')
             {
                 Line++;
+                _lineStart = _position;
             }
-
-            _position++;
         }
 
         public void SkipBlank()
@@ -91,7 +96,7 @@ public static class DotEnvParser
 
         public string ReadKey()
         {
-            var line = Line;
+            var (line, column) = (Line, Column);
             var key = ReadWord();
             if (key == "export" && !AtEnd && Peek is ' ' or '\t')
             {
@@ -101,8 +106,7 @@ public static class DotEnvParser
 
             if (key.Length == 0 || char.IsDigit(key[0]))
             {
-                var found = AtEnd ? "end of file" : $"'{Peek}'";
-                throw Error(line, $"expected a variable name (letters, digits, '_', '.', '-', not starting with a digit) but found {(key.Length == 0 ? found : $"'{key}'")}");
+                throw Error(line, column, "expected a variable name (letters, digits, '_', '.', '-', not starting with a digit)");
             }
 
             return key;
@@ -129,13 +133,15 @@ public static class DotEnvParser
 
             if (!AtEnd && Peek != '\n')
             {
-                throw Error(Line, $"unexpected '{Peek}' after the closing quote");
+                throw Error("unexpected text after the closing quote (a comment starts with ' #')");
             }
 
             return value;
         }
 
-        public DsoException Error(int line, string problem) => new($"{source}:{line}: {problem}");
+        public DsoException Error(string problem) => Error(Line, Column, problem);
+
+        public DsoException Error(int line, int column, string problem) => new($"{source}:{line}:{column}: {problem}");
 
         private string ReadWord()
         {
@@ -167,13 +173,14 @@ public static class DotEnvParser
 
         private string ReadQuoted(char quote, int line)
         {
+            var column = Column;
             Advance();
             var value = new StringBuilder();
             while (true)
             {
                 if (AtEnd)
                 {
-                    throw Error(line, $"the value's opening {quote} is never closed");
+                    throw Error(line, column, $"the value's opening {quote} is never closed");
                 }
 
                 var c = Peek;
