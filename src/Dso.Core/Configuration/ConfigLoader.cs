@@ -163,6 +163,11 @@ internal static class ConfigLoader
             throw new DsoException($"{where}.env: '{badName}' is not an environment variable name");
         }
 
+        if (provider.Env.FirstOrDefault(Processes.ChildEnvironment.IsWithheld) is { } credential)
+        {
+            throw new DsoException($"{where}.env: {credential} unlocks the local vault and is never passed to a provider's process; remove it from the list");
+        }
+
         if (provider.Timeout <= TimeSpan.Zero || provider.Circuit.Failures < 1 || provider.Circuit.OpenFor <= TimeSpan.Zero || provider.Retry.Attempts < 1)
         {
             throw new DsoException($"{where}: timeout and circuit.open_for must be positive, circuit.failures and retry.attempts at least 1");

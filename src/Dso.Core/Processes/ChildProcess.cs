@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace Dso.Processes;
 
-/// <summary>Runs a program with an argument list and waits for it, bounded by a timeout.</summary>
+/// <summary>
+/// Runs a program with an argument list and waits for it, bounded by a timeout. Its environment
+/// follows <see cref="ChildEnvironment"/>: the vault's credentials are never passed on.
+/// </summary>
 public static class ChildProcess
 {
     public static async Task<ProcessResult> RunAsync(
@@ -46,6 +49,7 @@ public static class ChildProcess
             }
         }
 
+        ChildEnvironment.Strip(startInfo.Environment);
         using var process = new Process { StartInfo = startInfo };
         try
         {

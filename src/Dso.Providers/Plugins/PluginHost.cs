@@ -3,9 +3,10 @@ namespace Dso.Providers.Plugins;
 /// <summary>
 /// What a plugin's host provides: the environment (for the allow-list), where plugin stderr lines
 /// go (already stripped of the provider's own credentials; the agent also passes them through its
-/// redactor), the clock, and the executable that runs the built-in plugins.
+/// redactor), the clock, the executable that runs the built-in plugins, and whether a `type: plugin`
+/// provider's own command may be started (not by a command that only checks a checkout).
 /// </summary>
-internal sealed record PluginHost(Func<string, string?> Variable, Action<string, string>? Log, TimeProvider Time, string BuiltInCommand)
+internal sealed record PluginHost(Func<string, string?> Variable, Action<string, string>? Log, TimeProvider Time, string BuiltInCommand, bool StartsConfiguredCommands = true)
 {
     /// <summary>The docker-dso executable: this process when it is docker-dso, else the one beside this assembly (tests).</summary>
     public static string SelfCommand =>
@@ -22,14 +23,14 @@ internal sealed record PluginLaunch(string Command, IReadOnlyList<string> Argume
 {
     /// <summary>
     /// The allow-list: the protocol's base variables, the provider type's own, and those the
-    /// configuration names; only those present are passed.
+    /// configuration names; only those present are passed, and never the vault's credentials.
     /// </summary>
     public static Dictionary<string, string> EnvironmentFor(IEnumerable<string> allowed, Func<string, string?> variable)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in Dso.Plugins.PluginProtocol.BaseEnvironment.Concat(allowed).Distinct(StringComparer.Ordinal))
         {
-            if (variable(name) is { } value)
+            if (!Dso.Processes.ChildEnvironment.IsWithheld(name) && variable(name) is { } value)
             {
                 environment[name] = value;
             }

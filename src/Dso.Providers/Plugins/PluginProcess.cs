@@ -59,6 +59,8 @@ internal sealed class PluginProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
+        Dso.Processes.ChildEnvironment.Strip(start.Environment);
+
         try
         {
             return new PluginProcess(Process.Start(start) ?? throw new PluginException($"plugin {launch.Command} did not start"), name, log);

@@ -16,7 +16,6 @@ namespace Dso.Cli.Commands.Stack;
 internal sealed class StackSession(CliContext context)
 {
     /// <summary>Variables that unlock secrets: never passed on to compose or any other child.</summary>
-    private static readonly string[] CredentialVariables = ["DSO_PASSPHRASE", "DSO_MASTER_KEY", "DSO_NEW_PASSPHRASE"];
 
     public CliContext Context => context;
 
@@ -41,9 +40,16 @@ internal sealed class StackSession(CliContext context)
     /// <summary>dso.yaml (--config, else the lookup), loaded once.</summary>
     public LoadedConfig Config => _config ??= ConfigLoader.Load(context.ConfigPath, context.GetEnvironmentVariable, context.WorkingDirectory);
 
-    /// <summary>The providers references can name: the local vault, and those dso.yaml configures.</summary>
-    public ProviderRegistry Providers(List<IDisposable> owned) =>
-        ProviderFactory.Create(Config.Config, (vaultFile, keyFile) => new VaultAccess(context, vaultFile, keyFile).Open(), owned, Dso.Providers.Plugins.PluginHost.Default(context.GetEnvironmentVariable));
+    /// <summary>
+    /// The providers references can name: the local vault, and those dso.yaml configures. With
+    /// <paramref name="startsConfiguredCommands"/> false, a `type: plugin` provider's command is not run.
+    /// </summary>
+    public ProviderRegistry Providers(List<IDisposable> owned, bool startsConfiguredCommands = true) =>
+        ProviderFactory.Create(
+            Config.Config,
+            (vaultFile, keyFile) => new VaultAccess(context, vaultFile, keyFile).Open(),
+            owned,
+            Dso.Providers.Plugins.PluginHost.Default(context.GetEnvironmentVariable) with { StartsConfiguredCommands = startsConfiguredCommands });
 
     /// <summary>Runs compose with its output going straight to the user's terminal; returns its exit code.</summary>
     public async Task<int> RunComposeAsync(ComposeFrontEnd frontEnd, ComposeProject project, string? overrideFile, string subcommand, IEnumerable<string> arguments, CancellationToken cancellationToken, string? rendered = null)
@@ -54,7 +60,7 @@ internal sealed class StackSession(CliContext context)
             new ChildProcessOptions
             {
                 WorkingDirectory = context.WorkingDirectory,
-                BaseEnvironment = ComposeEnvironment(),
+                BaseEnvironment = context.Environment,
                 InheritOutput = true,
                 Timeout = TimeSpan.FromHours(2),
             },
@@ -71,7 +77,7 @@ internal sealed class StackSession(CliContext context)
             new ChildProcessOptions
             {
                 WorkingDirectory = context.WorkingDirectory,
-                BaseEnvironment = ComposeEnvironment(),
+                BaseEnvironment = context.Environment,
                 InheritOutput = true,
                 Timeout = TimeSpan.FromHours(2),
             },
@@ -88,7 +94,7 @@ internal sealed class StackSession(CliContext context)
             new ChildProcessOptions
             {
                 WorkingDirectory = context.WorkingDirectory,
-                BaseEnvironment = ComposeEnvironment(),
+                BaseEnvironment = context.Environment,
                 Timeout = TimeSpan.FromMinutes(2),
             },
             cancellationToken);
@@ -96,11 +102,6 @@ internal sealed class StackSession(CliContext context)
             ? result.StandardOutput
             : throw new DsoException($"{frontEnd.DisplayName} config failed (exit {result.ExitCode}): {result.StandardError.Trim().Split('\n').LastOrDefault()}");
     }
-
-    private Dictionary<string, string> ComposeEnvironment() =>
-        context.Environment
-            .Where(e => !CredentialVariables.Contains(e.Key, StringComparer.Ordinal))
-            .ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
 
     /// <summary>The agent's socket: DSO_AGENT_SOCKET, else dso.yaml's agent.socket.</summary>
     public string AgentSocket => context.GetEnvironmentVariable(Dso.Ipc.IpcProtocol.SocketVariable) ?? Config.Config.Agent.Socket;

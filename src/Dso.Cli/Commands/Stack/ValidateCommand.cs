@@ -7,13 +7,16 @@ namespace Dso.Cli.Commands.Stack;
 /// <summary>
 /// `docker dso validate`: checks a compose project offline — it parses, every reference is well
 /// formed and resolvable, and no secret-looking value is written in plain text. Exit 0 when
-/// valid (warnings allowed unless --strict), 1 otherwise.
+/// valid (warnings allowed unless --strict), 1 otherwise. It runs no program a dso.yaml names
+/// (`type: plugin` providers) unless --allow-plugins is given: checking an untrusted checkout must
+/// not execute code from it.
 /// </summary>
 internal sealed class ValidateCommand : DsoCommand
 {
     private readonly ProjectOptions _projectOptions = new();
     private readonly Option<bool> _strict = new("--strict") { Description = "Fail (exit 1) on warnings too." };
     private readonly Option<bool> _json = JsonOption();
+    private readonly Option<bool> _allowPlugins = new("--allow-plugins") { Description = "Start the programs of dso.yaml's type: plugin providers to check their references (only for a checkout you trust)." };
 
     public ValidateCommand(CliContext context)
         : base(context, "validate", "Check a compose project offline: syntax, every reference resolvable, no plain-text secrets.")
@@ -21,6 +24,7 @@ internal sealed class ValidateCommand : DsoCommand
         _projectOptions.AddTo(this);
         Options.Add(_strict);
         Options.Add(_json);
+        Options.Add(_allowPlugins);
     }
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
@@ -32,7 +36,7 @@ internal sealed class ValidateCommand : DsoCommand
         IReadOnlyList<ReferenceOutcome> outcomes;
         try
         {
-            outcomes = references.Count == 0 ? [] : await ReferenceResolver.ResolveEachAsync(references, session.Providers(owned), cancellationToken);
+            outcomes = references.Count == 0 ? [] : await ReferenceResolver.ResolveEachAsync(references, session.Providers(owned, parseResult.GetValue(_allowPlugins)), cancellationToken);
         }
         finally
         {
