@@ -10,12 +10,13 @@ public sealed class RedactionTests
     {
         using var dir = new TempDirectory("dso-agent-");
         var canary = "canary" + Guid.NewGuid().ToString("N");
+        var field = "field" + Guid.NewGuid().ToString("N");
         var files = new FileSecrets(dir);
-        files.Write(new() { ["app/password"] = canary });
+        files.Write(new() { ["app/password"] = canary, ["app/creds"] = $"{{\"user\":\"app\",\"password\":\"{field}\"}}" });
         await using var agent = new AgentProcess(dir, files.Yaml);
         await agent.StartAsync(logLevel: "trace");
         using var ipc = agent.Ipc();
-        (await Registrations.RegisterAsync(ipc, Registrations.Project("good", ("api", 0, [("PASSWORD", "dso://app/password")])))).Dispose();
+        (await Registrations.RegisterAsync(ipc, Registrations.Project("good", ("api", 0, [("PASSWORD", "dso://app/password"), ("DB_PASSWORD", "dso://app/creds#password")])))).Dispose();
         using var events = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var watched = WatchAsync(agent, events.Token);
         await Task.Delay(500, TestContext.Current.CancellationToken);
@@ -23,6 +24,9 @@ public sealed class RedactionTests
         // A reference whose path is the value: the provider's "no secret named …" message carries it.
         using var failed = await Registrations.RegisterAsync(ipc, Registrations.Project("bad", ("api", 0, [("X", $"dso://{canary}")])));
         var response = await failed.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        // The same with a value the agent only ever delivered as one field of a JSON secret.
+        using var failedField = await Registrations.RegisterAsync(ipc, Registrations.Project("worse", ("api", 0, [("Y", $"dso://{field}")])));
+        response += await failedField.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         var status = await ipc.GetStringAsync("/v1/status", TestContext.Current.CancellationToken);
         await Task.Delay(500, TestContext.Current.CancellationToken);
         await events.CancelAsync();
@@ -35,6 +39,7 @@ public sealed class RedactionTests
         foreach (var (place, text) in places)
         {
             Assert.False(text.Contains(canary, StringComparison.Ordinal), $"the value leaked into the {place}");
+            Assert.False(text.Contains(field, StringComparison.Ordinal), $"the JSON field's value leaked into the {place}");
         }
 
         Figures.Record("G5", $"places holding a value an error message echoed at trace level, of {places.Length} (response, status, events, agent output, audit log)", places.Count(p => p.Item2.Contains(canary, StringComparison.Ordinal)).ToString(System.Globalization.CultureInfo.InvariantCulture));

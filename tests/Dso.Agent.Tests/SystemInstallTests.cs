@@ -1,3 +1,4 @@
+using Dso.Native;
 using Dso.Processes;
 using Dso.Testing;
 
@@ -38,5 +39,38 @@ public sealed class SystemInstallTests
         Assert.True(uninstall.Succeeded, uninstall.StandardError);
         Assert.False(File.Exists(Path.Combine(unitDirectory, "dso-agent.service")));
         Assert.True(File.Exists(root.Combine("etc", "dso", "dso.yaml")));
+    }
+
+    [Fact]
+    public async Task Install_FromADirectoryAUserCanWrite_InstallsARootOwnedCopy_AndTheUnitRunsThat()
+    {
+        using var root = new TempDirectory("dso-sysroot-");
+        using var home = new TempDirectory("dso-userlib-");
+        // docker-dso as `scripts/install.sh` puts it for a user: under a directory that user owns.
+        var userLib = Directory.CreateDirectory(home.Combine("home", "alice", ".local", "lib", "dso")).FullName;
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(AgentProcess.Cli)!))
+        {
+            File.Copy(file, Path.Combine(userLib, Path.GetFileName(file)));
+        }
+
+        File.WriteAllText(Path.Combine(userLib, "dso-init"), "launcher bytes");
+        UnixFiles.Chown(home.Combine("home", "alice"), 4321, 4321);
+        var cli = Path.Combine(userLib, "docker-dso");
+
+        var run = await ChildProcess.RunAsync(cli, ["system", "install", "--root", root.Path], null, TestContext.Current.CancellationToken);
+
+        Assert.True(run.Succeeded, run.StandardError);
+        Assert.Contains($"{cli} is not safe for root to run at every boot ({home.Combine("home", "alice")} is owned by uid 4321)", run.StandardOutput, StringComparison.Ordinal);
+        var service = await File.ReadAllTextAsync(root.Combine("etc", "systemd", "system", "dso-agent.service"), TestContext.Current.CancellationToken);
+        Assert.Contains("ExecStart=/usr/local/lib/dso/docker-dso agent --config /etc/dso/dso.yaml", service, StringComparison.Ordinal);
+        foreach (var name in new[] { "docker-dso", "dso-init" })
+        {
+            var copy = root.Combine("usr", "local", "lib", "dso", name);
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(userLib, name), TestContext.Current.CancellationToken), await File.ReadAllBytesAsync(copy, TestContext.Current.CancellationToken));
+            var owner = UnixFiles.Ownership(copy);
+            Assert.Equal((0u, (UnixFileMode)Convert.ToInt32("755", 8)), (owner.Uid, owner.Mode));
+        }
+
+        Assert.DoesNotContain(userLib, service, StringComparison.Ordinal);
     }
 }

@@ -49,7 +49,9 @@ public sealed class SecretReferenceTests
     [InlineData("dsofile://x?mode=rw", "mode 'rw' must be octal permissions such as 0400 or 0440")]
     [InlineData("dsofile://x?uid=-1", "uid '-1' must be a number (a numeric user or group id)")]
     [InlineData("dsofile://x?name=../etc", "name '../etc' must be a plain file name (letters, digits, '.', '_', '-')")]
-    [InlineData("dsofile://x?name=.dso-manifest", "name '.dso-manifest' must be a plain file name (letters, digits, '.', '_', '-')")]
+    [InlineData("dsofile://x?name=.dso-manifest", "the file name '.dso-manifest' is reserved for DSO's own files (names starting with .dso); give the file another name with ?name=NAME")]
+    [InlineData("dsofile://app/.dso-manifest", "the file name '.dso-manifest' is reserved for DSO's own files (names starting with .dso); give the file another name with ?name=NAME")]
+    [InlineData("dsofile://app/db?name=.dso-env", "the file name '.dso-env' is reserved for DSO's own files (names starting with .dso); give the file another name with ?name=NAME")]
     [InlineData("dsofile://x?owner=1", "unknown option 'owner' (known: mode, uid, gid, name)")]
     [InlineData("dsofile://x?uid=1&uid=2", "the option 'uid' is given twice")]
     public void BadReferences_GetExactMessages(string text, string problem)

@@ -39,11 +39,64 @@ public sealed class SecretStoreTests : IDisposable
     }
 
     [Fact]
-    public void Locate_WithoutConfiguration_FallsBackToDevShmForThisUser()
+    public void Locate_WithoutConfiguration_FallsBackToSharedMemoryForThisUser()
     {
-        var store = SecretStore.Locate(_ => null);
+        // Root's own RAM directory is on disk here (as /run is on these machines), whatever ran on the host before.
+        using var disk = new TempDirectory();
+        Directory.CreateDirectory(_root);
 
-        Assert.Equal($"/dev/shm/dso-{UnixFiles.EffectiveUserId}", store.Root);
+        var store = SecretStore.Locate(_ => null, new StoreLocations(disk.Combine("run", "dso", "secrets"), _root));
+
+        Assert.Equal(Path.Combine(_root, $"dso-{UnixFiles.EffectiveUserId}"), store.Root);
+        Assert.Equal(UnixFiles.OwnerOnlyDirectory, File.GetUnixFileMode(store.Root));
+    }
+
+    [Fact]
+    public void Locate_WhenAnotherUserHoldsOurSharedMemoryName_UsesADirectoryOfOurOwn_AndFindsItAgain()
+    {
+        using var disk = new TempDirectory();
+        var locations = new StoreLocations(disk.Combine("run"), _root);
+        var uid = UnixFiles.EffectiveUserId;
+        Directory.CreateDirectory(_root);
+        // Another local user got there first: a directory of theirs under our name, and one of theirs
+        // under the fallback pattern too (a link would be the same: its name is never followed).
+        var squatted = Directory.CreateDirectory(Path.Combine(_root, $"dso-{uid}")).FullName;
+        UnixFiles.Chown(squatted, 4321, 4321);
+        var decoy = Directory.CreateDirectory(Path.Combine(_root, $"dso-{uid}-000000000000")).FullName;
+        UnixFiles.Chown(decoy, 4321, 4321);
+        File.SetUnixFileMode(decoy, (UnixFileMode)Convert.ToInt32("777", 8));
+
+        var first = SecretStore.Locate(_ => null, locations);
+        var second = SecretStore.Locate(_ => null, locations);
+
+        Assert.NotEqual(squatted, first.Root);
+        Assert.NotEqual(decoy, first.Root);
+        Assert.StartsWith(Path.Combine(_root, $"dso-{uid}-"), first.Root, StringComparison.Ordinal);
+        Assert.Equal(first.Root, second.Root);
+        var owner = UnixFiles.Ownership(first.Root);
+        Assert.Equal((uid, UnixFiles.OwnerOnlyDirectory, false), (owner.Uid, owner.Mode, owner.IsSymlink));
+    }
+
+    [Fact]
+    public void Locate_NeverFollowsALinkPlantedUnderOurSharedMemoryName()
+    {
+        using var disk = new TempDirectory();
+        Directory.CreateDirectory(_root);
+        var attacker = Directory.CreateDirectory(_root + "-attacker").FullName;
+        var planted = Path.Combine(_root, $"dso-{UnixFiles.EffectiveUserId}");
+        Directory.CreateSymbolicLink(planted, attacker);
+        try
+        {
+            var store = SecretStore.Locate(_ => null, new StoreLocations(disk.Combine("run"), _root));
+            store.Materialize("shop", "api", [new SecretFile("db", "value"u8.ToArray(), UnixFileMode.UserRead, 0, 0)]);
+
+            Assert.NotEqual(planted, store.Root);
+            Assert.Empty(Directory.GetFileSystemEntries(attacker));
+        }
+        finally
+        {
+            Directory.Delete(attacker, recursive: true);
+        }
     }
 
     [Fact]

@@ -6,9 +6,11 @@ namespace Dso.Agent.Observability;
 
 /// <summary>
 /// Masks secrets in every log line and audit record (spec 5, G5): each value the agent has
-/// resolved is masked exactly, and text shaped like a credential (bearer tokens, AWS access keys,
-/// `password=…`) by pattern. It keeps no copy of a value: only its length and a keyed 64-bit hash,
-/// and it finds values by hashing every window of that length in the text.
+/// resolved is masked exactly — and when it is a JSON document, each of its fields too, since a
+/// reference may deliver one field alone (`#password`) — and text shaped like a credential
+/// (bearer tokens, Authorization headers, AWS access keys, `sk-…` API keys, GitHub tokens,
+/// `password=…` and `"password": "…"`) by pattern. It keeps no copy of a value: only its length
+/// and a keyed 64-bit hash, and it finds values by hashing every window of that length in the text.
 /// </summary>
 internal sealed partial class SecretRedactor
 {
@@ -21,7 +23,58 @@ internal sealed partial class SecretRedactor
     private readonly Dictionary<int, HashSet<ulong>> _byLength = [];
     private readonly ulong _seed = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
 
+    /// <summary>JSON documents are searched this deep for fields to remember.</summary>
+    private const int MaxJsonDepth = 16;
+
     public void Remember(ReadOnlySpan<byte> value)
+    {
+        RememberExactly(value);
+        if (value.Length > 1 && value[0] is (byte)'{' or (byte)'[')
+        {
+            RememberFields(value);
+        }
+    }
+
+    /// <summary>Each field of a JSON value as a `#KEY` reference delivers it: strings unquoted, anything else as its JSON text.</summary>
+    private void RememberFields(ReadOnlySpan<byte> value)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(value.ToArray(), new System.Text.Json.JsonDocumentOptions { MaxDepth = MaxJsonDepth });
+            Walk(document.RootElement);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not JSON after all: the value itself is remembered, which is all there is.
+        }
+
+        void Walk(System.Text.Json.JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case System.Text.Json.JsonValueKind.Object:
+                    foreach (var field in element.EnumerateObject())
+                    {
+                        RememberExactly(Encoding.UTF8.GetBytes(field.Value.ValueKind == System.Text.Json.JsonValueKind.String ? field.Value.GetString()! : field.Value.GetRawText()));
+                        Walk(field.Value);
+                    }
+
+                    break;
+                case System.Text.Json.JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        Walk(item);
+                    }
+
+                    break;
+                case System.Text.Json.JsonValueKind.String:
+                    RememberExactly(Encoding.UTF8.GetBytes(element.GetString()!));
+                    break;
+            }
+        }
+    }
+
+    private void RememberExactly(ReadOnlySpan<byte> value)
     {
         if (value.Length < MinimumLength)
         {
@@ -102,6 +155,13 @@ internal sealed partial class SecretRedactor
         return hash;
     }
 
-    [GeneratedRegex(@"(?<keep>(?i:bearer)\s+)[A-Za-z0-9\-._~+/]{8,}=*|(?<keep>)\bAKIA[0-9A-Z]{16}\b|(?<keep>(?i:password|passwd|secret|token|api[_-]?key)\s*[=:]\s*)[^\s,;""']{4,}")]
+    [GeneratedRegex(
+        """(?<keep>(?i:authorization|proxy-authorization)\s*[:=]\s*(?:(?i:bearer|basic|token|digest|negotiate)\s+)?)[A-Za-z0-9\-._~+/=]{4,}"""
+        + """|(?<keep>(?i:bearer)\s+)[A-Za-z0-9\-._~+/]{8,}=*"""
+        + """|(?<keep>)\bAKIA[0-9A-Z]{16}\b"""
+        + """|(?<keep>)\bsk-[A-Za-z0-9_-]{16,}"""
+        + """|(?<keep>)\bgh[pousr]_[A-Za-z0-9]{30,}"""
+        + """|(?<keep>"(?i:password|passwd|secret|token|api[_-]?key|client[_-]?secret|private[_-]?key)"\s*:\s*")(?:[^"\\]|\\.){4,}(?=")"""
+        + """|(?<keep>(?i:password|passwd|secret|token|api[_-]?key)\s*[=:]\s*)[^\s,;"']{4,}""")]
     private static partial Regex CredentialPattern();
 }

@@ -386,12 +386,20 @@ internal sealed class ProjectRegistry(
                 throw new DsoException($"service {service.Name}: uid and gid must not be negative");
             }
 
+            var parsed = new List<(string Variable, SecretReference Reference)>();
             foreach (var reference in service.References)
             {
-                if (!SecretReference.TryParse(reference.Reference, out _, out var problem))
+                if (!SecretReference.TryParse(reference.Reference, out var one, out var problem))
                 {
                     throw new DsoException($"{reference.Where}: service {service.Name}, {reference.Variable}: invalid reference '{SecretReference.Printable(reference.Reference)}': {SecretReference.Printable(problem, 400)}");
                 }
+
+                parsed.Add((reference.Variable, one));
+            }
+
+            if (SecretReference.FileNameClash(parsed) is var (index, clash))
+            {
+                throw new DsoException($"{service.References[index].Where}: service {service.Name}: {clash}");
             }
 
             ValidateRotation(service);

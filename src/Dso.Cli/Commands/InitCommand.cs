@@ -36,7 +36,7 @@ internal sealed class InitCommand : DsoCommand
         VaultCredential credential;
         if (parseResult.GetValue(_passphrase))
         {
-            credential = VaultCredential.FromPassphrase(access.ReadPassphrase("New vault passphrase: ", confirm: true, settings.Passphrase));
+            credential = VaultCredential.FromPassphrase(access.ReadPassphrase("New vault passphrase: ", isNew: true, "DSO_PASSPHRASE"));
             protection = "a passphrase (Argon2id, 128 MiB, 3 passes)";
         }
         else if (settings.MasterKey is not null && parseResult.GetValue(_keyFile) is null)

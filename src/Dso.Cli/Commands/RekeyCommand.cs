@@ -33,7 +33,7 @@ internal sealed class RekeyCommand : DsoCommand
         if (parseResult.GetValue(_passphrase))
         {
             using var credential = VaultCredential.FromPassphrase(
-                access.ReadPassphrase("New vault passphrase: ", confirm: true, Context.GetEnvironmentVariable("DSO_NEW_PASSPHRASE")));
+                access.ReadPassphrase("New vault passphrase: ", isNew: true, "DSO_NEW_PASSPHRASE"));
             vault.Rekey(credential);
             Context.Out.WriteLine($"Vault {vault.Path} is now protected by the new passphrase and a new data key; every entry was re-encrypted.");
             Context.Out.WriteLine(OldCopies("passphrase"));

@@ -14,25 +14,37 @@ internal sealed class VaultAccess(CliContext context, string? vaultFile = null, 
 
     public LocalVault Open() => VaultUnlocker.Open(Settings, prompt => context.InputIsTerminal ? context.ReadHidden(prompt) : null);
 
-    /// <summary>Asks for a passphrase: <paramref name="environmentValue"/>, else the terminal (twice when <paramref name="confirm"/>).</summary>
-    public string ReadPassphrase(string prompt, bool confirm, string? environmentValue)
+    /// <summary>The shortest passphrase a vault is given, however it arrives (terminal or environment).</summary>
+    public const int MinimumPassphraseLength = 8;
+
+    /// <summary>
+    /// Asks for a passphrase: the value of the variable <paramref name="variable"/>, else the terminal
+    /// (twice when <paramref name="isNew"/>). A new passphrase has at least
+    /// <see cref="MinimumPassphraseLength"/> characters wherever it came from.
+    /// </summary>
+    public string ReadPassphrase(string prompt, bool isNew, string variable)
     {
-        if (environmentValue is not null)
+        if (context.GetEnvironmentVariable(variable) is { } fromEnvironment)
         {
-            return environmentValue;
+            if (isNew && fromEnvironment.Length < MinimumPassphraseLength)
+            {
+                throw new DsoException($"{variable} is shorter than {MinimumPassphraseLength} characters; a vault's passphrase must be at least {MinimumPassphraseLength}, nothing was changed");
+            }
+
+            return fromEnvironment;
         }
 
         var first = context.InputIsTerminal ? context.ReadHidden(prompt) : null;
         if (first is null)
         {
-            throw new DsoException("a passphrase is needed and there is no terminal to ask on; run in a terminal, or set DSO_PASSPHRASE (less safe: other processes of this user can read it)");
+            throw new DsoException($"a passphrase is needed and there is no terminal to ask on; run in a terminal, or set {variable} (less safe: other processes of this user can read it)");
         }
 
-        if (confirm)
+        if (isNew)
         {
-            if (first.Length < 8)
+            if (first.Length < MinimumPassphraseLength)
             {
-                throw new DsoException("the passphrase is shorter than 8 characters; choose a longer one");
+                throw new DsoException($"the passphrase is shorter than {MinimumPassphraseLength} characters; choose a longer one");
             }
 
             if (context.ReadHidden("Repeat the passphrase: ") != first)

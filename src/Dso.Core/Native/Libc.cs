@@ -6,7 +6,9 @@ namespace Dso.Native;
 internal static partial class Libc
 {
     public const int ORdOnly = 0;
-    public const int ODirectory = 0x10000; // x86_64 and aarch64 share this value
+    // O_DIRECTORY and O_NOFOLLOW differ between x86_64 and aarch64 (asm-generic/fcntl.h vs arm64's).
+    public static readonly int ODirectory = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000;
+    public static readonly int ONoFollow = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000;
     public const int ORdWr = 2;
     public const int OCreat = 0x40;
     public const int OCloExec = 0x80000;
@@ -14,6 +16,7 @@ internal static partial class Libc
     public const int LockNb = 4;
     public const int LockUn = 8;
     public const int EWouldBlock = 11;
+    public const int EExist = 17;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags);
@@ -60,6 +63,7 @@ internal static partial class Libc
 
     public const int AtFdCwd = -100;
     public const int AtSymlinkNoFollow = 0x100;
+    public const int AtEmptyPath = 0x1000;
     public const uint StatxBasicStats = 0x7ff;
 
     /// <summary>statx(2): its struct has one layout on every architecture, unlike struct stat.</summary>
@@ -68,6 +72,15 @@ internal static partial class Libc
 
     [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial int StatFs(string path, byte* buffer);
+
+    [LibraryImport("libc", EntryPoint = "fstatfs", SetLastError = true)]
+    public static unsafe partial int FStatFs(int fd, byte* buffer);
+
+    [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
+    public static partial int FChmod(int fd, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Mkdir(string path, uint mode);
 
     /// <summary>execv(3): replaces this process with <paramref name="path"/>, keeping its pid, environment and descriptors.</summary>
     [LibraryImport("libc", EntryPoint = "execv", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -107,6 +107,61 @@ public static class UnixFiles
         return type is TmpfsMagic or RamfsMagic;
     }
 
+    /// <summary>
+    /// Makes <paramref name="path"/> a directory of this user with exactly <paramref name="mode"/>,
+    /// on a RAM-backed file system, deciding everything through one file descriptor opened without
+    /// following links: mkdir (an existing entry is fine), open with O_NOFOLLOW|O_DIRECTORY, fstat,
+    /// fchmod, fstatfs. Between the checks and the change, no one can swap the path for a link.
+    /// Returns why the path cannot be used (another owner, a link, not a directory, on disk), or null.
+    /// </summary>
+    public static unsafe string? ClaimPrivateDirectory(string path, UnixFileMode mode)
+    {
+        if (Libc.Mkdir(path, (uint)mode) != 0 && Marshal.GetLastPInvokeError() != Libc.EExist)
+        {
+            return $"cannot create it: {LastError()}";
+        }
+
+        var fd = Libc.Open(path, Libc.ORdOnly | Libc.ODirectory | Libc.ONoFollow | Libc.OCloExec);
+        if (fd < 0)
+        {
+            var what = Ownership(path);
+            return what.IsSymlink ? "it is a symbolic link" : what.IsDirectory ? $"it cannot be opened: {LastError()}" : "it is not a directory";
+        }
+
+        try
+        {
+            var buffer = stackalloc byte[256];
+            if (Libc.Statx(fd, string.Empty, Libc.AtEmptyPath, Libc.StatxBasicStats, buffer) != 0)
+            {
+                return $"cannot stat it: {LastError()}";
+            }
+
+            var owner = *(uint*)(buffer + 20);
+            var current = (UnixFileMode)(*(ushort*)(buffer + 28) & 0xfff);
+            if (owner != EffectiveUserId)
+            {
+                return $"it is owned by uid {owner}";
+            }
+
+            if (current != mode && Libc.FChmod(fd, (uint)mode) != 0)
+            {
+                return $"cannot set its mode: {LastError()}";
+            }
+
+            if (Libc.FStatFs(fd, buffer) != 0)
+            {
+                return $"cannot statfs it: {LastError()}";
+            }
+
+            var type = *(long*)buffer & 0xffffffffL;
+            return type is TmpfsMagic or RamfsMagic ? null : $"it is on a disk file system (statfs type 0x{type:x}), not tmpfs or ramfs";
+        }
+        finally
+        {
+            _ = Libc.Close(fd);
+        }
+    }
+
     /// <summary>Creates a directory (and parents) and forces its mode, which umask cannot widen.</summary>
     public static void CreateDirectory(string path, UnixFileMode mode)
     {

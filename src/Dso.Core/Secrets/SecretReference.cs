@@ -13,6 +13,38 @@ public sealed record SecretReference(ReferenceKind Kind, string? Provider, strin
     public const string EnvScheme = "dso://";
     public const string FileScheme = "dsofile://";
 
+    /// <summary>Files DSO writes beside a service's secrets (`.dso-manifest`, `.dso-env/`) start with this; no secret file may.</summary>
+    public const string ReservedFilePrefix = ".dso";
+
+    public static bool IsReservedFileName(string name) => name.StartsWith(ReservedFilePrefix, StringComparison.Ordinal);
+
+    /// <summary>
+    /// The first of one service's file references that would be the same file as an earlier one
+    /// but for another secret or with other options (one of them would be silently lost): its index
+    /// and the problem; null when every file name is used once or for the same reference.
+    /// </summary>
+    public static (int Index, string Problem)? FileNameClash(IReadOnlyList<(string Variable, SecretReference Reference)> references)
+    {
+        var byName = new Dictionary<string, (string Variable, SecretReference Reference)>(StringComparer.Ordinal);
+        for (var i = 0; i < references.Count; i++)
+        {
+            var (variable, reference) = references[i];
+            if (reference.Kind != ReferenceKind.File)
+            {
+                continue;
+            }
+
+            if (byName.TryGetValue(reference.FileName, out var other) && other.Reference != reference)
+            {
+                return (i, $"{other.Variable} ({other.Reference}) and {variable} ({reference}) would both be the file '{reference.FileName}'; add ?name=OTHER to one of them");
+            }
+
+            byName[reference.FileName] = (variable, reference);
+        }
+
+        return null;
+    }
+
     /// <summary>True when <paramref name="text"/> starts with a DSO scheme (and so must parse).</summary>
     public static bool IsReference(string? text) =>
         text is not null && (text.StartsWith(EnvScheme, StringComparison.Ordinal) || text.StartsWith(FileScheme, StringComparison.Ordinal));
@@ -107,6 +139,13 @@ public sealed record SecretReference(ReferenceKind Kind, string? Provider, strin
         }
 
         reference = new SecretReference(kind, provider, body, jsonKey, version, file);
+        if (kind == ReferenceKind.File && IsReservedFileName(reference.FileName))
+        {
+            problem = $"the file name '{reference.FileName}' is reserved for DSO's own files (names starting with {ReservedFilePrefix}); give the file another name with ?name=NAME";
+            reference = null!;
+            return false;
+        }
+
         problem = string.Empty;
         return true;
     }
@@ -247,7 +286,7 @@ public sealed record SecretReference(ReferenceKind Kind, string? Provider, strin
                     options = key == "uid" ? options with { Uid = id } : options with { Gid = id };
                     break;
                 case "name":
-                    if (!IsToken(value, allowDots: true) || value is "." or ".." || value.StartsWith(".dso", StringComparison.Ordinal))
+                    if (!IsToken(value, allowDots: true) || value is "." or "..")
                     {
                         problem = $"name '{value}' must be a plain file name (letters, digits, '.', '_', '-')";
                         return false;

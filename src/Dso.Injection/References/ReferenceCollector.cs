@@ -48,17 +48,9 @@ internal static class ReferenceCollector
 
     private static void CheckFileNames(string service, List<ServiceReference> references)
     {
-        var byName = new Dictionary<string, ServiceReference>(StringComparer.Ordinal);
-        foreach (var reference in references.Where(r => r.Reference.Kind == ReferenceKind.File))
+        if (SecretReference.FileNameClash([.. references.Select(r => (r.Variable, r.Reference))]) is var (index, problem))
         {
-            var name = reference.Reference.FileName;
-            if (byName.TryGetValue(name, out var other) && other.Reference != reference.Reference)
-            {
-                throw new DsoException(
-                    $"{reference.Where}: service {service}: {other.Variable} ({other.Reference}) and {reference.Variable} ({reference.Reference}) would both be the file '{name}'; add ?name=OTHER to one of them");
-            }
-
-            byName[name] = reference;
+            throw new DsoException($"{references[index].Where}: service {service}: {problem}");
         }
     }
 }

@@ -27,9 +27,12 @@ internal sealed class SecretStore
 
     /// <summary>
     /// DSO_SECRETS_DIR when set; else the first RAM-backed of $XDG_RUNTIME_DIR/dso,
-    /// /run/dso/secrets (root only) and /dev/shm/dso-UID.
+    /// /run/dso/secrets (root only) and this user's directory in /dev/shm.
     /// </summary>
-    public static SecretStore Locate(Func<string, string?> variable)
+    public static SecretStore Locate(Func<string, string?> variable) => Locate(variable, StoreLocations.Default);
+
+    /// <summary><see cref="Locate(Func{string, string?})"/> with the system paths it tries given (tests point them at their own).</summary>
+    internal static SecretStore Locate(Func<string, string?> variable, StoreLocations locations)
     {
         if (variable(SecretsDirectoryVariable) is { } configured)
         {
@@ -45,10 +48,9 @@ internal sealed class SecretStore
 
         if (uid == 0)
         {
-            candidates.Add("/run/dso/secrets");
+            candidates.Add(locations.RootDirectory);
         }
 
-        candidates.Add($"/dev/shm/dso-{uid}");
         foreach (var candidate in candidates)
         {
             if (NearestExisting(candidate) is { } existing && UnixFiles.IsRamBacked(existing))
@@ -57,12 +59,54 @@ internal sealed class SecretStore
             }
         }
 
+        if (Directory.Exists(locations.SharedMemory) && UnixFiles.IsRamBacked(locations.SharedMemory))
+        {
+            return new SecretStore(SharedMemoryDirectory(locations.SharedMemory, uid));
+        }
+
+        candidates.Add(Path.Combine(locations.SharedMemory, $"dso-{uid}"));
         throw new DsoException(
             $"no RAM-backed directory for secrets (tried {string.Join(", ", candidates)}): secrets are never written to disk. " +
             $"Mount a tmpfs and point {SecretsDirectoryVariable} at it: sudo mount -t tmpfs -o size=16m,mode=0700 tmpfs /run/dso/secrets");
     }
 
-    /// <summary>Opens (creating it if need be) a root directory that must be RAM-backed.</summary>
+    /// <summary>
+    /// This user's directory in the shared, world-writable /dev/shm: `dso-UID` when it is ours (or
+    /// can be made), else — another user made that name first, to deny us or to point us at a link —
+    /// a `dso-UID-RANDOM` directory of ours: the one found (no one else can make a directory owned
+    /// by us), or a new one. The name of a squatted directory is never followed.
+    /// </summary>
+    private static string SharedMemoryDirectory(string sharedMemory, uint uid)
+    {
+        var preferred = Path.Combine(sharedMemory, $"dso-{uid}");
+        var problem = UnixFiles.ClaimPrivateDirectory(preferred, UnixFiles.OwnerOnlyDirectory);
+        if (problem is null)
+        {
+            return preferred;
+        }
+
+        var ours = Directory.EnumerateFileSystemEntries(sharedMemory, $"dso-{uid}-*")
+            .Order(StringComparer.Ordinal)
+            .FirstOrDefault(path => UnixFiles.Ownership(path) is { IsDirectory: true, IsSymlink: false } owner && owner.Uid == uid
+                && UnixFiles.ClaimPrivateDirectory(path, UnixFiles.OwnerOnlyDirectory) is null);
+        if (ours is not null)
+        {
+            return ours;
+        }
+
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            var fresh = Path.Combine(sharedMemory, $"dso-{uid}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}");
+            if (!Path.Exists(fresh) && UnixFiles.ClaimPrivateDirectory(fresh, UnixFiles.OwnerOnlyDirectory) is null)
+            {
+                return fresh;
+            }
+        }
+
+        throw new DsoException($"{preferred} cannot hold secrets ({problem}) and no directory of this user could be made beside it; set {SecretsDirectoryVariable} to a tmpfs directory of yours");
+    }
+
+    /// <summary>Opens (creating it if need be) a root directory that must be RAM-backed, owned by us, mode 0700, and not a link.</summary>
     public static SecretStore Open(string root, string describedAs)
     {
         var existing = NearestExisting(root)
@@ -74,26 +118,14 @@ internal sealed class SecretStore
                 $"Mount one there (sudo mount -t tmpfs -o size=16m,mode=0700 tmpfs {root}) or point {SecretsDirectoryVariable} at a tmpfs such as /dev/shm");
         }
 
-        if (!Directory.Exists(root))
+        if (Path.GetDirectoryName(root) is { } parent && !Directory.Exists(parent))
         {
-            UnixFiles.CreateDirectory(root, UnixFiles.OwnerOnlyDirectory);
+            UnixFiles.CreateDirectory(parent, UnixFiles.OwnerOnlyDirectory);
         }
 
-        var owner = UnixFiles.Ownership(root);
-        if (owner.IsSymlink || !owner.IsDirectory || owner.Uid != UnixFiles.EffectiveUserId)
+        if (UnixFiles.ClaimPrivateDirectory(root, UnixFiles.OwnerOnlyDirectory) is { } problem)
         {
-            throw new DsoException(
-                $"{root} exists but is {(owner.IsSymlink ? "a symbolic link" : owner.IsDirectory ? $"owned by uid {owner.Uid}" : "not a directory")}, so it cannot hold secrets safely; remove it and run again");
-        }
-
-        if ((owner.Mode & UnixFiles.GroupOrOther) != 0)
-        {
-            File.SetUnixFileMode(root, UnixFiles.OwnerOnlyDirectory);
-        }
-
-        if (!UnixFiles.IsRamBacked(root))
-        {
-            throw new DsoException($"{describedAs} is not on tmpfs or ramfs; secrets must never reach a disk");
+            throw new DsoException($"{root} cannot hold secrets safely: {problem}; remove it and run again, or set {SecretsDirectoryVariable} to another tmpfs directory");
         }
 
         return new SecretStore(root);

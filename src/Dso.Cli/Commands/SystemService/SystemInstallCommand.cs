@@ -7,7 +7,10 @@ namespace Dso.Cli.Commands.SystemService;
 /// <summary>
 /// `docker dso system install [--root DIR]`: the group `dso`, /etc/dso (with a starting dso.yaml),
 /// /var/lib/dso, and the units dso-agent.service and run-dso-secrets.mount; then, where systemd
-/// runs, enables and starts them. Running it again updates what changed and says so.
+/// runs, enables and starts them. Running it again updates what changed and says so. The unit
+/// makes root run the executable at every boot, so it never names one a user could replace: when
+/// this docker-dso (or any directory above it) is not root's alone, the executables are first
+/// copied into /usr/local/lib/dso and the unit names the copy.
 /// </summary>
 internal sealed class SystemInstallCommand : DsoCommand
 {
@@ -36,6 +39,12 @@ internal sealed class SystemInstallCommand : DsoCommand
         Directory(layout.StateDirectory, "700");
         Directory(layout.UnitDirectory, "755");
         var executable = Environment.ProcessPath ?? "/usr/local/lib/docker/cli-plugins/docker-dso";
+        if (RootOnlyPath.Problem(executable) is { } unsafeBecause)
+        {
+            CopyExecutables(executable, layout.At(SystemLayout.LibraryDirectory), unsafeBecause);
+            executable = Path.Combine(SystemLayout.LibraryDirectory, Path.GetFileName(executable));
+        }
+
         Write(Path.Combine(layout.UnitDirectory, SystemLayout.AgentUnit), SystemLayout.Resource(SystemLayout.AgentUnit).Replace("@DOCKER_DSO@", executable, StringComparison.Ordinal), "644");
         Write(Path.Combine(layout.UnitDirectory, SystemLayout.MountUnit), SystemLayout.Resource(SystemLayout.MountUnit), "644");
         var config = Path.Combine(layout.ConfigDirectory, "dso.yaml");
@@ -89,6 +98,38 @@ internal sealed class SystemInstallCommand : DsoCommand
         }
 
         Context.Out.WriteLine($"created:   group {SystemLayout.Group}");
+    }
+
+    /// <summary>
+    /// Copies docker-dso and what sits beside it (dso-agent, dso-init, libsodium.so) into a
+    /// root-owned directory, each replaced atomically.
+    /// </summary>
+    private void CopyExecutables(string executable, string directory, string reason)
+    {
+        Context.Out.WriteLine($"{executable} is not safe for root to run at every boot ({reason}); installing a root-owned copy");
+        Directory(directory, "755");
+        var source = Path.GetDirectoryName(executable)!;
+        foreach (var name in SystemLayout.Executables)
+        {
+            var from = Path.Combine(source, name);
+            if (!File.Exists(from))
+            {
+                continue;
+            }
+
+            var to = Path.Combine(directory, name);
+            var bytes = File.ReadAllBytes(from);
+            if (File.Exists(to) && File.ReadAllBytes(to).AsSpan().SequenceEqual(bytes) && RootOnlyPath.Problem(to) is null)
+            {
+                Context.Out.WriteLine($"unchanged: {to}");
+                continue;
+            }
+
+            var verb = File.Exists(to) ? "updated:" : "installed:";
+            AtomicFile.Write(to, bytes, (UnixFileMode)Convert.ToInt32(name.EndsWith(".so", StringComparison.Ordinal) ? "644" : "755", 8), durable: true);
+            UnixFiles.Chown(to, 0, 0);
+            Context.Out.WriteLine($"{verb,-10} {to}");
+        }
     }
 
     private void Directory(string path, string mode)

@@ -12,6 +12,12 @@ internal sealed record SystemLayout(string Root)
     public const string MountUnit = "run-dso-secrets.mount";
     public const string Group = "dso";
 
+    /// <summary>Where `system install` puts root-owned copies of the executables when the running ones are not root's alone.</summary>
+    public const string LibraryDirectory = "/usr/local/lib/dso";
+
+    /// <summary>The files that make up an installation, beside each other.</summary>
+    public static readonly IReadOnlyList<string> Executables = ["docker-dso", "dso-agent", "dso-init", "libsodium.so"];
+
     public bool IsLive => Root == "/";
 
     public string UnitDirectory => At("/etc/systemd/system");
