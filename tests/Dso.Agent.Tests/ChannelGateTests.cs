@@ -109,7 +109,7 @@ public sealed class ChannelGateTests
         // On the socket, an empty registration is a client error, not a crash.
         var (registered, answer) = await RawAsync(agent, Channel.Ipc, "POST", "/v1/projects", "{}");
         Assert.Equal(400, registered);
-        Assert.Contains("the registration is not valid JSON", answer, StringComparison.Ordinal);
+        Assert.Contains("the registration has no name", answer, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class BadInputTests
     private const string Key = "hook-key";
 
     /// <summary>One command-line case: files written into a fresh home with a vault holding app/db, a command, what it must say.</summary>
-    internal sealed record CliCase(string Area, string Input, string[] Args, string Expected, int Exit, (string Name, string Content)[] Files, Action<VaultCliFixture>? Prepare = null, string? Stdin = null);
+    internal sealed record CliCase(string Area, string Input, string[] Args, string Expected, int Exit, (string Name, string Content)[] Files, Action<VaultCliFixture>? Prepare = null, string? Stdin = null, string? Absent = null);
 
     /// <summary>A provider plugin that breaks the protocol (tests/plugins/chaos_plugin.py in a mode), checked by `docker dso provider test`: the line of the failing check.</summary>
     internal sealed record PluginCase(string Input, string Mode, string Expected);
@@ -34,7 +34,7 @@ public sealed class BadInputTests
     internal sealed record AgentStartCase(string Input, string[] Args, string Expected, int Exit, string? Config = null);
 
     /// <summary>One request to a running agent: the error it must answer with and its status.</summary>
-    internal sealed record AgentCase(string Area, string Input, string Expected, int Status, Func<AgentProcess, Task<HttpResponseMessage>> Send);
+    internal sealed record AgentCase(string Area, string Input, string Expected, int Status, Func<AgentProcess, Task<HttpResponseMessage>> Send, string? Request = null);
 
     private static (string, string)[] Compose(string text) => [("compose.yaml", text)];
 
@@ -88,6 +88,14 @@ public sealed class BadInputTests
         new("command line", "migrate with a prefix that is not a name", ["migrate", "--project", "Bad Prefix!"], "dso: --project 'Bad Prefix!': ", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      DB_PASSWORD: pw\n")),
         new("command line", "import of a dotenv file with a bad line", ["secret", "import", "bad.env"], "bad.env:2:", 1, [("bad.env", "GOOD=1\nthis is not a line\n")]),
         new("command line", "import of a file that does not exist", ["secret", "import", "missing.env"], "missing.env: no such file", 1, []),
+        new("dotenv", "a line of a PEM body in an env file (the line is never quoted back)", ["secret", "import", "key.env"], "key.env:2:53: expected '=' after the variable name", 1, [("key.env", "A=1\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n")], Absent: "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"),
+        new("dotenv", "an env_file whose quote is never closed, read by validate", ["validate"], "key.env:1:8: the value's opening \" is never closed", 1, [("key.env", "SECRET=\"ghp_R4nd0mT0k3nV4lu3s3cr3t\n"), ("compose.yaml", "services:\n  api:\n    image: x\n    env_file: key.env\n")], Absent: "R4nd0mT0k3n"),
+        new("dotenv", "a .env with a bad line, read by migrate", ["migrate", "--dry-run"], ".env:1:1: expected a variable name", 1, [(".env", "9ghp_R4nd0mT0k3nV4lu3s3cr3t=x\n"), ("compose.yaml", "services:\n  api:\n    image: x\n    environment:\n      DB_PASSWORD: ${DB_PASSWORD}\n")], Absent: "R4nd0mT0k3n"),
+        new("dso.yaml", "a plugin allow-list naming the vault's key", ["config", "validate"], "providers.p.env: DSO_MASTER_KEY unlocks the local vault and is never passed to a provider's process; remove it from the list", 1, Config("providers:\n  p:\n    type: plugin\n    command: /usr/bin/true\n    env: [DSO_MASTER_KEY]\n")),
+        new("dso.yaml", "a checkout whose dso.yaml names a program, checked without --allow-plugins", ["validate"], "not checked: provider p runs the program '/usr/bin/true', and validate runs no program a dso.yaml names unless --allow-plugins is given", 1, [("dso.yaml", "providers:\n  p:\n    type: plugin\n    command: /usr/bin/true\n"), ("compose.yaml", "services:\n  api:\n    image: x\n    environment:\n      DB: dso://p:app/db\n")]),
+        new("command line", "a new passphrase shorter than 8 characters in DSO_NEW_PASSPHRASE", ["rekey", "--passphrase"], "dso: DSO_NEW_PASSPHRASE is shorter than 8 characters; a vault's passphrase must be at least 8, nothing was changed", 1, [], cli => cli.Environment["DSO_NEW_PASSPHRASE"] = "short"),
+        new("reference", "a file name DSO keeps for itself", ["validate"], "the file name '.dso-manifest' is reserved for DSO's own files", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      M_FILE: dsofile://app/.dso-manifest\n")),
+        new("reference", "two secrets that would be the same file", ["validate"], "would both be the file 'db'; add ?name=OTHER to one of them", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      A_FILE: dsofile://app/db\n      B_FILE: dsofile://other/db\n")),
     ];
 
     internal static IReadOnlyList<PluginCase> PluginCases { get; } =
@@ -130,6 +138,14 @@ public sealed class BadInputTests
         new("webhook request", "a timestamp ten minutes old", "X-Dso-Timestamp is more than 5 minutes from the agent's clock", 401, agent => Webhook(agent, "files", "{}", timestamp: Now(-600))),
         new("webhook request", "a body over the limit", "the body is over", 413, agent => Webhook(agent, "files", new string('x', WebhookVerifier.MaxBodyBytes + 1), timestamp: Now())),
         new("webhook request", "a provider that is not configured", "no provider named ghost is configured", 404, agent => Webhook(agent, "ghost", "{}", timestamp: Now())),
+        new("webhook request", "an unsigned notice for a provider that is not configured (no name is confirmed)", "missing or malformed X-Dso-Signature", 401, agent => Webhook(agent, "ghost", "{}", timestamp: Now(), signature: null)),
+        new("webhook request", "a notice sent as text/plain, as a web page could", "send POST requests with 'Content-Type: application/json'", 403, agent => Webhook(agent, "files", "{}", timestamp: Now(), contentType: "text/plain")),
+        new("REST request", "a socket-only route asked over TCP in another case", "is served on the agent's socket only", 404, agent => agent.Rest.GetAsync(agent.RestUri("/V1/status"), TestContext.Current.CancellationToken), "`GET /V1/status` on the REST port"),
+        new("REST request", "a request whose Host is a name (DNS rebinding)", "is a name, not an address", 403, agent => Rebound(agent), "`GET /metrics` with `Host: attacker.example`"),
+        new("IPC request", "a registration missing its fields", "the registration has no name, directory, files or services", 400, agent => Ipc(agent, "/v1/projects", "{}")),
+        new("IPC request", "a registration with a null where a value must be", "the registration is not valid JSON", 400, agent => Ipc(agent, "/v1/projects", "{\"name\":null,\"directory\":\"/x\",\"files\":[],\"services\":[]}")),
+        new("IPC request", "a registration with a file name DSO keeps for itself", "is reserved for DSO's own files", 400, agent => Ipc(agent, "/v1/projects", Registration("dsofile://app/.dso-manifest", "dsofile://app/db"))),
+        new("IPC request", "a registration with two secrets that would be the same file", "would both be the file 'db'", 400, agent => Ipc(agent, "/v1/projects", Registration("dsofile://app/db", "dsofile://other/db"))),
     ];
 
     public static TheoryData<int> CliRows => [.. Enumerable.Range(0, CliCases.Count)];
@@ -214,6 +230,11 @@ public sealed class BadInputTests
         Assert.DoesNotContain(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l != line && !(c.Exit == 2 && l.StartsWith("Run 'docker dso ", StringComparison.Ordinal)));
         Assert.DoesNotContain("the-value-of-app-db", run.StandardOutput + run.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.StandardError, StringComparison.Ordinal);
+        if (c.Absent is { } absent)
+        {
+            Assert.DoesNotContain(absent, run.StandardOutput + run.StandardError, StringComparison.Ordinal);
+        }
+
         AssertUnchanged(before, Snapshot(cli.Home));
         Figures.Record("G9", "wrong inputs answered with one line and a non-zero exit, every file of the home byte-identical afterwards", c.Area);
     }
@@ -306,7 +327,7 @@ public sealed class BadInputTests
             .Append("Each command-line row runs in a new home whose vault holds `app/db`; the test checks the exit code,\n")
             .Append("that exactly one stderr line (starting `dso: `, or `error: ` for each reference `validate` cannot\n")
             .Append("resolve) holds the expected text, that no stack trace and no\n")
-            .Append("value is printed, and that every file of the home (the vault and its key included) has the same\n")
+            .Append("value is printed (nor, where a row names one, a piece of the input that may be a secret), and that every file of the home (the vault and its key included) has the same\n")
             .Append("bytes afterwards. Agent start rows run the native agent `dso-agent` (what `docker dso agent` becomes)\n")
             .Append("in a new directory with a valid dso.yaml unless the row gives one; the test checks the exit code, the\n")
             .Append("one line (and the usage line after a wrong argument), and that the directory is byte-identical and no\n")
@@ -343,7 +364,7 @@ public sealed class BadInputTests
 
         foreach (var c in AgentCases)
         {
-            text.Append($"| {c.Area} | {Cell(c.Input)} | {(c.Area == "IPC request" ? "IPC socket" : "`POST /v1/webhook/…`")} | `{Cell(c.Expected)}` | HTTP {c.Status} |\n");
+            text.Append($"| {c.Area} | {Cell(c.Input)} | {c.Request ?? (c.Area == "IPC request" ? "IPC socket" : "`POST /v1/webhook/…`")} | `{Cell(c.Expected)}` | HTTP {c.Status} |\n");
         }
 
         return text.ToString();
@@ -357,9 +378,9 @@ public sealed class BadInputTests
         return client.PostAsync(new Uri("http://localhost" + path), new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
     }
 
-    private static Task<HttpResponseMessage> Webhook(AgentProcess agent, string provider, string body, string timestamp, string? signature = "")
+    private static Task<HttpResponseMessage> Webhook(AgentProcess agent, string provider, string body, string timestamp, string? signature = "", string contentType = "application/json")
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, agent.RestUri($"/v1/webhook/{provider}")) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        var request = new HttpRequestMessage(HttpMethod.Post, agent.RestUri($"/v1/webhook/{provider}")) { Content = new StringContent(body, Encoding.UTF8, contentType) };
         request.Headers.Add(WebhookVerifier.TimestampHeader, timestamp);
         if (signature is not null)
         {
@@ -368,6 +389,19 @@ public sealed class BadInputTests
 
         return agent.Rest.SendAsync(request, TestContext.Current.CancellationToken);
     }
+
+    private static Task<HttpResponseMessage> Rebound(AgentProcess agent)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, agent.RestUri("/metrics"));
+        request.Headers.Host = "attacker.example";
+        return agent.Rest.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>A registration of one service whose two file variables hold these references.</summary>
+    private static string Registration(string first, string second) =>
+        JsonSerializer.Serialize(
+            new ProjectRegistration("shop", "/srv/shop", ["/srv/shop/compose.yaml"], [new ServiceRegistration("api", 0, 0, [new ReferenceRegistration("A_FILE", first, "compose.yaml:5"), new ReferenceRegistration("B_FILE", second, "compose.yaml:6")])]),
+            IpcJson.Wire.ProjectRegistration);
 
     private static Dictionary<string, byte[]> Snapshot(string root) =>
         Directory.Exists(root)

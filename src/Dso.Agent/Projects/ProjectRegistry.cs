@@ -358,6 +358,11 @@ internal sealed class ProjectRegistry(
 
     public static void Validate(ProjectRegistration registration)
     {
+        if (MissingField(registration) is { } missing)
+        {
+            throw new DsoException($"the registration has no {missing}");
+        }
+
         // Names become paths (state file, RAM directory): only compose's own name characters.
         if (!ValidName(registration.Name, allowUpper: false))
         {
@@ -404,6 +409,31 @@ internal sealed class ProjectRegistry(
 
             ValidateRotation(service);
         }
+    }
+
+    /// <summary>A field the wire left out (JSON may omit what the record says is never null).</summary>
+    private static string? MissingField(ProjectRegistration registration)
+    {
+        if (registration.Name is null || registration.Directory is null || registration.Files is null || registration.Services is null)
+        {
+            return "name, directory, files or services";
+        }
+
+        foreach (var service in registration.Services)
+        {
+            if (service?.Name is null || service.References is null)
+            {
+                return "service name or references";
+            }
+
+            if (service.References.Any(r => r?.Variable is null || r.Reference is null || r.Where is null)
+                || service.Rotation is { } rotation && (rotation.Ports is null || rotation.DependsOn is null || rotation.Ports.Any(p => p?.HostIp is null || p.Source is null || p.Where is null)))
+            {
+                return $"variable, reference or where in a reference of service {service.Name}, or ports in its rotation";
+            }
+        }
+
+        return null;
     }
 
     private static void ValidateRotation(ServiceRegistration service)

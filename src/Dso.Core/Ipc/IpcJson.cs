@@ -30,8 +30,8 @@ internal sealed partial class IpcJson : JsonSerializerContext
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        // A missing or null field the contract does not allow is a 400 naming it, never a crash further in.
+        // A null the contract does not allow is refused as the body is read (a field left out is
+        // checked by the receiver: ProjectRegistry.Validate), never a crash further in.
         RespectNullableAnnotations = true,
-        RespectRequiredConstructorParameters = true,
     });
 }

@@ -27,7 +27,8 @@ internal sealed record PluginLaunch(string Command, IReadOnlyList<string> Argume
     /// </summary>
     public static Dictionary<string, string> EnvironmentFor(IEnumerable<string> allowed, Func<string, string?> variable)
     {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        // A .NET plugin serves no diagnostics socket: a same-user process could otherwise read its memory through it.
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["DOTNET_EnableDiagnostics"] = "0" };
         foreach (var name in Dso.Plugins.PluginProtocol.BaseEnvironment.Concat(allowed).Distinct(StringComparer.Ordinal))
         {
             if (!Dso.Processes.ChildEnvironment.IsWithheld(name) && variable(name) is { } value)
