@@ -38,6 +38,15 @@ internal sealed class CliContext
 
     public IReadOnlyDictionary<string, string> Environment { get; }
 
+    /// <summary>
+    /// What interpolation put in the files this command loaded (dso.yaml, compose), to be written
+    /// back as `${NAME}` in any error it prints: an error quoting a value must not print what an
+    /// environment variable held.
+    /// </summary>
+    public List<Func<string, string>> ErrorMasks { get; } = [];
+
+    public string Masked(string message) => ErrorMasks.Aggregate(message, (text, mask) => mask(text));
+
     public string WorkingDirectory { get; }
 
     /// <summary>True when standard input is a terminal (a person can answer a prompt).</summary>

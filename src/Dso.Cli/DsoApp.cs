@@ -104,7 +104,7 @@ internal static class DsoApp
         }
         catch (DsoException e)
         {
-            context.Error.WriteLine($"dso: {e.Message}");
+            context.Error.WriteLine($"dso: {context.Masked(e.Message)}");
             return ExitCodes.Failure;
         }
         catch (OperationCanceledException)

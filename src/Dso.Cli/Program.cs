@@ -1,5 +1,6 @@
 using Dso.Cli;
 
+Dso.Native.ProcessHardening.Apply();
 using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {

@@ -34,7 +34,7 @@ internal static class ProviderFactory
             {
                 "local" => () => Own(new VaultSecretProvider(() => openVault(provider.VaultFile, provider.MasterKeyFile)), owned),
                 "file" => () => new FileSecretProvider(name, provider.Path!),
-                "plugin" when !host.StartsConfiguredCommands => () => new UnstartedPlugin(name, provider.Command!),
+                var type when host.UntrustedConfig is { } untrusted && PluginTypes.Contains(type!) => () => new UncheckedProvider(name, type!, untrusted),
                 var type when PluginTypes.Contains(type!) => () => Own(Plugin(name, provider, LaunchFor(provider, host), host), owned),
                 var type => throw new InvalidOperationException($"provider type {type} passed validation but has no implementation"),
             }));

@@ -253,15 +253,17 @@ public sealed class LocalVault : IDisposable
 
     private void Reload()
     {
-        _identity = _file.Identity();
+        var identity = _file.Identity();
         var bytes = _file.Read();
         var header = VaultHeader.Parse(bytes, _file.Path);
         if (!header.WrappedKey.AsSpan().SequenceEqual(_document.Header.WrappedKey))
         {
+            // Not remembered as read: every later call says so too, rather than serve the old document.
             throw new VaultRekeyedException(_file.Path);
         }
 
         _document = VaultDocument.Parse(bytes, header, _keys, _file.Path);
+        _identity = identity;
     }
 
     private void Update(Action<List<VaultEntry>> change, VaultHeader? newHeader = null)

@@ -72,7 +72,7 @@ public sealed partial class MetricsTests(EngineFixture engine)
         // The provider breaks: a rotate serves the last known good value.
         stack.Files.WriteRaw("not json");
         await stack.Project.DsoOkAsync("rotate");
-        using (var request = new HttpRequestMessage(HttpMethod.Post, stack.Agent.RestUri("/v1/webhook/files")))
+        using (var request = new HttpRequestMessage(HttpMethod.Post, stack.Agent.RestUri("/v1/webhook/files")) { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") })
         {
             (await stack.Agent.Rest.SendAsync(request, TestContext.Current.CancellationToken)).Dispose();
         }

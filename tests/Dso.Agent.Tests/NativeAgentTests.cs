@@ -83,13 +83,13 @@ public sealed class NativeAgentTests
     [Fact]
     public void Arguments_ForTheHandOver_AreReadBackUnchanged()
     {
-        var argv = AgentMain.Arguments("/etc/dso/dso.yaml", "info");
+        var argv = Dso.Ipc.AgentExecutable.Arguments("/etc/dso/dso.yaml", "info");
 
         var parsed = AgentMain.Parse([.. argv.Skip(1)]);
 
         Assert.Equal("dso-agent", argv[0]);
         Assert.Equal(("/etc/dso/dso.yaml", "info"), (parsed.ConfigPath, parsed.LogLevel));
-        Assert.Equal(["dso-agent"], AgentMain.Arguments(null, null));
+        Assert.Equal(["dso-agent"], Dso.Ipc.AgentExecutable.Arguments(null, null));
     }
 
     private static void RequireNativeAgent()

@@ -57,8 +57,10 @@ public sealed class WebhookTests
         Assert.Equal(0, refreshesBefore);
         Assert.Equal(1, RefreshCount(metrics));
         Assert.Equal(1, AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"files\",result=\"accepted\"}"));
-        Assert.Equal(4, AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"files\",result=\"bad_signature\"}") + AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"files\",result=\"stale\"}"));
-        Assert.Equal(1, AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"files\",result=\"replay\"}"));
+        // Until a signature holds, no refusal says which provider the path named.
+        Assert.Equal(4, AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"unknown\",result=\"bad_signature\"}") + AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"unknown\",result=\"stale\"}"));
+        Assert.Equal(1, AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"unknown\",result=\"replay\"}"));
+        Assert.DoesNotContain("provider=\"files\",result=\"bad_signature\"", metrics, StringComparison.Ordinal);
         Assert.Equal(1, AgentProcess.Metric(metrics, "dso_webhook_requests_total{provider=\"unknown\",result=\"unknown_provider\"}"));
     }
 
@@ -104,6 +106,10 @@ public sealed class WebhookTests
 
         Assert.Equal(HttpStatusCode.TooManyRequests, last);
         Assert.True(accepted <= 16, $"{accepted} accepted before the limit");
+
+        // A request refused for the budget was not taken as seen: sent again, it is not a replay.
+        var refused = Encoding.UTF8.GetBytes($"{{\"n\":{accepted}}}");
+        Assert.NotEqual(HttpStatusCode.Conflict, await PostAsync(agent, "files", refused, now, "sha256=" + WebhookVerifier.Sign(Key, now, refused)));
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Dso.Agent.Rest;
+using Dso.Notifications;
 
 namespace Dso.Cli.Tests;
 
@@ -33,7 +33,7 @@ public sealed class NotificationsCommandTests
                     }
 
                     using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-                    Received.Add((context.Request.Url!.AbsolutePath, await reader.ReadToEndAsync(), context.Request.Headers[WebhookVerifier.TimestampHeader], context.Request.Headers[WebhookVerifier.SignatureHeader]));
+                    Received.Add((context.Request.Url!.AbsolutePath, await reader.ReadToEndAsync(), context.Request.Headers[WebhookSignature.TimestampHeader], context.Request.Headers[WebhookSignature.SignatureHeader]));
                     context.Response.StatusCode = (int)answers[Math.Min(i, answers.Length - 1)];
                     context.Response.Close();
                 }
@@ -92,7 +92,7 @@ public sealed class NotificationsCommandTests
         var message = JsonDocument.Parse(body).RootElement;
         Assert.Equal("test", message.GetProperty("event").GetString());
         Assert.Equal(Environment.MachineName, message.GetProperty("host").GetString());
-        Assert.Equal("sha256=" + WebhookVerifier.Sign("hook-key", timestamp!, Encoding.UTF8.GetBytes(body)), signature);
+        Assert.Equal("sha256=" + WebhookSignature.Sign("hook-key", timestamp!, Encoding.UTF8.GetBytes(body)), signature);
         var text = JsonDocument.Parse(Assert.Single(slack.Received).Body).RootElement.GetProperty("text").GetString();
         Assert.Contains("DSO test notification", text, StringComparison.Ordinal);
         Assert.Contains("failed rotations and open circuits", text, StringComparison.Ordinal);

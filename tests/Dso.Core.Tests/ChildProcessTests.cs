@@ -27,4 +27,26 @@ public sealed class ChildProcessTests
         Assert.DoesNotContain("DSO_", run.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("passphrase", run.StandardOutput, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AProgramNamedWithoutAPath_RunsFromPath_NotFromTheWorkingDirectory()
+    {
+        var dir = Directory.CreateTempSubdirectory("dso-cwd-").FullName;
+        try
+        {
+            // .NET alone would run ./env here: what a checkout, or a user's /tmp file, could plant.
+            var planted = Path.Combine(dir, "env");
+            File.WriteAllText(planted, "#!/bin/sh\necho planted\n");
+            File.SetUnixFileMode(planted, (UnixFileMode)Convert.ToInt32("755", 8));
+
+            var run = await ChildProcess.RunAsync("env", [], new ChildProcessOptions { WorkingDirectory = dir }, TestContext.Current.CancellationToken);
+
+            Assert.True(run.Succeeded, run.StandardError);
+            Assert.DoesNotContain("planted", run.StandardOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

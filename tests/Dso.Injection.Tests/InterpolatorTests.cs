@@ -40,9 +40,10 @@ public sealed class InterpolatorTests
     [Theory]
     [InlineData("${UNSET:?set it}", "compose.yaml:1: required variable UNSET is not set: set it")]
     [InlineData("${EMPTY:?}", "compose.yaml:1: required variable EMPTY is empty")]
-    [InlineData("${OPEN", "compose.yaml:1: invalid interpolation in '${OPEN': '${' is never closed (write $$ for a literal $)")]
-    [InlineData("${A B}", "compose.yaml:1: invalid interpolation '${A B}' in '${A B}'")]
-    [InlineData("${A:}", "compose.yaml:1: invalid interpolation '${A:}' in '${A:}'")]
+    [InlineData("pw-${OPEN", "compose.yaml:1: invalid interpolation: '${' is never closed (write $$ for a literal $)")]
+    [InlineData("${A B}", "compose.yaml:1: invalid interpolation of A: after the name comes '}', or one of :- - :+ + :? ? and a default")]
+    [InlineData("${A:}", "compose.yaml:1: invalid interpolation of A: after the name comes '}', or one of :- - :+ + :? ? and a default")]
+    [InlineData("${9}", "compose.yaml:1: invalid interpolation: '${' must be followed by a variable name")]
     public void Errors_NameTheLine(string text, string message) =>
         Assert.Equal(message, Assert.Throws<DsoException>(() => new Interpolator(Variables).Apply(text, "compose.yaml:1")).Message);
 

@@ -15,5 +15,5 @@ public sealed class ShellWordsTests
 
     [Fact]
     public void UnclosedQuotes_AreErrors() =>
-        Assert.Contains("unclosed single quote", Assert.Throws<DsoException>(() => ShellWords.Split("echo 'x", "compose.yaml:2")).Message, StringComparison.Ordinal);
+        Assert.Contains("a single quote is never closed", Assert.Throws<DsoException>(() => ShellWords.Split("echo 'x", "compose.yaml:2")).Message, StringComparison.Ordinal);
 }

@@ -92,8 +92,9 @@ public sealed class BadInputTests
         new("dotenv", "an env_file whose quote is never closed, read by validate", ["validate"], "key.env:1:8: the value's opening \" is never closed", 1, [("key.env", "SECRET=\"ghp_R4nd0mT0k3nV4lu3s3cr3t\n"), ("compose.yaml", "services:\n  api:\n    image: x\n    env_file: key.env\n")], Absent: "R4nd0mT0k3n"),
         new("dotenv", "a .env with a bad line, read by migrate", ["migrate", "--dry-run"], ".env:1:1: expected a variable name", 1, [(".env", "9ghp_R4nd0mT0k3nV4lu3s3cr3t=x\n"), ("compose.yaml", "services:\n  api:\n    image: x\n    environment:\n      DB_PASSWORD: ${DB_PASSWORD}\n")], Absent: "R4nd0mT0k3n"),
         new("dso.yaml", "a plugin allow-list naming the vault's key", ["config", "validate"], "providers.p.env: DSO_MASTER_KEY unlocks the local vault and is never passed to a provider's process; remove it from the list", 1, Config("providers:\n  p:\n    type: plugin\n    command: /usr/bin/true\n    env: [DSO_MASTER_KEY]\n")),
-        new("dso.yaml", "a checkout whose dso.yaml names a program, checked without --allow-plugins", ["validate"], "not checked: provider p runs the program '/usr/bin/true', and validate runs no program a dso.yaml names unless --allow-plugins is given", 1, [("dso.yaml", "providers:\n  p:\n    type: plugin\n    command: /usr/bin/true\n"), ("compose.yaml", "services:\n  api:\n    image: x\n    environment:\n      DB: dso://p:app/db\n")]),
-        new("command line", "a new passphrase shorter than 8 characters in DSO_NEW_PASSPHRASE", ["rekey", "--passphrase"], "dso: DSO_NEW_PASSPHRASE is shorter than 8 characters; a vault's passphrase must be at least 8, nothing was changed", 1, [], cli => cli.Environment["DSO_NEW_PASSPHRASE"] = "short"),
+        new("dso.yaml", "a checkout whose dso.yaml names a program, checked without --allow-providers", ["validate"], "not checked: provider p (type plugin) is configured by ./dso.yaml, in the project being checked, and validate starts or contacts no provider a project configures unless --allow-providers is given", 1, [("dso.yaml", "providers:\n  p:\n    type: plugin\n    command: /usr/bin/true\n"), ("compose.yaml", "services:\n  api:\n    image: x\n    environment:\n      DB: dso://p:app/db\n")]),
+        new("dso.yaml", "an endpoint an environment variable fills with something that is not a URL (the value is not printed)", ["config", "validate"], "'${AWS_SECRET_ACCESS_KEY}' is not an http(s) URL", 1, Config("providers:\n  v:\n    type: vault\n    endpoint: ${AWS_SECRET_ACCESS_KEY}\n"), cli => cli.Environment["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMIK7MDENGbPxRfiCY", Absent: "wJalrXUtnFEMI"),
+        new("command line", "a new passphrase shorter than 8 characters in DSO_NEW_PASSPHRASE", ["rekey", "--passphrase"], "dso: DSO_NEW_PASSPHRASE is shorter than 8 characters (spaces not counted); a vault's passphrase must be at least 8, nothing was changed", 1, [], cli => cli.Environment["DSO_NEW_PASSPHRASE"] = "short   \t  "),
         new("reference", "a file name DSO keeps for itself", ["validate"], "the file name '.dso-manifest' is reserved for DSO's own files", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      M_FILE: dsofile://app/.dso-manifest\n")),
         new("reference", "two secrets that would be the same file", ["validate"], "would both be the file 'db'; add ?name=OTHER to one of them", 1, Compose("services:\n  api:\n    image: x\n    environment:\n      A_FILE: dsofile://app/db\n      B_FILE: dsofile://other/db\n")),
     ];
@@ -172,7 +173,8 @@ public sealed class BadInputTests
         fake.Secrets.Inject(c.Fault);
         var before = Snapshot(cli.Home);
 
-        var run = await cli.RunAsync("validate");
+        // The user's own project: the provider is theirs to contact.
+        var run = await cli.RunAsync("validate", "--allow-providers");
 
         Assert.True(run.ExitCode == 1, $"{c.Input}: {run}");
         var line = Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error: ", StringComparison.Ordinal));
@@ -338,7 +340,7 @@ public sealed class BadInputTests
             .Append("`tests/plugins/chaos_plugin.py` in one of its modes and check the line of the check that fails, the\n")
             .Append("exit code, an empty stderr and an unchanged home. Provider rows point a provider (timeout 2 s, one\n")
             .Append("attempt) at the fake of its cloud (tests/Dso.Fakes) answering every secrets request with the fault,\n")
-            .Append("run `docker dso validate`, and check the one `error:` line, that the value is not printed and an\n")
+            .Append("run `docker dso validate --allow-providers`, and check the one `error:` line, that the value is not printed and an\n")
             .Append("unchanged home. Fuzzing the same readers: `FuzzTests` (10,000\n")
             .Append("cases each).\n\n")
             .Append("| area | input | command or request | answer contains | exit / status |\n|---|---|---|---|---|\n");
@@ -359,7 +361,7 @@ public sealed class BadInputTests
 
         foreach (var c in ProviderCases)
         {
-            text.Append($"| provider response | {Cell(c.Input)} | `docker dso validate` against the {c.Type} fake | `{Cell(c.Expected)}` | 1 |\n");
+            text.Append($"| provider response | {Cell(c.Input)} | `docker dso validate --allow-providers` against the {c.Type} fake | `{Cell(c.Expected)}` | 1 |\n");
         }
 
         foreach (var c in AgentCases)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A misbehaving provider plugin for the chaos tests. Before each answer it reads its mode from
 the file given as argv[1]: ok | crash | hang | garbage | huge | wrong-id | exit-at-start | stderr.
-Values are "value-of-PATH"; versions are the number in argv[1] + ".version" (default 1). At start it
-writes the names of the variables in its environment to argv[1] + ".environ", one per line."""
+Values are "value-of-PATH"; versions are the number in argv[1] + ".version" (default 1). Given a
+second argument, it writes the names of the variables in its environment there at start, one per line."""
 import json
 import os
 import sys
@@ -24,8 +24,9 @@ def send(obj):
     sys.stdout.flush()
 
 
-with open(mode_file + ".environ", "w") as f:
-    f.write("".join(name + "\n" for name in sorted(os.environ)))
+if len(sys.argv) > 2:
+    with open(sys.argv[2], "w") as f:
+        f.write("".join(name + "\n" for name in sorted(os.environ)))
 
 if mode() == "exit-at-start":
     sys.exit(3)

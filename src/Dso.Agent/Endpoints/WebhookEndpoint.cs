@@ -12,8 +12,8 @@ namespace Dso.Agent.Endpoints;
 
 /// <summary>
 /// POST /v1/webhook/{provider}: a provider's change notice, checked before anything is spent on it.
-/// The signature is checked first; until it holds, the provider text is not looked at (the answer
-/// does not say which providers exist) and never reaches a metric label or the audit log.
+/// The signature is checked first; until it holds, the provider text is not looked at (neither the
+/// answer nor a metric label says which providers exist) and never reaches the audit log.
 /// </summary>
 internal static class WebhookEndpoint
 {
@@ -21,7 +21,7 @@ internal static class WebhookEndpoint
 
     public static async Task<IResult> HandleAsync(string provider, HttpContext context, WebhookVerifier verifier, ChangeDetector detector, DsoMetrics metrics, EventHub events, AuditLog audit, ProviderHealthBook health)
     {
-        var known = health.Snapshot().Any(p => p.Name == provider) ? provider : null;
+        string? known = null;
         IResult Refuse(string result, int status, string reason)
         {
             metrics.WebhookRequests.WithLabels(known ?? UnknownProvider, result).Inc();
@@ -58,14 +58,15 @@ internal static class WebhookEndpoint
         var timestamp = context.Request.Headers[WebhookVerifier.TimestampHeader].ToString();
         if (verifier.Verify(timestamp, context.Request.Headers[WebhookVerifier.SignatureHeader], body.ToArray()) is { } refused)
         {
-            return Refuse(refused.Result, refused.Result == "replay" ? StatusCodes.Status409Conflict : StatusCodes.Status401Unauthorized, refused.Reason);
+            return Refuse(refused.Result, refused.Result switch
+            {
+                "replay" => StatusCodes.Status409Conflict,
+                "rate_limited" => StatusCodes.Status429TooManyRequests,
+                _ => StatusCodes.Status401Unauthorized,
+            }, refused.Reason);
         }
 
-        if (!verifier.TryAdmit())
-        {
-            return Refuse("rate_limited", StatusCodes.Status429TooManyRequests, "too many webhook requests this minute (agent.api.webhook_rate)");
-        }
-
+        known = health.Snapshot().Any(p => p.Name == provider) ? provider : null;
         if (known is null)
         {
             return Refuse("unknown_provider", StatusCodes.Status404NotFound, $"no provider named {Dso.Secrets.SecretReference.Printable(provider, 64)} is configured");

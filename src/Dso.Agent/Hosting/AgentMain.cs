@@ -10,7 +10,7 @@ namespace Dso.Agent.Hosting;
 /// </summary>
 internal static class AgentMain
 {
-    public const string ExecutableName = "dso-agent";
+    public const string ExecutableName = Dso.Ipc.AgentExecutable.Name;
 
     public static readonly IReadOnlyList<string> LogLevels = ["trace", "debug", "info", "warning", "error"];
 
@@ -59,10 +59,6 @@ internal static class AgentMain
             return 1;
         }
     }
-
-    /// <summary>The arguments `docker dso agent` passes when it hands over to dso-agent.</summary>
-    public static IReadOnlyList<string> Arguments(string? configPath, string? logLevel) =>
-        [ExecutableName, .. configPath is null ? [] : new[] { "--config", configPath }, .. logLevel is null ? [] : new[] { "--log-level", logLevel }];
 
     /// <summary>What the command line asks for, or a problem naming the argument.</summary>
     internal static ParsedArguments Parse(IReadOnlyList<string> args)

@@ -38,25 +38,7 @@ internal sealed class PeerAuthorizer(string groupName)
         return false;
     }
 
-    public static uint? LookUpGroup(string name)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/etc/group"))
-            {
-                var fields = line.Split(':');
-                if (fields.Length >= 3 && fields[0] == name && uint.TryParse(fields[2], out var gid))
-                {
-                    return gid;
-                }
-            }
-        }
-        catch (IOException)
-        {
-        }
-
-        return null;
-    }
+    public static uint? LookUpGroup(string name) => Dso.Native.UnixGroups.LookUp(name);
 
     private static HashSet<uint> SupplementaryGroups(int pid)
     {

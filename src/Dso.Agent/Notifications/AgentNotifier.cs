@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Dso.Agent.Observability;
+using Dso.Notifications;
 using Dso.Configuration;
 using Dso.Ipc;
 using Microsoft.Extensions.Logging;

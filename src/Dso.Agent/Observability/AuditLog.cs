@@ -60,9 +60,10 @@ internal sealed class AuditLog(string? path, SecretRedactor redactor, TimeProvid
         }
     }
 
+    /// <summary>Redacted first (a cut could split a value and hide it from the redactor), then cut.</summary>
     private string Bounded(string text)
     {
-        var redacted = redactor.Redact(text.Length > FieldLimit * 4 ? text[..(FieldLimit * 4)] : text);
+        var redacted = redactor.Redact(text.Length > 64 * 1024 ? text[..(64 * 1024)] : text);
         return redacted.Length > FieldLimit ? redacted[..FieldLimit] + "…" : redacted;
     }
 

@@ -8,8 +8,8 @@ namespace Dso.Agent.Observability;
 /// Masks secrets in every log line and audit record (spec 5, G5): each value the agent has
 /// resolved is masked exactly — and when it is a JSON document, each of its fields too, since a
 /// reference may deliver one field alone (`#password`) — and text shaped like a credential
-/// (bearer tokens, Authorization headers, AWS access keys, `sk-…` API keys, GitHub tokens,
-/// `password=…` and `"password": "…"`) by pattern. It keeps no copy of a value: only its length
+/// (PEM private keys, bearer tokens, Authorization and Cookie headers, AWS access keys, `sk-…` API
+/// keys, GitHub tokens, and any `…password=…`, `…secret: …`, `"…token": "…"` and the like) by pattern. It keeps no copy of a value: only its length
 /// and a keyed 64-bit hash, and it finds values by hashing every window of that length in the text.
 /// </summary>
 internal sealed partial class SecretRedactor
@@ -29,13 +29,32 @@ internal sealed partial class SecretRedactor
     public void Remember(ReadOnlySpan<byte> value)
     {
         RememberExactly(value);
+        RememberLines(value);
         if (value.Length > 1 && value[0] is (byte)'{' or (byte)'[')
         {
             RememberFields(value);
         }
     }
 
-    /// <summary>Each field of a JSON value as a `#KEY` reference delivers it: strings unquoted, anything else as its JSON text.</summary>
+    /// <summary>Each line of a value that has several (a PEM key): logs arrive a line at a time, a plugin's stderr too.</summary>
+    private void RememberLines(ReadOnlySpan<byte> value)
+    {
+        if (value.IndexOf((byte)'\n') < 0)
+        {
+            return;
+        }
+
+        foreach (var range in value.Split((byte)'\n'))
+        {
+            RememberExactly(value[range].TrimEnd((byte)'\r'));
+        }
+    }
+
+    /// <summary>
+    /// Each string field of a JSON value, as a `#KEY` reference delivers it, and each nested object
+    /// or array as its JSON text. Numbers, booleans and null are left out: masking `true` or `5432`
+    /// everywhere would let whoever writes a secret blank out ordinary log text.
+    /// </summary>
     private void RememberFields(ReadOnlySpan<byte> value)
     {
         try
@@ -55,7 +74,11 @@ internal sealed partial class SecretRedactor
                 case System.Text.Json.JsonValueKind.Object:
                     foreach (var field in element.EnumerateObject())
                     {
-                        RememberExactly(Encoding.UTF8.GetBytes(field.Value.ValueKind == System.Text.Json.JsonValueKind.String ? field.Value.GetString()! : field.Value.GetRawText()));
+                        if (field.Value.ValueKind is System.Text.Json.JsonValueKind.Object or System.Text.Json.JsonValueKind.Array)
+                        {
+                            RememberExactly(Encoding.UTF8.GetBytes(field.Value.GetRawText()));
+                        }
+
                         Walk(field.Value);
                     }
 
@@ -68,7 +91,9 @@ internal sealed partial class SecretRedactor
 
                     break;
                 case System.Text.Json.JsonValueKind.String:
-                    RememberExactly(Encoding.UTF8.GetBytes(element.GetString()!));
+                    var text = Encoding.UTF8.GetBytes(element.GetString()!);
+                    RememberExactly(text);
+                    RememberLines(text);
                     break;
             }
         }
@@ -155,13 +180,21 @@ internal sealed partial class SecretRedactor
         return hash;
     }
 
+    /// <summary>Names that say a credential follows: `password`, `db_password`, `aws_secret_access_key`, `access_token`, `DSO_PASSPHRASE`…</summary>
+    private const string CredentialName = """[A-Za-z0-9_.-]*(?i:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|secretstring)""";
+
+    /// <summary>The same as a JSON key, but a bare "secret" (DSO's own JSON uses it for a secret's name, never its value).</summary>
+    private const string CredentialJsonKey = """(?:[A-Za-z0-9_.-]*(?i:password|passwd|passphrase|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|secretstring)|[A-Za-z0-9.-]*_(?i:secret))""";
+
     [GeneratedRegex(
-        """(?<keep>(?i:authorization|proxy-authorization)\s*[:=]\s*(?:(?i:bearer|basic|token|digest|negotiate)\s+)?)[A-Za-z0-9\-._~+/=]{4,}"""
+        """(?<keep>)-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"""
+        + """|(?<keep>(?i:authorization|proxy-authorization)\s*[:=]\s*(?:(?i:bearer|basic|token|digest|negotiate)\s+)?)[A-Za-z0-9\-._~+/=]{4,}"""
+        + """|(?<keep>(?i:cookie|set-cookie)\s*:\s*)[^\r\n]{4,}"""
         + """|(?<keep>(?i:bearer)\s+)[A-Za-z0-9\-._~+/]{8,}=*"""
         + """|(?<keep>)\bAKIA[0-9A-Z]{16}\b"""
         + """|(?<keep>)\bsk-[A-Za-z0-9_-]{16,}"""
         + """|(?<keep>)\bgh[pousr]_[A-Za-z0-9]{30,}"""
-        + """|(?<keep>"(?i:password|passwd|secret|token|api[_-]?key|client[_-]?secret|private[_-]?key)"\s*:\s*")(?:[^"\\]|\\.){4,}(?=")"""
-        + """|(?<keep>(?i:password|passwd|secret|token|api[_-]?key)\s*[=:]\s*)[^\s,;"']{4,}""")]
+        + "|(?<keep>\"" + CredentialJsonKey + "\"\\s*:\\s*\")(?:[^\"\\\\]|\\\\.){4,}(?=\")"
+        + """|(?<keep>\b""" + CredentialName + """\s*[=:]\s*)[^\s,;"']{4,}""")]
     private static partial Regex CredentialPattern();
 }

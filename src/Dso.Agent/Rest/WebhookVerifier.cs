@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Dso.Notifications;
 
 namespace Dso.Agent.Rest;
 
@@ -15,8 +16,8 @@ namespace Dso.Agent.Rest;
 internal sealed class WebhookVerifier(string? secret, int perMinute, TimeProvider time)
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
-    public const string TimestampHeader = "X-Dso-Timestamp";
-    public const string SignatureHeader = "X-Dso-Signature";
+    public const string TimestampHeader = WebhookSignature.TimestampHeader;
+    public const string SignatureHeader = WebhookSignature.SignatureHeader;
     public const int MaxBodyBytes = 64 * 1024;
     public const int AuditedRefusalsPerMinute = 30;
 
@@ -26,13 +27,14 @@ internal sealed class WebhookVerifier(string? secret, int perMinute, TimeProvide
 
     public bool Enabled => !string.IsNullOrEmpty(secret);
 
-    /// <summary>Spends one unit of this minute's budget for an authentic request.</summary>
-    public bool TryAdmit() => _rate.TryAdmit(out _);
-
     /// <summary>True when this refusal still fits this minute's audit budget; <paramref name="unaudited"/>: refusals of the last minute that did not.</summary>
     public bool ShouldAuditRefusal(out int unaudited) => _refusals.TryAdmit(out unaudited);
 
-    /// <summary>Null when the request is authentic and new; else the result label and the reason.</summary>
+    /// <summary>
+    /// Null when the request is authentic, new, and within this minute's budget (it is then
+    /// remembered, so it is a replay from now on); else the result label and the reason. Only an
+    /// authentic request spends the budget, and one refused for it (429) may be sent again.
+    /// </summary>
     public (string Result, string Reason)? Verify(string? timestamp, string? signature, ReadOnlySpan<byte> body)
     {
         var now = time.GetUtcNow();
@@ -64,14 +66,19 @@ internal sealed class WebhookVerifier(string? secret, int perMinute, TimeProvide
             _seen.TryRemove(old, out _);
         }
 
+        if (_seen.ContainsKey(expected))
+        {
+            return ("replay", "this request was already accepted");
+        }
+
+        if (!_rate.TryAdmit(out _))
+        {
+            return ("rate_limited", "too many webhook requests this minute (agent.api.webhook_rate)");
+        }
+
+        // Two copies of one request racing: the second to arrive here is the replay.
         return _seen.TryAdd(expected, now) ? null : ("replay", "this request was already accepted");
     }
 
-    public static string Sign(string secret, string timestamp, ReadOnlySpan<byte> body)
-    {
-        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(secret));
-        hmac.AppendData(Encoding.ASCII.GetBytes(timestamp + "."));
-        hmac.AppendData(body);
-        return Convert.ToHexStringLower(hmac.GetHashAndReset());
-    }
+    public static string Sign(string secret, string timestamp, ReadOnlySpan<byte> body) => WebhookSignature.Sign(secret, timestamp, body);
 }

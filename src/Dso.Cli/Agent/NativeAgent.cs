@@ -1,27 +1,24 @@
-using Dso.Agent.Hosting;
+using Dso.Ipc;
 using Dso.Native;
 
 namespace Dso.Cli.Agent;
 
 /// <summary>
-/// The dso-agent executable (the agent as its own NativeAOT program) installed beside docker-dso.
-/// `docker dso agent` hands over to it with execv: same pid (systemd's main process, Type=notify),
-/// same environment and standard streams, a fraction of the memory. Without it (a development
-/// build) the agent runs inside docker-dso.
+/// The dso-agent executable (the agent daemon, NativeAOT) installed beside docker-dso. `docker dso
+/// agent` hands over to it with execv: same pid (systemd's main process, Type=notify), same
+/// environment and standard streams.
 /// </summary>
 internal static class NativeAgent
 {
-    /// <summary>dso-agent beside this docker-dso executable, or null.</summary>
-    public static string? Beside()
+    /// <summary>dso-agent beside the running docker-dso, or why there is none.</summary>
+    public static string Locate()
     {
-        // Only the docker-dso executable hands over: a test host running the CLI in process never does.
-        if (Environment.ProcessPath is not { } self || Path.GetFileName(self) != "docker-dso")
-        {
-            return null;
-        }
-
-        var agent = Path.Combine(Path.GetDirectoryName(self)!, AgentMain.ExecutableName);
-        return File.Exists(agent) && (File.GetUnixFileMode(agent) & UnixFileMode.UserExecute) != 0 ? agent : null;
+        var self = Environment.ProcessPath;
+        var directory = self is null ? AppContext.BaseDirectory : Path.GetDirectoryName(self)!;
+        var agent = Path.Combine(directory, AgentExecutable.Name);
+        return File.Exists(agent) && (File.GetUnixFileMode(agent) & UnixFileMode.UserExecute) != 0
+            ? agent
+            : throw new DsoException($"the agent daemon {agent} is missing; reinstall DSO (the package, or scripts/install.sh) so dso-agent sits beside docker-dso, or run it directly");
     }
 
     /// <summary>Replaces this process with dso-agent; returns only by throwing.</summary>

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
-using Dso.Agent.Notifications;
+using Dso.Notifications;
 using Dso.Configuration;
 
 namespace Dso.Cli.Commands;

@@ -116,7 +116,7 @@ internal sealed class Checkup(CliContext context)
             checks.Add(DoctorCheck.Pass("agent.membership", UnixFiles.EffectiveUserId == 0 ? "root" : $"member of group {group}"));
             var mode = File.GetUnixFileMode(socket);
             var owner = UnixFiles.Ownership(socket);
-            var groupId = Dso.Agent.Ipc.PeerAuthorizer.LookUpGroup(group);
+            var groupId = Dso.Native.UnixGroups.LookUp(group);
             checks.Add(mode == (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite) && owner.Gid == groupId
                 ? DoctorCheck.Pass("agent.socket", $"{socket} is 0660 root:{group}")
                 : DoctorCheck.Warn("agent.socket", $"{socket} is {Convert.ToString((int)mode, 8)} owned by {owner.Uid}:{owner.Gid}", $"create group {group} (docker dso system install) and restart the agent"));

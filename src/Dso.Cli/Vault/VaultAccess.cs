@@ -1,3 +1,4 @@
+using System.Text;
 using Dso.Vault;
 
 namespace Dso.Cli.Vault;
@@ -26,9 +27,9 @@ internal sealed class VaultAccess(CliContext context, string? vaultFile = null, 
     {
         if (context.GetEnvironmentVariable(variable) is { } fromEnvironment)
         {
-            if (isNew && fromEnvironment.Length < MinimumPassphraseLength)
+            if (isNew && TooShort(fromEnvironment))
             {
-                throw new DsoException($"{variable} is shorter than {MinimumPassphraseLength} characters; a vault's passphrase must be at least {MinimumPassphraseLength}, nothing was changed");
+                throw new DsoException($"{variable} is shorter than {MinimumPassphraseLength} characters (spaces not counted); a vault's passphrase must be at least {MinimumPassphraseLength}, nothing was changed");
             }
 
             return fromEnvironment;
@@ -42,9 +43,9 @@ internal sealed class VaultAccess(CliContext context, string? vaultFile = null, 
 
         if (isNew)
         {
-            if (first.Length < MinimumPassphraseLength)
+            if (TooShort(first))
             {
-                throw new DsoException($"the passphrase is shorter than {MinimumPassphraseLength} characters; choose a longer one");
+                throw new DsoException($"the passphrase is shorter than {MinimumPassphraseLength} characters (spaces not counted); choose a longer one");
             }
 
             if (context.ReadHidden("Repeat the passphrase: ") != first)
@@ -55,4 +56,7 @@ internal sealed class VaultAccess(CliContext context, string? vaultFile = null, 
 
         return first;
     }
+
+    /// <summary>Fewer than the minimum characters (Unicode scalars, not UTF-16 units), not counting spaces.</summary>
+    private static bool TooShort(string passphrase) => passphrase.EnumerateRunes().Count(r => !Rune.IsWhiteSpace(r)) < MinimumPassphraseLength;
 }

@@ -29,10 +29,18 @@ internal static class ConfigLoader
             throw new DsoException($"cannot read {path}: {e.Message}");
         }
 
-        var variables = new EnvironmentVariables(variable);
-        var config = string.IsNullOrWhiteSpace(text) ? new DsoConfig() : ConfigBinder.Bind<DsoConfig>(YamlReader.Load(path, text, new Interpolator(variables)));
-        Validate(config, Path.GetFileName(path));
-        return new LoadedConfig(config, path);
+        var interpolator = new Interpolator(new EnvironmentVariables(variable));
+        try
+        {
+            var config = string.IsNullOrWhiteSpace(text) ? new DsoConfig() : ConfigBinder.Bind<DsoConfig>(YamlReader.Load(path, text, interpolator));
+            Validate(config, Path.GetFileName(path));
+            return new LoadedConfig(config, path) { Mask = interpolator.Mask };
+        }
+        catch (DsoException e)
+        {
+            // A message about a value quotes it: one an environment variable gave is shown as ${NAME}.
+            throw new DsoException(interpolator.Mask(e.Message), e);
+        }
     }
 
     public static string? Find(string? explicitPath, Func<string, string?> variable, string workingDirectory)

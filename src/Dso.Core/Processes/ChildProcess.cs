@@ -15,7 +15,10 @@ public static class ChildProcess
         CancellationToken cancellationToken = default)
     {
         options ??= new ChildProcessOptions();
-        var startInfo = new ProcessStartInfo(fileName)
+        var path = options.Environment.TryGetValue("PATH", out var pathOverride) ? pathOverride
+            : options.BaseEnvironment is { } inherited ? inherited.GetValueOrDefault("PATH")
+            : Environment.GetEnvironmentVariable("PATH");
+        var startInfo = new ProcessStartInfo(ProgramPath.Resolve(fileName, path))
         {
             UseShellExecute = false,
             RedirectStandardInput = true,

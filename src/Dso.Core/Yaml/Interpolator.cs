@@ -6,11 +6,14 @@ namespace Dso.Yaml;
 /// Compose's variable substitution: `$$` → `$`, `$VAR`, `${VAR}`, `${VAR:-default}`,
 /// `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`, `${VAR:+alt}`, `${VAR+alt}`; defaults may
 /// hold further substitutions. An unset variable without a default becomes "" (as compose does,
-/// with a warning).
+/// with a warning). The vault's credentials are never substituted (compose, DSO's child, never sees
+/// them either). Errors name the file and line, never the text: it may be a password written in
+/// plain text; and <see cref="Mask"/> takes every substituted value back out of a message.
 /// </summary>
 internal sealed class Interpolator(IReadOnlyDictionary<string, string> variables)
 {
     private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _substituted = new(StringComparer.Ordinal);
 
     public List<string> Warnings { get; } = [];
 
@@ -46,8 +49,8 @@ internal sealed class Interpolator(IReadOnlyDictionary<string, string> variables
             else if (text[i + 1] == '{')
             {
                 var end = FindClosingBrace(text, i + 2)
-                    ?? throw new DsoException($"{where}: invalid interpolation in '{text}': '${{' is never closed (write $$ for a literal $)");
-                result.Append(Expand(text[(i + 2)..end], text, where));
+                    ?? throw new DsoException($"{where}: invalid interpolation: '${{' is never closed (write $$ for a literal $)");
+                result.Append(Expand(text[(i + 2)..end], where));
                 i = end + 1;
             }
             else if (IsNameStart(text[i + 1]))
@@ -75,7 +78,21 @@ internal sealed class Interpolator(IReadOnlyDictionary<string, string> variables
     /// <summary>Escapes text so that interpolation gives it back unchanged (for generated compose files).</summary>
     public static string Escape(string text) => text.Replace("$", "$$", StringComparison.Ordinal);
 
-    private string Expand(string expression, string text, string where)
+    /// <summary>
+    /// <paramref name="message"/> with every value a substitution put in the text written back as the
+    /// variable (`${NAME}`): an error about a value must not print what an environment variable held.
+    /// </summary>
+    public string Mask(string message)
+    {
+        foreach (var (name, value) in _substituted.Where(s => s.Value.Length >= 4).OrderByDescending(s => s.Value.Length))
+        {
+            message = message.Replace(value, $"${{{name}}}", StringComparison.Ordinal);
+        }
+
+        return message;
+    }
+
+    private string Expand(string expression, string where)
     {
         var nameEnd = 0;
         while (nameEnd < expression.Length && IsNamePart(expression[nameEnd]))
@@ -86,11 +103,11 @@ internal sealed class Interpolator(IReadOnlyDictionary<string, string> variables
         var name = expression[..nameEnd];
         if (name.Length == 0 || !IsNameStart(name[0]))
         {
-            throw new DsoException($"{where}: invalid interpolation '${{{expression}}}' in '{text}'");
+            throw new DsoException($"{where}: invalid interpolation: '${{' must be followed by a variable name");
         }
 
         var rest = expression[nameEnd..];
-        variables.TryGetValue(name, out var value);
+        var value = Value(name);
         if (rest.Length == 0)
         {
             return value ?? Lookup(name, where) ?? string.Empty;
@@ -107,13 +124,13 @@ internal sealed class Interpolator(IReadOnlyDictionary<string, string> variables
             '?' => unset
                 ? throw new DsoException($"{where}: required variable {name} is {(value is null ? "not set" : "empty")}{(argument.Length > 0 ? ": " + argument : string.Empty)}")
                 : value!,
-            _ => throw new DsoException($"{where}: invalid interpolation '${{{expression}}}' in '{text}'"),
+            _ => throw new DsoException($"{where}: invalid interpolation of {name}: after the name comes '}}', or one of :- - :+ + :? ? and a default"),
         };
     }
 
     private string? Lookup(string name, string where)
     {
-        if (variables.TryGetValue(name, out var value))
+        if (Value(name) is { } value)
         {
             return value;
         }
@@ -124,6 +141,18 @@ internal sealed class Interpolator(IReadOnlyDictionary<string, string> variables
         }
 
         return null;
+    }
+
+    /// <summary>The variable's value (remembered for <see cref="Mask"/>), or null when unset or withheld.</summary>
+    private string? Value(string name)
+    {
+        if (Processes.ChildEnvironment.IsWithheld(name) || !variables.TryGetValue(name, out var value))
+        {
+            return null;
+        }
+
+        _substituted[name] = value;
+        return value;
     }
 
     private static int? FindClosingBrace(string text, int start)

@@ -87,8 +87,5 @@ internal sealed record ComposeFrontEnd(string Program, IReadOnlyList<string> Pre
         return args;
     }
 
-    private static string? OnPath(string program, Func<string, string?> variable) =>
-        (variable("PATH") ?? "/usr/local/bin:/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, program))
-            .FirstOrDefault(File.Exists);
+    private static string? OnPath(string program, Func<string, string?> variable) => ProgramPath.Find(program, variable("PATH"));
 }

@@ -29,14 +29,21 @@ internal static class ComposeLoader
         }
 
         var interpolator = new Interpolator(variables);
-        var documents = files.Select(f => (Path: f, Root: YamlReader.Load(f, ReadFile(f), interpolator))).ToList();
-        var services = MergeServices(documents, variables, interpolator);
-        var name = ProjectName(options.ProjectName, variables, documents, projectDirectory);
-        var profiles = options.Profiles.Count > 0
-            ? options.Profiles
-            : (variables.GetValueOrDefault("COMPOSE_PROFILES") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var version = documents.Select(d => (d.Root["version"] as YScalar)?.Value).LastOrDefault(v => v is not null);
-        return new ComposeProject(name, projectDirectory, files, envFile, version, services, [.. profiles], interpolator.Warnings);
+        try
+        {
+            var documents = files.Select(f => (Path: f, Root: YamlReader.Load(f, ReadFile(f), interpolator))).ToList();
+            var services = MergeServices(documents, variables, interpolator);
+            var name = ProjectName(options.ProjectName, variables, documents, projectDirectory);
+            var profiles = options.Profiles.Count > 0
+                ? options.Profiles
+                : (variables.GetValueOrDefault("COMPOSE_PROFILES") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var version = documents.Select(d => (d.Root["version"] as YScalar)?.Value).LastOrDefault(v => v is not null);
+            return new ComposeProject(name, projectDirectory, files, envFile, version, services, [.. profiles], interpolator.Warnings) { Mask = interpolator.Mask };
+        }
+        catch (DsoException e)
+        {
+            throw new DsoException(interpolator.Mask(e.Message), e);
+        }
     }
 
     /// <summary>Compose's project-name normalisation: lowercase; only a-z, 0-9, '_' and '-'; starting with a letter or digit.</summary>

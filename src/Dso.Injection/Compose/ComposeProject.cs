@@ -16,4 +16,7 @@ internal sealed record ComposeProject(
         Services.Where(s => s.Profiles.Count == 0 || s.Profiles.Any(ActiveProfiles.Contains));
 
     public ComposeService? Find(string name) => Services.FirstOrDefault(s => s.Name == name);
+
+    /// <summary>Writes the values interpolation put in the files back as `${NAME}` in a message about them.</summary>
+    public Func<string, string> Mask { get; init; } = message => message;
 }

@@ -36,7 +36,7 @@ internal static class ShellWords
                     var close = text.IndexOf('\'', i + 1);
                     if (close < 0)
                     {
-                        throw new DsoException($"{where}: unclosed single quote in '{text}'");
+                        throw new DsoException($"{where}: a single quote is never closed (the command is not shown: it may hold a secret)");
                     }
 
                     current.Append(text, i + 1, close - i - 1);
@@ -48,7 +48,7 @@ internal static class ShellWords
                     {
                         if (i >= text.Length)
                         {
-                            throw new DsoException($"{where}: unclosed double quote in '{text}'");
+                            throw new DsoException($"{where}: a double quote is never closed (the command is not shown: it may hold a secret)");
                         }
 
                         if (text[i] == '"')

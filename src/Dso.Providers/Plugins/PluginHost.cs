@@ -3,10 +3,11 @@ namespace Dso.Providers.Plugins;
 /// <summary>
 /// What a plugin's host provides: the environment (for the allow-list), where plugin stderr lines
 /// go (already stripped of the provider's own credentials; the agent also passes them through its
-/// redactor), the clock, the executable that runs the built-in plugins, and whether a `type: plugin`
-/// provider's own command may be started (not by a command that only checks a checkout).
+/// redactor), the clock, the executable that runs the built-in plugins, and — when the
+/// configuration came from the project being checked and the user did not vouch for it — the path
+/// of that file: then no provider that runs a process or reaches a network is started.
 /// </summary>
-internal sealed record PluginHost(Func<string, string?> Variable, Action<string, string>? Log, TimeProvider Time, string BuiltInCommand, bool StartsConfiguredCommands = true)
+internal sealed record PluginHost(Func<string, string?> Variable, Action<string, string>? Log, TimeProvider Time, string BuiltInCommand, string? UntrustedConfig = null)
 {
     /// <summary>The docker-dso executable: this process when it is docker-dso, else the one beside this assembly (tests).</summary>
     public static string SelfCommand =>

@@ -41,7 +41,9 @@ internal sealed class PluginProcess : IAsyncDisposable
 
     public static PluginProcess Start(PluginLaunch launch, string name, Action<string>? log)
     {
-        var start = new ProcessStartInfo(launch.Command)
+        var program = Dso.Processes.ProgramPath.Find(launch.Command, launch.Environment.GetValueOrDefault("PATH"))
+            ?? throw new PluginException($"cannot start plugin {launch.Command}: it is not on PATH");
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,

@@ -1,14 +1,14 @@
 using System.CommandLine;
-using Dso.Agent.Hosting;
 using Dso.Cli.Agent;
 using Dso.Configuration;
+using Dso.Ipc;
 
 namespace Dso.Cli.Commands.Agent;
 
 /// <summary>
 /// `docker dso agent`: runs the daemon in the foreground (systemd runs it this way too). The
-/// configuration is checked here first, so a mistake gets the CLI's one line; then, when the
-/// native dso-agent is installed beside docker-dso, this process becomes it (see <see cref="NativeAgent"/>).
+/// configuration is checked here first, so a mistake gets the CLI's one line; then this process
+/// becomes dso-agent, the daemon installed beside docker-dso (see <see cref="NativeAgent"/>).
 /// </summary>
 internal sealed class AgentCommand : DsoCommand
 {
@@ -24,13 +24,10 @@ internal sealed class AgentCommand : DsoCommand
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
         var loaded = ConfigLoader.Load(Context.ConfigPath, Context.GetEnvironmentVariable, Context.WorkingDirectory);
-        if (NativeAgent.Beside() is { } agent)
-        {
-            Context.Out.Flush();
-            Context.Error.Flush();
-            NativeAgent.Exec(agent, AgentMain.Arguments(loaded.Path, parseResult.GetValue(_logLevel)));
-        }
-
-        return AgentHost.RunAsync(loaded, Context.GetEnvironmentVariable, parseResult.GetValue(_logLevel), message => Context.Error.WriteLine($"dso: {message}"), cancellationToken);
+        var agent = NativeAgent.Locate();
+        Context.Out.Flush();
+        Context.Error.Flush();
+        NativeAgent.Exec(agent, AgentExecutable.Arguments(loaded.Path, parseResult.GetValue(_logLevel)));
+        return Task.FromResult(ExitCodes.Failure);
     }
 }

@@ -23,6 +23,7 @@ internal sealed class StackSession(CliContext context)
     public ComposeProject LoadProject(ComposeOptions options)
     {
         var project = ComposeLoader.Load(options, context.Environment, context.WorkingDirectory);
+        context.ErrorMasks.Add(project.Mask);
         return Config.Config.Secrets.Count == 0 ? project : Dso.Injection.References.SecretMappings.Apply(project, Config.Config, Config.Path);
     }
 
@@ -38,18 +39,25 @@ internal sealed class StackSession(CliContext context)
     private LoadedConfig? _config;
 
     /// <summary>dso.yaml (--config, else the lookup), loaded once.</summary>
-    public LoadedConfig Config => _config ??= ConfigLoader.Load(context.ConfigPath, context.GetEnvironmentVariable, context.WorkingDirectory);
+    public LoadedConfig Config => _config ??= Remember(ConfigLoader.Load(context.ConfigPath, context.GetEnvironmentVariable, context.WorkingDirectory));
+
+    private LoadedConfig Remember(LoadedConfig loaded)
+    {
+        context.ErrorMasks.Add(loaded.Mask);
+        return loaded;
+    }
 
     /// <summary>
     /// The providers references can name: the local vault, and those dso.yaml configures. With
-    /// <paramref name="startsConfiguredCommands"/> false, a `type: plugin` provider's command is not run.
+    /// <paramref name="untrustedConfig"/>, dso.yaml belongs to the project being checked and no
+    /// provider that runs a program or reaches a network is started.
     /// </summary>
-    public ProviderRegistry Providers(List<IDisposable> owned, bool startsConfiguredCommands = true) =>
+    public ProviderRegistry Providers(List<IDisposable> owned, string? untrustedConfig = null) =>
         ProviderFactory.Create(
             Config.Config,
             (vaultFile, keyFile) => new VaultAccess(context, vaultFile, keyFile).Open(),
             owned,
-            Dso.Providers.Plugins.PluginHost.Default(context.GetEnvironmentVariable) with { StartsConfiguredCommands = startsConfiguredCommands });
+            Dso.Providers.Plugins.PluginHost.Default(context.GetEnvironmentVariable) with { UntrustedConfig = untrustedConfig });
 
     /// <summary>Runs compose with its output going straight to the user's terminal; returns its exit code.</summary>
     public async Task<int> RunComposeAsync(ComposeFrontEnd frontEnd, ComposeProject project, string? overrideFile, string subcommand, IEnumerable<string> arguments, CancellationToken cancellationToken, string? rendered = null)

@@ -7,16 +7,17 @@ namespace Dso.Cli.Commands.Stack;
 /// <summary>
 /// `docker dso validate`: checks a compose project offline — it parses, every reference is well
 /// formed and resolvable, and no secret-looking value is written in plain text. Exit 0 when
-/// valid (warnings allowed unless --strict), 1 otherwise. It runs no program a dso.yaml names
-/// (`type: plugin` providers) unless --allow-plugins is given: checking an untrusted checkout must
-/// not execute code from it.
+/// valid (warnings allowed unless --strict), 1 otherwise. When dso.yaml belongs to the project (it
+/// lies in the project's or the working directory), its providers that run a program or reach a
+/// network are not started unless --allow-providers is given: checking an untrusted checkout must
+/// neither execute code from it nor send the user's credentials where it says.
 /// </summary>
 internal sealed class ValidateCommand : DsoCommand
 {
     private readonly ProjectOptions _projectOptions = new();
     private readonly Option<bool> _strict = new("--strict") { Description = "Fail (exit 1) on warnings too." };
     private readonly Option<bool> _json = JsonOption();
-    private readonly Option<bool> _allowPlugins = new("--allow-plugins") { Description = "Start the programs of dso.yaml's type: plugin providers to check their references (only for a checkout you trust)." };
+    private readonly Option<bool> _allowProviders = new("--allow-providers") { Description = "Let the project's own dso.yaml start its provider programs and contact its providers' endpoints (only for a project you trust)." };
 
     public ValidateCommand(CliContext context)
         : base(context, "validate", "Check a compose project offline: syntax, every reference resolvable, no plain-text secrets.")
@@ -24,7 +25,7 @@ internal sealed class ValidateCommand : DsoCommand
         _projectOptions.AddTo(this);
         Options.Add(_strict);
         Options.Add(_json);
-        Options.Add(_allowPlugins);
+        Options.Add(_allowProviders);
     }
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
@@ -36,7 +37,7 @@ internal sealed class ValidateCommand : DsoCommand
         IReadOnlyList<ReferenceOutcome> outcomes;
         try
         {
-            outcomes = references.Count == 0 ? [] : await ReferenceResolver.ResolveEachAsync(references, session.Providers(owned, parseResult.GetValue(_allowPlugins)), cancellationToken);
+            outcomes = references.Count == 0 ? [] : await ReferenceResolver.ResolveEachAsync(references, session.Providers(owned, parseResult.GetValue(_allowProviders) ? null : ProjectOwnedConfig(session, project)), cancellationToken);
         }
         finally
         {
@@ -56,8 +57,8 @@ internal sealed class ValidateCommand : DsoCommand
                 project.Name,
                 project.Files,
                 valid,
-                [.. outcomes.Select(o => new ReferenceReport(o.Reference.Service, o.Reference.Variable, o.Reference.Text, o.Reference.Where, o.Error is null, o.Error))],
-                warnings)));
+                [.. outcomes.Select(o => new ReferenceReport(o.Reference.Service, o.Reference.Variable, Context.Masked(o.Reference.Text), o.Reference.Where, o.Error is null, o.Error is null ? null : Context.Masked(o.Error)))],
+                [.. warnings.Select(Context.Masked)])));
         }
         else
         {
@@ -66,6 +67,15 @@ internal sealed class ValidateCommand : DsoCommand
 
         return valid ? ExitCodes.Success : ExitCodes.Failure;
     }
+
+    /// <summary>dso.yaml's path when it lies in the project's directory or the working directory (a checkout's own file), else null.</summary>
+    private string? ProjectOwnedConfig(StackSession session, ComposeProject project) =>
+        session.Config.Path is { } path && new[] { project.Directory, Context.WorkingDirectory }.Any(d => IsUnder(path, d))
+            ? Path.GetRelativePath(Context.WorkingDirectory, path) is var relative && !relative.StartsWith("..", StringComparison.Ordinal) ? "./" + relative : path
+            : null;
+
+    private static bool IsUnder(string path, string directory) =>
+        Path.GetFullPath(path).StartsWith(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)) + "/", StringComparison.Ordinal);
 
     private void WriteText(ComposeProject project, IReadOnlyList<ReferenceOutcome> outcomes, List<string> warnings, bool valid)
     {
@@ -78,19 +88,19 @@ internal sealed class ValidateCommand : DsoCommand
                 o.Error is null ? "ok" : "ERROR",
                 o.Reference.Service,
                 o.Reference.Variable,
-                o.Reference.Text,
+                Context.Masked(o.Reference.Text),
                 o.Reference.Where,
             }));
         }
 
         foreach (var outcome in outcomes.Where(o => o.Error is not null))
         {
-            Context.Error.WriteLine($"error: {outcome.Reference.Where}: {outcome.Reference.Text}: {outcome.Error}");
+            Context.Error.WriteLine(Context.Masked($"error: {outcome.Reference.Where}: {outcome.Reference.Text}: {outcome.Error}"));
         }
 
         foreach (var warning in warnings)
         {
-            Context.Error.WriteLine($"warning: {warning}");
+            Context.Error.WriteLine(Context.Masked($"warning: {warning}"));
         }
 
         Context.Out.WriteLine(valid ? "valid" : "invalid");

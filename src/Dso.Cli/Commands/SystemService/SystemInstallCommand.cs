@@ -9,8 +9,9 @@ namespace Dso.Cli.Commands.SystemService;
 /// /var/lib/dso, and the units dso-agent.service and run-dso-secrets.mount; then, where systemd
 /// runs, enables and starts them. Running it again updates what changed and says so. The unit
 /// makes root run the executable at every boot, so it never names one a user could replace: when
-/// this docker-dso (or any directory above it) is not root's alone, the executables are first
-/// copied into /usr/local/lib/dso and the unit names the copy.
+/// this docker-dso, or anything beside it that the agent runs or loads (dso-agent, dso-init,
+/// libsodium.so), or any directory above them, is not root's alone, they are first copied into
+/// /usr/local/lib/dso and the unit names the copy.
 /// </summary>
 internal sealed class SystemInstallCommand : DsoCommand
 {
@@ -39,7 +40,8 @@ internal sealed class SystemInstallCommand : DsoCommand
         Directory(layout.StateDirectory, "700");
         Directory(layout.UnitDirectory, "755");
         var executable = Environment.ProcessPath ?? "/usr/local/lib/docker/cli-plugins/docker-dso";
-        if (RootOnlyPath.Problem(executable) is { } unsafeBecause)
+        if (SystemLayout.Executables.Select(name => Path.Combine(Path.GetDirectoryName(executable)!, name)).Where(File.Exists)
+            .Select(RootOnlyPath.Problem).FirstOrDefault(problem => problem is not null) is { } unsafeBecause)
         {
             CopyExecutables(executable, layout.At(SystemLayout.LibraryDirectory), unsafeBecause);
             executable = Path.Combine(SystemLayout.LibraryDirectory, Path.GetFileName(executable));
@@ -85,7 +87,7 @@ internal sealed class SystemInstallCommand : DsoCommand
 
     private async Task EnsureGroupAsync(CancellationToken cancellationToken)
     {
-        if (Dso.Agent.Ipc.PeerAuthorizer.LookUpGroup(SystemLayout.Group) is not null)
+        if (Dso.Native.UnixGroups.LookUp(SystemLayout.Group) is not null)
         {
             Context.Out.WriteLine($"kept:      group {SystemLayout.Group}");
             return;

@@ -1,8 +1,7 @@
 using System.Globalization;
-using Dso.Agent.Rest;
 using Dso.Configuration;
 
-namespace Dso.Agent.Notifications;
+namespace Dso.Notifications;
 
 /// <summary>How one post to a notification target ended.</summary>
 internal sealed record NotificationOutcome(bool Sent, int Attempts, string? Error);
@@ -35,8 +34,8 @@ internal sealed class NotificationSender(TimeProvider time, IReadOnlyList<TimeSp
                 if (target.Secret is { Length: > 0 } secret)
                 {
                     var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-                    request.Headers.Add(WebhookVerifier.TimestampHeader, timestamp);
-                    request.Headers.Add(WebhookVerifier.SignatureHeader, "sha256=" + WebhookVerifier.Sign(secret, timestamp, body));
+                    request.Headers.Add(WebhookSignature.TimestampHeader, timestamp);
+                    request.Headers.Add(WebhookSignature.SignatureHeader, "sha256=" + WebhookSignature.Sign(secret, timestamp, body));
                 }
 
                 using var response = await _http.SendAsync(request, cancellationToken);

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Dso.Agent.Notifications;
+namespace Dso.Notifications;
 
 /// <summary>A provider's circuit breaker moved: `{"event":"provider_circuit",…}`.</summary>
 internal sealed record CircuitNotification(string Event, string Provider, string From, string To, string? Error, DateTimeOffset At);
