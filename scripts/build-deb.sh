@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds the Debian package with dpkg-deb: docker-dso (self-contained, needs no .NET on the host),
-# the native agent dso-agent, the dso-init launcher, the systemd units, /etc/dso/dso.yaml, the man
+# Builds the Debian package with dpkg-deb from the native executables (NativeAOT: no .NET on the
+# host): docker-dso, the agent dso-agent, the dso-init launcher, the systemd units, /etc/dso/dso.yaml, the man
 # page docker-dso(1) and shell completions; postinst creates the dso group.
 #   scripts/build-deb.sh [--version VERSION] [--out DIR] [--no-native]   → DIR/docker-dso_VERSION_amd64.deb
 # (default version: <Version> of Directory.Build.props; default DIR: artifacts/deb; --no-native
-# packages the dso-init and dso-agent that scripts/build-native.sh already put in artifacts/native)
+# packages the executables scripts/build-native.sh already put in artifacts/native)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$DSO_ROOT"
@@ -26,24 +26,19 @@ done
 ensure_dotnet
 command -v dpkg-deb >/dev/null 2>&1 || die "dpkg-deb is missing (it comes with dpkg)"
 
-publish="$DSO_ROOT/artifacts/publish/deb"
-say "building docker-dso $version (Release, self-contained)"
-rm -rf "$publish"
-# Its own build tree (--artifacts-path): a self-contained build must not share intermediate files
-# with install.sh's framework-dependent one, or the later of the two gets a broken single file.
-dotnet publish src/Dso.Cli -c Release -r linux-x64 --self-contained true \
-  -p:PublishSingleFile=true -p:PublishReadyToRun=true -p:DebugType=none \
-  -p:Version="${version%%[-+~]*}" -p:InformationalVersion="$version" \
-  --artifacts-path "$DSO_ROOT/artifacts/build/deb" -o "$publish" -nologo -v quiet -clp:ErrorsOnly
 if [ "$native" = 1 ]; then
   bash scripts/build-native.sh --version "$version"
 fi
-for exe in dso-init dso-agent; do
+for exe in docker-dso dso-init dso-agent; do
   [ -x "artifacts/native/$exe" ] || die "artifacts/native/$exe is missing: run scripts/build-native.sh (or drop --no-native)"
 done
-agent_version=$(artifacts/native/dso-agent --version)
-[ "$agent_version" = "dso-agent $version" ] \
-  || die "artifacts/native/dso-agent reports '$agent_version', not version $version: run scripts/build-native.sh --version $version (or drop --no-native)"
+for probe in "docker-dso version" "dso-agent --version"; do
+  reported=$(artifacts/native/$probe | head -n 1)
+  case "$reported" in
+    *" $version") ;;
+    *) die "artifacts/native/${probe%% *} reports '$reported', not version $version: run scripts/build-native.sh --version $version (or drop --no-native)" ;;
+  esac
+done
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/dso-deb.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
@@ -52,8 +47,8 @@ lib=/usr/lib/dso
 install -d -m 0755 "$stage$lib" "$stage/usr/libexec/docker/cli-plugins" "$stage/lib/systemd/system" "$stage/etc/dso" \
   "$stage/usr/share/man/man1" "$stage/usr/share/doc/docker-dso" "$stage/usr/share/bash-completion/completions" \
   "$stage/usr/share/zsh/vendor-completions" "$stage/usr/share/fish/vendor_completions.d" "$stage/DEBIAN"
-install -m 0755 "$publish/docker-dso" "$stage$lib/docker-dso"
-install -m 0644 "$publish/libsodium.so" "$stage$lib/libsodium.so"
+install -m 0755 artifacts/native/docker-dso "$stage$lib/docker-dso"
+install -m 0644 artifacts/native/libsodium.so "$stage$lib/libsodium.so"
 install -m 0755 artifacts/native/dso-init "$stage$lib/dso-init"
 # `docker dso agent` (the systemd unit's command) hands over to the native agent beside it.
 install -m 0755 artifacts/native/dso-agent "$stage$lib/dso-agent"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Publishes the NativeAOT executables: dso-init (the in-container launcher, static), dso-agent
-# (the agent daemon, beside its libsodium.so) and, with --with-testapp, the test application
-# (static). Needs clang and lld (installed with apt when missing).
+# Publishes the NativeAOT executables: docker-dso (the CLI plugin, which also runs the built-in
+# providers as `docker-dso provider-plugin TYPE`), dso-init (the in-container launcher, static),
+# dso-agent (the agent daemon) — the two beside their libsodium.so — and, with --with-testapp, the
+# test application (static). Needs clang and lld (installed with apt when missing).
 #   scripts/build-native.sh [--with-testapp] [--version VERSION]   → artifacts/native/
-# (--version stamps dso-agent, which reports it in `docker dso status`; default: Directory.Build.props)
+# (--version stamps docker-dso and dso-agent; default: Directory.Build.props)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$DSO_ROOT"
@@ -40,6 +41,8 @@ say "building dso-init (NativeAOT, static)"
 publish src/Dso.Launcher
 say "building dso-agent (NativeAOT)"
 publish src/Dso.Daemon "${stamp[@]}"
+say "building docker-dso (NativeAOT)"
+publish src/Dso.Cli -p:PublishAot=true "${stamp[@]}"
 if [ "$testapp" = 1 ]; then
   say "building the test application (NativeAOT, static)"
   publish tests/Dso.TestApp

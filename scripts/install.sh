@@ -25,12 +25,9 @@ else
 fi
 
 ensure_dotnet
-publish="$DSO_ROOT/artifacts/publish"
-say "building docker-dso (Release)"
-# Its own build tree (--artifacts-path), apart from build-deb.sh's self-contained one.
-dotnet publish "$DSO_ROOT/src/Dso.Cli" -c Release -r linux-x64 --self-contained false \
-  -p:PublishSingleFile=true -p:PublishReadyToRun=true -p:DebugType=none \
-  --artifacts-path "$DSO_ROOT/artifacts/build/cli" -o "$publish/cli" -nologo -v quiet -clp:ErrorsOnly
+# The native executables (NativeAOT): docker-dso, dso-agent, dso-init, and libsodium.so beside them.
+bash "$DSO_ROOT/scripts/build-native.sh"
+native="$DSO_ROOT/artifacts/native"
 
 # install_file SRC DEST [MODE]: copies with MODE (0755) unless DEST already has the same bytes.
 install_file() {
@@ -48,8 +45,8 @@ install_file() {
 
 # The executable lives beside its native library (libsodium, for passphrase vaults), the agent and
 # the launcher; the plugin directory holds a link to it, which Docker follows.
-install_file "$publish/cli/docker-dso" "$lib_dir/docker-dso"
-install_file "$publish/cli/libsodium.so" "$lib_dir/libsodium.so" 0644
+install_file "$native/docker-dso" "$lib_dir/docker-dso"
+install_file "$native/libsodium.so" "$lib_dir/libsodium.so" 0644
 mkdir -p "$plugin_dir"
 if [ "$(readlink "$plugin_dir/docker-dso" 2>/dev/null)" = "$lib_dir/docker-dso" ]; then
   say "unchanged: $plugin_dir/docker-dso -> $lib_dir/docker-dso"
@@ -59,10 +56,9 @@ else
 fi
 
 # dso-init, the static launcher that runs first in every container DSO starts, and dso-agent, the
-# native agent that `docker dso agent` hands over to.
-bash "$DSO_ROOT/scripts/build-native.sh"
-install_file "$DSO_ROOT/artifacts/native/dso-init" "$lib_dir/dso-init"
-install_file "$DSO_ROOT/artifacts/native/dso-agent" "$lib_dir/dso-agent"
+# agent daemon that `docker dso agent` hands over to.
+install_file "$native/dso-init" "$lib_dir/dso-init"
+install_file "$native/dso-agent" "$lib_dir/dso-agent"
 
 if command -v docker >/dev/null 2>&1; then
   docker dso version >/dev/null 2>&1 && say "docker dso is ready: $(docker dso version --json)" \
