@@ -23,6 +23,8 @@ ensure_packages clang lld
 
 out="$DSO_ROOT/artifacts/native"
 mkdir -p "$out"
+# A build stopped half-way (Ctrl-C, a timeout) leaves its staging directory behind.
+rm -rf "$out"/.staging.*
 # Published into a staging directory, then renamed into place: a test (or container) using the
 # current binary while this runs sees the old file or the new one, never a missing or half-copied one.
 publish() {
@@ -37,13 +39,26 @@ publish() {
   done
   rmdir "$staging"
 }
-say "building dso-init (NativeAOT, static)"
-publish src/Dso.Launcher
-say "building dso-agent (NativeAOT)"
-publish src/Dso.Daemon "${stamp[@]}"
-say "building docker-dso (NativeAOT)"
-publish src/Dso.Cli -p:PublishAot=true "${stamp[@]}"
+# build NAME WHAT PROJECT [ARGS…]: publishes PROJECT unless artifacts/native/NAME is newer than every
+# source it is built from (src/, tests/Dso.TestApp, the build settings) and was stamped with the
+# same version: a second call (install.sh after test.sh, the quickstart) takes a second, not minutes.
+build() {
+  local name="$1" what="$2" project="$3"
+  shift 3
+  local marker="$out/.$name.version" wanted="${stamp[*]:-default}"
+  if [ -x "$out/$name" ] && [ "$(cat "$marker" 2>/dev/null)" = "$wanted" ] \
+    && [ -z "$(find src tests/Dso.TestApp build Directory.Build.props Directory.Packages.props global.json \
+      \( -name bin -o -name obj \) -prune -o -type f -newer "$out/$name" -print -quit 2>/dev/null)" ]; then
+    say "up to date: $name"
+    return
+  fi
+  say "building $name ($what)"
+  publish "$project" "$@"
+  printf '%s\n' "$wanted" > "$marker"
+}
+build dso-init "NativeAOT, static" src/Dso.Launcher
+build dso-agent "NativeAOT" src/Dso.Daemon "${stamp[@]}"
+build docker-dso "NativeAOT" src/Dso.Cli -p:PublishAot=true "${stamp[@]}"
 if [ "$testapp" = 1 ]; then
-  say "building the test application (NativeAOT, static)"
-  publish tests/Dso.TestApp
+  build dso-testapp "NativeAOT, static" tests/Dso.TestApp
 fi

@@ -73,15 +73,17 @@ public sealed class NativeExecutableTests
         {
             var bytes = File.ReadAllBytes(executable);
             Assert.True(bytes.AsSpan(0, 4).SequenceEqual("\u007fELF"u8), $"{executable} is not an ELF executable");
-            // A .NET apphost carries the name of the managed assembly it loads; a NativeAOT build does not.
-            Assert.True(bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(executable) + ".dll")) < 0, $"{executable} is a .NET apphost");
+            Assert.False(IsDotnetHost(bytes), $"{executable} is a .NET apphost, not the native build");
         }
     }
+
+    /// <summary>A .NET apphost loads the runtime through libhostfxr; a NativeAOT executable carries its runtime.</summary>
+    private static bool IsDotnetHost(byte[] executable) => executable.AsSpan().IndexOf("libhostfxr"u8) >= 0;
 
     private static void RequireNative()
     {
         var agent = Path.Combine(AppContext.BaseDirectory, "dso-agent");
-        if (File.Exists(agent) && File.ReadAllBytes(Cli).AsSpan().IndexOf("docker-dso.dll"u8) < 0)
+        if (File.Exists(agent) && !IsDotnetHost(File.ReadAllBytes(Cli)))
         {
             return;
         }

@@ -24,6 +24,50 @@ public sealed class ComposeLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Include_BringsInTheIncludedFilesServices_WithTheirOwnDirectoryAndEnv()
+    {
+        _dir.WriteFile("compose.yaml", "include:\n  - db/compose.yaml\n  - path: cache/compose.yaml\n    env_file: cache/cache.env\nservices:\n  api:\n    image: api\n    environment:\n      DB: dso://shop/db\n");
+        _dir.WriteFile("db/compose.yaml", "services:\n  db:\n    image: postgres:${PG_TAG}\n    env_file: db.env\n    environment:\n      POSTGRES_PASSWORD_FILE: dsofile://shop/pg\n");
+        _dir.WriteFile("db/.env", "PG_TAG=16\n");
+        _dir.WriteFile("db/db.env", "POSTGRES_USER=app\n");
+        _dir.WriteFile("cache/compose.yaml", "services:\n  cache:\n    image: redis:${REDIS_TAG}\n");
+        _dir.WriteFile("cache/cache.env", "REDIS_TAG=7\n");
+        _dir.WriteFile("override.yaml", "services:\n  db:\n    labels:\n      dso.strategy: restart\n");
+
+        var loaded = Load(new ComposeOptions(["compose.yaml", "override.yaml"], null, null, null, []));
+
+        Assert.Equal(["db", "cache", "api"], loaded.Services.Select(s => s.Name));
+        var db = loaded.Find("db")!;
+        Assert.Equal("postgres:16", db.Image);
+        Assert.Equal("app", db.EffectiveEnvironment["POSTGRES_USER"].Value);
+        Assert.Equal("dsofile://shop/pg", db.EffectiveEnvironment["POSTGRES_PASSWORD_FILE"].Value);
+        Assert.Equal("restart", db.Labels["dso.strategy"]);
+        Assert.Equal("redis:7", loaded.Find("cache")!.Image);
+        Assert.Equal(_dir.Path, loaded.Directory);
+    }
+
+    [Fact]
+    public void Include_OfAServiceTheIncludingFileDefinesToo_IsRefused_AsComposeRefusesIt()
+    {
+        _dir.WriteFile("compose.yaml", "include:\n  - db/compose.yaml\nservices:\n  db:\n    image: other\n");
+        _dir.WriteFile("db/compose.yaml", "services:\n  db:\n    image: postgres\n");
+
+        var error = Assert.Throws<DsoException>(() => Load(new ComposeOptions(["compose.yaml"], null, null, null, [])));
+
+        Assert.Contains("service db is already defined by the included file", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Include_OfAFileThatIsMissing_NamesIt()
+    {
+        _dir.WriteFile("compose.yaml", "include:\n  - nope/compose.yaml\nservices:\n  api:\n    image: x\n");
+
+        var error = Assert.Throws<DsoException>(() => Load(new ComposeOptions(["compose.yaml"], null, null, null, [])));
+
+        Assert.Equal($"compose.yaml:2: include: {_dir.Combine("nope", "compose.yaml")} does not exist", error.Message[(error.Message.IndexOf("compose.yaml:", StringComparison.Ordinal))..]);
+    }
+
+    [Fact]
     public void LaterFiles_OverrideScalars_AndMergeEnvironmentAndLabels()
     {
         _dir.WriteFile("a.yaml", "version: '3.8'\nservices:\n  api:\n    image: one\n    command: run one\n    environment:\n      A: a\n      B: b\n    labels:\n      x: '1'\n");

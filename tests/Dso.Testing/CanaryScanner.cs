@@ -53,6 +53,9 @@ public static class CanaryScanner
         return false;
     }
 
+    /// <summary>statfs types of file systems whose files are not data: proc, sysfs, devpts, debugfs, tracefs, securityfs, cgroup, cgroup2, bpf.</summary>
+    private static readonly HashSet<long> PseudoFileSystems = [0x9fa0, 0x62656572, 0x1cd1, 0x64626720, 0x74726163, 0x73636673, 0x27e0eb, 0x63677270, 0xcafe4a11];
+
     /// <summary>Every file under <paramref name="roots"/> that holds a form of <paramref name="canary"/>.</summary>
     public static List<string> FindIn(IEnumerable<string> roots, string canary)
     {
@@ -77,7 +80,9 @@ public static class CanaryScanner
     {
         try
         {
-            if (!Dso.Native.UnixFiles.Ownership(path).IsRegularFile)
+            // proc and sysfs files look regular but are not data: /proc/kmsg blocks a read forever
+            // (a chroot under /tmp with its /proc mounted is enough to meet one).
+            if (!Dso.Native.UnixFiles.Ownership(path).IsRegularFile || PseudoFileSystems.Contains(Dso.Native.UnixFiles.FileSystemType(path)))
             {
                 return false;
             }

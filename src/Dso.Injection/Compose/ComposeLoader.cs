@@ -6,8 +6,10 @@ namespace Dso.Injection.Compose;
 /// <summary>
 /// Loads a compose project the way Compose does, for what DSO needs: which files (`-f`,
 /// COMPOSE_FILE, else compose.yaml/docker-compose.yml and its override found from the working
-/// directory up), the project directory and name, `.env` interpolation, profiles, and each
-/// service's image, entrypoint, command, environment (with env_file) and labels.
+/// directory up), the project directory and name, `.env` interpolation, profiles, `include:` (Compose
+/// 2.20+: each included file loaded as a project of its own — its directory, its `.env` — whose
+/// services join this one), and each service's image, entrypoint, command, environment (with
+/// env_file) and labels.
 /// </summary>
 internal static class ComposeLoader
 {
@@ -29,20 +31,24 @@ internal static class ComposeLoader
         }
 
         var interpolator = new Interpolator(variables);
+        var masks = new List<Interpolator> { interpolator };
         try
         {
             var documents = files.Select(f => (Path: f, Root: YamlReader.Load(f, ReadFile(f), interpolator))).ToList();
-            var services = MergeServices(documents, variables, interpolator);
+            var sources = Includes(documents, environment, masks, [.. files])
+                .Concat(documents.Select(d => new Source(d.Path, d.Root, variables, interpolator, Included: false)))
+                .ToList();
+            var services = MergeServices(sources);
             var name = ProjectName(options.ProjectName, variables, documents, projectDirectory);
             var profiles = options.Profiles.Count > 0
                 ? options.Profiles
                 : (variables.GetValueOrDefault("COMPOSE_PROFILES") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var version = documents.Select(d => (d.Root["version"] as YScalar)?.Value).LastOrDefault(v => v is not null);
-            return new ComposeProject(name, projectDirectory, files, envFile, version, services, [.. profiles], interpolator.Warnings) { Mask = interpolator.Mask };
+            return new ComposeProject(name, projectDirectory, files, envFile, version, services, [.. profiles], [.. masks.SelectMany(m => m.Warnings)]) { Mask = Mask(masks) };
         }
         catch (DsoException e)
         {
-            throw new DsoException(interpolator.Mask(e.Message), e);
+            throw new DsoException(Mask(masks)(e.Message), e);
         }
     }
 
@@ -132,14 +138,104 @@ internal static class ComposeLoader
         return NormalizeProjectName(name);
     }
 
-    private static List<ComposeService> MergeServices(List<(string Path, YMap Root)> documents, IReadOnlyDictionary<string, string> variables, Interpolator interpolator)
+    private static Func<string, string> Mask(IReadOnlyList<Interpolator> interpolators) =>
+        message => interpolators.Aggregate(message, (text, interpolator) => interpolator.Mask(text));
+
+    /// <summary>One compose file as services are merged from it: its variables (an included file has its own) and whether an `include:` brought it in.</summary>
+    private sealed record Source(string Path, YMap Root, IReadOnlyDictionary<string, string> Variables, Interpolator Interpolator, bool Included);
+
+    /// <summary>
+    /// The files the `include:` entries of <paramref name="documents"/> name, loaded as Compose does:
+    /// each entry a project of its own (`path` — one or a list — relative to the including file,
+    /// `project_directory`, `env_file`; its `.env` by default), its own includes first. A file
+    /// included twice, or including itself, is an error.
+    /// </summary>
+    private static List<Source> Includes(List<(string Path, YMap Root)> documents, IReadOnlyDictionary<string, string> environment, List<Interpolator> masks, HashSet<string> seen)
     {
-        var merged = new Dictionary<string, ServiceBuilder>(StringComparer.Ordinal);
-        var order = new List<string>();
-        var loaded = documents.ToDictionary(d => d.Path, d => d.Root, StringComparer.Ordinal);
+        var sources = new List<Source>();
         foreach (var (path, root) in documents)
         {
-            foreach (var (name, definition) in ServicesOf(root))
+            if (root["include"] is not { } node || node is YScalar { Value: null })
+            {
+                continue;
+            }
+
+            var entries = node as YSeq ?? throw new DsoException($"{node.Where}: include: must be a list of files (or of mappings with path:)");
+            var directory = Path.GetDirectoryName(path)!;
+            foreach (var entry in entries.Items)
+            {
+                var (paths, projectDirectory, envFiles) = IncludeEntry(entry, directory);
+                var includedDirectory = projectDirectory ?? Path.GetDirectoryName(paths[0])!;
+                var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var envFile in envFiles.Count > 0 ? envFiles : [Path.Combine(includedDirectory, ".env")])
+                {
+                    if (envFiles.Count > 0 && !File.Exists(envFile))
+                    {
+                        throw new DsoException($"{entry.Where}: include: env_file {envFile} does not exist");
+                    }
+
+                    foreach (var (key, value) in MergeVariables(File.Exists(envFile) ? envFile : null, new Dictionary<string, string>()))
+                    {
+                        variables[key] = value;
+                    }
+                }
+
+                foreach (var (key, value) in environment)
+                {
+                    variables[key] = value;
+                }
+
+                var interpolator = new Interpolator(variables);
+                masks.Add(interpolator);
+                var included = new List<(string Path, YMap Root)>();
+                foreach (var file in paths)
+                {
+                    if (!seen.Add(file))
+                    {
+                        throw new DsoException($"{entry.Where}: include: {file} is included twice (or includes itself)");
+                    }
+
+                    included.Add((file, YamlReader.Load(file, ReadFile(file), interpolator)));
+                }
+
+                sources.AddRange(Includes(included, environment, masks, seen));
+                sources.AddRange(included.Select(d => new Source(d.Path, d.Root, variables, interpolator, Included: true)));
+            }
+        }
+
+        return sources;
+    }
+
+    private static (List<string> Paths, string? ProjectDirectory, List<string> EnvFiles) IncludeEntry(YNode entry, string directory)
+    {
+        string Full(YNode node, string what) => node is YScalar { Value: { Length: > 0 } value }
+            ? Path.GetFullPath(value, directory)
+            : throw new DsoException($"{node.Where}: include: {what} must be a path");
+        List<string> Paths(YNode node, string what) => node is YSeq list ? [.. list.Items.Select(i => Full(i, what))] : [Full(node, what)];
+
+        var (paths, projectDirectory, envFiles) = entry switch
+        {
+            YScalar => (Paths(entry, "an entry"), null, new List<string>()),
+            YMap map when map["path"] is { } path => (
+                Paths(path, "path"),
+                map["project_directory"] is { } project ? Full(project, "project_directory") : null,
+                map["env_file"] is { } env ? Paths(env, "env_file") : []),
+            _ => throw new DsoException($"{entry.Where}: include: each entry is a file, or a mapping with path: (and project_directory:, env_file:)"),
+        };
+        return paths.FirstOrDefault(p => !File.Exists(p)) is { } missing
+            ? throw new DsoException($"{entry.Where}: include: {missing} does not exist")
+            : (paths, projectDirectory, envFiles);
+    }
+
+    private static List<ComposeService> MergeServices(List<Source> sources)
+    {
+        var merged = new Dictionary<string, ServiceBuilder>(StringComparer.Ordinal);
+        var included = new Dictionary<string, string>(StringComparer.Ordinal);
+        var order = new List<string>();
+        var loaded = sources.ToDictionary(d => d.Path, d => d.Root, StringComparer.Ordinal);
+        foreach (var source in sources)
+        {
+            foreach (var (name, definition) in ServicesOf(source.Root))
             {
                 if (!merged.TryGetValue(name, out var builder))
                 {
@@ -147,17 +243,27 @@ internal static class ComposeLoader
                     merged[name] = builder;
                     order.Add(name);
                 }
-
-                foreach (var (file, part) in ExtendsChain(path, name, definition, loaded, interpolator, []))
+                else if (included.TryGetValue(name, out var from) && (source.Included || source.Root["include"] is not null))
                 {
-                    builder.Apply(part, Path.GetDirectoryName(file)!, variables);
+                    // Compose: an included service may be changed by a later -f file, not defined again by a project that includes it.
+                    throw new DsoException($"{definition.Where}: service {name} is already defined by the included file {from}; change it in an override file (-f) instead");
+                }
+
+                if (source.Included)
+                {
+                    included.TryAdd(name, source.Path);
+                }
+
+                foreach (var (file, part) in ExtendsChain(source.Path, name, definition, loaded, source.Interpolator, []))
+                {
+                    builder.Apply(part, Path.GetDirectoryName(file)!, source.Variables);
                 }
             }
         }
 
         if (order.Count == 0)
         {
-            throw new DsoException($"{string.Join(", ", documents.Select(d => Path.GetFileName(d.Path)))}: no services defined");
+            throw new DsoException($"{string.Join(", ", sources.Select(d => Path.GetFileName(d.Path)))}: no services defined");
         }
 
         return [.. order.Select(n => merged[n].Build())];
