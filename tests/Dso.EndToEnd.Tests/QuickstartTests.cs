@@ -15,7 +15,7 @@ public sealed class QuickstartTests(EngineFixture engine)
         var environment = new Dictionary<string, string?>
         {
             ["HOME"] = home.Path,
-            ["DOCKER_CONFIG"] = home.Combine(".docker"),
+            ["DOCKER_CONFIG"] = TestCompose.WithComposePlugin(home.Combine(".docker")),
             ["COMPOSE_PROJECT_NAME"] = project,
             ["DSO_HOME"] = null,
             ["DSO_VAULT"] = null,

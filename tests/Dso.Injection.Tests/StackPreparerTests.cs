@@ -100,13 +100,18 @@ public sealed class StackPreparerTests : IDisposable
         _dir.WriteFile("compose.yaml", "version: '3.8'\nservices:\n  a:\n    image: pg\n    command: ['sh', '-c', 'echo $$HOME']\n    environment:\n      X: dso://shop/db\n");
         var (prepared, _) = await PrepareAsync(null);
 
-        var config = await ChildProcess.RunAsync("docker-compose", ["-f", _dir.Combine("compose.yaml"), "-f", prepared.OverrideFile, "config"],
+        var config = await TestCompose.RunAsync(["-f", _dir.Combine("compose.yaml"), "-f", prepared.OverrideFile, "config"],
             new ChildProcessOptions { WorkingDirectory = _dir.Path }, TestContext.Current.CancellationToken);
 
         Assert.True(config.Succeeded, config.StandardError);
         Assert.Contains("- /.dso/dso-init", config.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("echo $$HOME", config.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains(":/run/secrets/dso:ro", config.StandardOutput, StringComparison.Ordinal);
+        // v1 renders the bind mount in short syntax, v2 in long syntax.
+        var text = config.StandardOutput;
+        Assert.True(
+            text.Contains(":/run/secrets/dso:ro", StringComparison.Ordinal)
+            || System.Text.RegularExpressions.Regex.IsMatch(text, @"type: bind\s+source: \S+\s+target: /run/secrets/dso\s+read_only: true"),
+            text);
         Assert.Contains("dso.managed: 'true'", config.StandardOutput.Replace("\"", "'", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 

@@ -127,7 +127,7 @@ public sealed partial class DebianPackageTests(EngineFixture engine) : IAsyncLif
         stack.WriteFile(".env", $"API_TOKEN={first}\n");
         stack.Environment["DSO_HOME"] = agent.Environment["DSO_HOME"];
         stack.Environment["DSO_INIT"] = null;
-        stack.Environment["DOCKER_CONFIG"] = _dir.Combine("docker-config");
+        stack.Environment["DOCKER_CONFIG"] = TestCompose.WithComposePlugin(_dir.Combine("docker-config"));
         stack.Environment[Dso.Ipc.IpcProtocol.SocketVariable] = agent.Socket;
         await stack.DsoOkAsync("init");
         await agent.StartAsync();
@@ -203,7 +203,7 @@ public sealed partial class DebianPackageTests(EngineFixture engine) : IAsyncLif
     /// The docker CLI runs with a configuration directory of its own, so a `docker-dso` a user
     /// installed under ~/.docker/cli-plugins (scripts/install.sh) cannot stand in for the package's.
     /// </summary>
-    private static readonly string DockerConfig = Directory.CreateTempSubdirectory("dso-package-docker-config-").FullName;
+    private static readonly string DockerConfig = TestCompose.WithComposePlugin(Directory.CreateTempSubdirectory("dso-package-docker-config-").FullName);
 
     private static Task<ProcessResult> RunAsync(string file, params string[] args) =>
         ChildProcess.RunAsync(file, args, new ChildProcessOptions

@@ -106,7 +106,7 @@ public sealed class ComposeProjectUnderTest : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await ChildProcess.RunAsync("docker-compose", ["-p", Name, "-f", _dir.Combine("compose.yaml"), "down", "-v", "--remove-orphans", "-t", "1"],
+        await TestCompose.RunAsync(["-p", Name, "-f", _dir.Combine("compose.yaml"), "down", "-v", "--remove-orphans", "-t", "1"],
             new ChildProcessOptions { WorkingDirectory = _dir.Path, Timeout = TimeSpan.FromMinutes(2) });
         var leftovers = await AllContainersAsync();
         if (leftovers.Length > 0)
