@@ -55,7 +55,7 @@ install -m 0755 artifacts/native/dso-agent "$stage$lib/dso-agent"
 # Docker finds the plugin here; the executable stays beside its native library, agent and launcher.
 ln -s ../../../lib/dso/docker-dso "$stage/usr/libexec/docker/cli-plugins/docker-dso"
 
-sed "s:@DOCKER_DSO@:$lib/docker-dso:g; s:^# Installed by .*:# Installed by the docker-dso package (docker dso system install writes the same unit to /etc).:" \
+sed "s:@DSO_AGENT@:$lib/dso-agent:g; s:^# Installed by .*:# Installed by the docker-dso package (docker dso system install writes the same unit to /etc).:" \
   packaging/systemd/dso-agent.service > "$stage/lib/systemd/system/dso-agent.service"
 install -m 0644 packaging/systemd/run-dso-secrets.mount "$stage/lib/systemd/system/run-dso-secrets.mount"
 chmod 0644 "$stage/lib/systemd/system/dso-agent.service"

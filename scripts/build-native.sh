@@ -40,14 +40,14 @@ publish() {
   rmdir "$staging"
 }
 # build NAME WHAT PROJECT [ARGS…]: publishes PROJECT unless artifacts/native/NAME is newer than every
-# source it is built from (src/, tests/Dso.TestApp, the build settings) and was stamped with the
+# source it is built from (src/, tests/Dso.TestApp, packaging/ it embeds, the build settings) and was stamped with the
 # same version: a second call (install.sh after test.sh, the quickstart) takes a second, not minutes.
 build() {
   local name="$1" what="$2" project="$3"
   shift 3
   local marker="$out/.$name.version" wanted="${stamp[*]:-default}"
   if [ -x "$out/$name" ] && [ "$(cat "$marker" 2>/dev/null)" = "$wanted" ] \
-    && [ -z "$(find src tests/Dso.TestApp build Directory.Build.props Directory.Packages.props global.json \
+    && [ -z "$(find src tests/Dso.TestApp build packaging Directory.Build.props Directory.Packages.props global.json \
       \( -name bin -o -name obj \) -prune -o -type f -newer "$out/$name" -print -quit 2>/dev/null)" ]; then
     say "up to date: $name"
     return

@@ -20,6 +20,11 @@ say "installing the provider client checks (npm ci, tests/clients)"
 npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error >/tmp/dso-npm.log 2>&1 \
   || die "npm ci in tests/clients failed; see /tmp/dso-npm.log"
 
+# The package tests' Debian 12 host (systemd and an engine of its own): a few minutes of debootstrap
+# the first time, on the network while the builds below use the CPU.
+bash scripts/build-systemd-host.sh >/tmp/dso-systemd-host-build.log 2>&1 &
+systemd_host=$!
+
 results="$DSO_ROOT/artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"
@@ -36,17 +41,21 @@ bash scripts/build-deb.sh --no-native >/dev/null
 dotnet build tests/Dso.Swarm.Tests -c Release -nologo -v quiet -clp:ErrorsOnly
 dotnet build tests/Dso.Package.Tests -c Release -nologo -v quiet -clp:ErrorsOnly
 
+wait "$systemd_host" || die "building the systemd host failed; see /tmp/dso-systemd-host-build.log"
+
 status=0
 # run_lane LANE: the lane's test projects, reports in $results/LANE.
 run_lane() {
   local lane="$1" out="$results/$1" swarm_before
+  shift
   mkdir -p "$out"
   say "lane $lane: $(lane_versions "$lane") (run id $DSO_TEST_RUN_ID)"
   if [ "$lane" = v2 ]; then
     lane_run "$lane" dotnet test --solution Dso.slnx -c Release --no-build --report-trx --results-directory "$out" "$@" || status=1
   else
+    # Tests of what only Compose v2 reads carry the trait compose=v2.
     for project in Dso.EndToEnd.Tests Dso.Agent.Tests; do
-      lane_run "$lane" dotnet test --project "tests/$project" -c Release --no-build --report-trx --results-directory "$out" "$@" || status=1
+      lane_run "$lane" dotnet test --project "tests/$project" -c Release --no-build --report-trx --results-directory "$out" --filter-not-trait "compose=v2" "$@" || status=1
     done
   fi
   swarm_before=$(lane_run "$lane" docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || true)
@@ -98,7 +107,9 @@ for lane in $lanes; do
     echo "error: lane $lane: $expected test projects but only $reports reports: a test process crashed or did not run" >&2
     f=$((f + expected - reports))
   fi
-  summary+=("lane $lane ($(lane_versions "$lane")): $p passed, $f failed$([ "$s" -gt 0 ] && echo ", $s skipped")")
+  line="lane $lane ($(lane_versions "$lane")): $p passed, $f failed"
+  [ "$s" -gt 0 ] && line="$line, $s skipped"
+  summary+=("$line")
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 done
 [ "$passed" -eq 0 ] && { echo "error: no test passed" >&2; status=1; }

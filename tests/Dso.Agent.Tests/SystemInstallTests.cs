@@ -18,7 +18,8 @@ public sealed class SystemInstallTests
         Assert.True(first.Succeeded, first.StandardError);
         var unitDirectory = root.Combine("etc", "systemd", "system");
         var service = await File.ReadAllTextAsync(Path.Combine(unitDirectory, "dso-agent.service"), TestContext.Current.CancellationToken);
-        Assert.Contains($"ExecStart={AgentProcess.Cli} agent --config /etc/dso/dso.yaml", service, StringComparison.Ordinal);
+        Assert.Contains($"ExecStart={Path.Combine(Path.GetDirectoryName(AgentProcess.Cli)!, "dso-agent")} --config /etc/dso/dso.yaml", service, StringComparison.Ordinal);
+        Assert.Contains("MemoryDenyWriteExecute=yes", service, StringComparison.Ordinal);
         Assert.Contains("Type=notify", service, StringComparison.Ordinal);
         Assert.Contains("NoNewPrivileges=yes", service, StringComparison.Ordinal);
         Assert.Contains("ProtectSystem=strict", service, StringComparison.Ordinal);
@@ -62,7 +63,7 @@ public sealed class SystemInstallTests
         Assert.True(run.Succeeded, run.StandardError);
         Assert.Contains($"{cli} is not safe for root to run at every boot ({home.Combine("home", "alice")} is owned by uid 4321)", run.StandardOutput, StringComparison.Ordinal);
         var service = await File.ReadAllTextAsync(root.Combine("etc", "systemd", "system", "dso-agent.service"), TestContext.Current.CancellationToken);
-        Assert.Contains("ExecStart=/usr/local/lib/dso/docker-dso agent --config /etc/dso/dso.yaml", service, StringComparison.Ordinal);
+        Assert.Contains("ExecStart=/usr/local/lib/dso/dso-agent --config /etc/dso/dso.yaml", service, StringComparison.Ordinal);
         foreach (var name in new[] { "docker-dso", "dso-init" })
         {
             var copy = root.Combine("usr", "local", "lib", "dso", name);

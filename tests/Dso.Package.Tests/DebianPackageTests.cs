@@ -59,7 +59,7 @@ public sealed partial class DebianPackageTests(EngineFixture engine) : IAsyncLif
         Assert.Equal("640 root dso", await OkAsync("stat", "-c", "%a %U %G", "/etc/dso/dso.yaml"));
         Assert.Equal("700 root root", await OkAsync("stat", "-c", "%a %U %G", "/var/lib/dso"));
         Assert.Equal("/usr/share/man/man1/docker-dso.1.gz", await OkAsync("man", "-w", "docker-dso"));
-        Assert.Contains($"ExecStart={Executable} agent --config /etc/dso/dso.yaml", File.ReadAllText("/lib/systemd/system/dso-agent.service"), StringComparison.Ordinal);
+        Assert.Contains($"ExecStart={NativeAgent} --config /etc/dso/dso.yaml", File.ReadAllText("/lib/systemd/system/dso-agent.service"), StringComparison.Ordinal);
         var verify = await RunAsync("systemd-analyze", "verify", "/lib/systemd/system/dso-agent.service", "/lib/systemd/system/run-dso-secrets.mount");
         Assert.True(verify.Succeeded, verify.StandardError);
         Assert.DoesNotContain("dso-agent.service:", verify.StandardError, StringComparison.Ordinal);

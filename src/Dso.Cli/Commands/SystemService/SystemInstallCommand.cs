@@ -47,7 +47,8 @@ internal sealed class SystemInstallCommand : DsoCommand
             executable = Path.Combine(SystemLayout.LibraryDirectory, Path.GetFileName(executable));
         }
 
-        Write(Path.Combine(layout.UnitDirectory, SystemLayout.AgentUnit), SystemLayout.Resource(SystemLayout.AgentUnit).Replace("@DOCKER_DSO@", executable, StringComparison.Ordinal), "644");
+        var agent = Path.Combine(Path.GetDirectoryName(executable)!, Dso.Ipc.AgentExecutable.Name);
+        Write(Path.Combine(layout.UnitDirectory, SystemLayout.AgentUnit), SystemLayout.Resource(SystemLayout.AgentUnit).Replace("@DSO_AGENT@", agent, StringComparison.Ordinal), "644");
         Write(Path.Combine(layout.UnitDirectory, SystemLayout.MountUnit), SystemLayout.Resource(SystemLayout.MountUnit), "644");
         var config = Path.Combine(layout.ConfigDirectory, "dso.yaml");
         if (File.Exists(config))
@@ -68,7 +69,7 @@ internal sealed class SystemInstallCommand : DsoCommand
         if (!System.IO.Directory.Exists("/run/systemd/system"))
         {
             Context.Out.WriteLine("systemd is not running on this host: start the agent yourself with");
-            Context.Out.WriteLine($"  {executable} agent --config /etc/dso/dso.yaml");
+            Context.Out.WriteLine($"  {agent} --config /etc/dso/dso.yaml");
             return ExitCodes.Success;
         }
 
