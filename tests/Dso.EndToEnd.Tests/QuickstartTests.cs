@@ -38,9 +38,11 @@ public sealed class QuickstartTests(EngineFixture engine)
             Assert.True(File.Exists(Path.Combine(home.Path, ".local", "lib", "dso", "dso-init")));
 
             // The installed plugin finds its native library: a passphrase vault (Argon2id, libsodium) works.
-            var passphrase = await ChildProcess.RunAsync(plugin, ["init", "--passphrase"], options with
+            // DSO passes no vault credential to a child, so the shell sets it from its stdin (never in argv).
+            var passphrase = await ChildProcess.RunAsync("sh", ["-c", "DSO_PASSPHRASE=$(cat) exec \"$0\" init --passphrase", plugin], options with
             {
-                Environment = new Dictionary<string, string?>(environment) { ["DSO_HOME"] = home.Combine("passphrase-vault"), ["DSO_PASSPHRASE"] = "correct horse battery staple" },
+                Environment = new Dictionary<string, string?>(environment) { ["DSO_HOME"] = home.Combine("passphrase-vault") },
+                StandardInput = "correct horse battery staple"u8.ToArray(),
             }, TestContext.Current.CancellationToken);
             Assert.True(passphrase.Succeeded, passphrase.StandardError);
             Assert.Contains("protected by a passphrase (Argon2id", passphrase.StandardOutput, StringComparison.Ordinal);
