@@ -4,16 +4,38 @@ using Dso.Vault;
 namespace Dso.Cli.Vault;
 
 /// <summary>
-/// Finds the local vault from the environment (and dso.yaml's `local` provider paths, when given)
-/// and unlocks it, asking for a passphrase on the terminal when one is needed and not in
-/// DSO_PASSPHRASE.
+/// Finds the local vault — the one dso.yaml's local provider names (`vault_file`,
+/// `master_key_file`, as the seed's local-mode example writes them), else the environment's
+/// (DSO_HOME, DSO_VAULT, DSO_KEY_FILE) — and unlocks it, asking for a passphrase on the terminal
+/// when one is needed and not in DSO_PASSPHRASE. Every vault command and the `local` provider use
+/// this one lookup, so they agree on one vault.
 /// </summary>
-internal sealed class VaultAccess(CliContext context, string? vaultFile = null, string? keyFile = null)
+internal sealed class VaultAccess
 {
-    public VaultSettings Settings { get; } = VaultUnlocker.WithPaths(
-        VaultSettings.FromEnvironment(context.GetEnvironmentVariable), vaultFile, keyFile, context.GetEnvironmentVariable("HOME"), context.WorkingDirectory);
+    private readonly CliContext _context;
 
-    public LocalVault Open() => VaultUnlocker.Open(Settings, prompt => context.InputIsTerminal ? context.ReadHidden(prompt) : null);
+    /// <summary>The vault the commands use: dso.yaml's local provider, else the environment's.</summary>
+    public VaultAccess(CliContext context)
+        : this(context, ConfiguredLocal(context))
+    {
+    }
+
+    /// <summary>A vault at the paths a `local` provider of dso.yaml names (null: the environment's).</summary>
+    public VaultAccess(CliContext context, string? vaultFile, string? keyFile)
+        : this(context, (vaultFile, keyFile))
+    {
+    }
+
+    private VaultAccess(CliContext context, (string? VaultFile, string? KeyFile) paths)
+    {
+        _context = context;
+        Settings = VaultUnlocker.WithPaths(
+            VaultSettings.FromEnvironment(context.GetEnvironmentVariable), paths.VaultFile, paths.KeyFile, context.GetEnvironmentVariable("HOME"), context.WorkingDirectory);
+    }
+
+    public VaultSettings Settings { get; }
+
+    public LocalVault Open() => VaultUnlocker.Open(Settings, prompt => _context.InputIsTerminal ? _context.ReadHidden(prompt) : null);
 
     /// <summary>The shortest passphrase a vault is given, however it arrives (terminal or environment).</summary>
     public const int MinimumPassphraseLength = 8;
@@ -25,7 +47,7 @@ internal sealed class VaultAccess(CliContext context, string? vaultFile = null, 
     /// </summary>
     public string ReadPassphrase(string prompt, bool isNew, string variable)
     {
-        if (context.GetEnvironmentVariable(variable) is { } fromEnvironment)
+        if (_context.GetEnvironmentVariable(variable) is { } fromEnvironment)
         {
             if (isNew && TooShort(fromEnvironment))
             {
@@ -35,7 +57,7 @@ internal sealed class VaultAccess(CliContext context, string? vaultFile = null, 
             return fromEnvironment;
         }
 
-        var first = context.InputIsTerminal ? context.ReadHidden(prompt) : null;
+        var first = _context.InputIsTerminal ? _context.ReadHidden(prompt) : null;
         if (first is null)
         {
             throw new DsoException($"a passphrase is needed and there is no terminal to ask on; run in a terminal, or set {variable} (less safe: other processes of this user can read it)");
@@ -48,13 +70,27 @@ internal sealed class VaultAccess(CliContext context, string? vaultFile = null, 
                 throw new DsoException($"the passphrase is shorter than {MinimumPassphraseLength} characters (spaces not counted); choose a longer one");
             }
 
-            if (context.ReadHidden("Repeat the passphrase: ") != first)
+            if (_context.ReadHidden("Repeat the passphrase: ") != first)
             {
                 throw new DsoException("the two passphrases differ; nothing was changed");
             }
         }
 
         return first;
+    }
+
+    /// <summary>
+    /// The paths of the local provider references use by default: the default provider when it is
+    /// of type local, else the one named `local`, else the only local one; none when dso.yaml has none.
+    /// </summary>
+    private static (string? VaultFile, string? KeyFile) ConfiguredLocal(CliContext context)
+    {
+        var config = Dso.Configuration.ConfigLoader.Load(context.ConfigPath, context.GetEnvironmentVariable, context.WorkingDirectory).Config;
+        var locals = config.Providers.Where(p => p.Value.Type == "local").ToList();
+        var chosen = locals.FirstOrDefault(p => p.Key == Dso.Configuration.ConfigLoader.DefaultProvider(config)).Value
+            ?? locals.FirstOrDefault(p => p.Key == "local").Value
+            ?? (locals.Count == 1 ? locals[0].Value : null);
+        return (chosen?.VaultFile, chosen?.MasterKeyFile);
     }
 
     /// <summary>Fewer than the minimum characters (Unicode scalars, not UTF-16 units), not counting spaces.</summary>
