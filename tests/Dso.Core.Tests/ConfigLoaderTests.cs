@@ -141,7 +141,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
     [Theory]
     [InlineData("agent:\n  watch:\n    pollin_interval: 30s\n", "dso.yaml:3: agent.watch.pollin_interval is not a known key of agent.watch (known: mode, polling_interval, backoff_limit, jitter, watch_files)")]
-    [InlineData("colour: blue\n", "dso.yaml:1: colour is not a known key (known: version, mode, providers, agent, defaults, secrets, rotation, proxy, notifications, logging, audit)")]
+    [InlineData("colour: blue\n", "dso.yaml:1: colour is not a known key (known: version, mode, providers, provider, agent, defaults, secrets, rotation, proxy, notifications, logging, audit)")]
     [InlineData("agent:\n  reconcile_interval: soon\n", "dso.yaml:2: agent.reconcile_interval 'soon' is not a duration (write 500ms, 30s, 5m or 1h)")]
     [InlineData("agent:\n  cache: maybe\n", "dso.yaml:2: agent.cache 'maybe' is not true or false")]
     [InlineData("logging:\n  level: loud\n", "dso.yaml:2: logging.level 'loud' is not one of trace, debug, info, warning, error")]

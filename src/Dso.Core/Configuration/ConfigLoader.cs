@@ -70,6 +70,17 @@ internal static class ConfigLoader
 
     private static void Validate(DsoConfig config, string file)
     {
+        if (config.Provider is { } single)
+        {
+            var name = single.Type ?? throw new DsoException($"{file}: provider has no type (one of local, file, vault, aws, azure, huawei, plugin)");
+            if (!config.Providers.TryAdd(name, single))
+            {
+                throw new DsoException($"{file}: provider (type {name}) and providers.{name} both define a provider named {name}; keep one (providers: is the full form)");
+            }
+
+            config.Provider = null;
+        }
+
         foreach (var (name, provider) in config.Providers)
         {
             if (provider.Type is null)

@@ -12,6 +12,9 @@ internal sealed class DsoConfig
     [ConfigKey("providers", "Secret providers by name; references choose one with `dso://NAME:path`. Default: one `local` vault.")]
     public Dictionary<string, ProviderConfig> Providers { get; set; } = new(StringComparer.Ordinal);
 
+    [ConfigKey("provider", "The original project's one-provider form: `provider: {type: aws, region: us-east-1}` is `providers: {aws: {type: aws, region: us-east-1}}`, the provider named after its type.")]
+    public ProviderConfig? Provider { get; set; }
+
     [ConfigKey("agent", "The agent daemon.")]
     public AgentConfig Agent { get; set; } = new();
 

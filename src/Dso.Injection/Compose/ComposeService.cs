@@ -15,7 +15,8 @@ internal sealed record ComposeService(
     IReadOnlyDictionary<string, string> Labels,
     IReadOnlyList<string> DependsOn,
     YMap? Extension,
-    IReadOnlyList<PublishedPort> Ports)
+    IReadOnlyList<PublishedPort> Ports,
+    string? ContainerName = null)
 {
     /// <summary>The environment as the container gets it: env_file entries first, `environment:` over them.</summary>
     public IReadOnlyDictionary<string, EnvironmentEntry> EffectiveEnvironment =>

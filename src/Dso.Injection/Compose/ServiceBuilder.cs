@@ -20,6 +20,7 @@ internal sealed class ServiceBuilder(string name, string where)
     private List<string>? _command;
     private List<string> _profiles = [];
     private string? _user;
+    private string? _containerName;
     private YMap? _extension;
 
     public void Apply(YMap definition, string fileDirectory, IReadOnlyDictionary<string, string> variables)
@@ -51,6 +52,9 @@ internal sealed class ServiceBuilder(string name, string where)
                     break;
                 case "user":
                     _user = Scalar(node, key);
+                    break;
+                case "container_name":
+                    _containerName = Scalar(node, key);
                     break;
                 case "labels":
                     foreach (var (label, value) in KeyValues(node, key))
@@ -93,7 +97,8 @@ internal sealed class ServiceBuilder(string name, string where)
         _labels,
         [.. _dependsOn.Distinct(StringComparer.Ordinal)],
         _extension,
-        _ports);
+        _ports,
+        _containerName);
 
     private void ReadEnvironment(YNode node, IReadOnlyDictionary<string, string> variables)
     {

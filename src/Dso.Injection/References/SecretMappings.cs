@@ -34,13 +34,22 @@ internal static class SecretMappings
         }
 
         var services = new List<ComposeService>(project.Services.Count);
+        var warnings = new List<string>(project.Warnings);
         foreach (var service in project.Services)
         {
             var chosen = Targeting(service, entries, byName, file);
-            services.Add(chosen.Count == 0 ? service : service with { Environment = Mapped(service, chosen, entries, config, file) });
+            var mapped = chosen.Count == 0 ? service : service with { Environment = Mapped(service, chosen, entries, config, file) };
+            services.Add(mapped);
+            if (chosen.Count > 0)
+            {
+                // The seed's placeholders (`MYSQL_PASSWORD: ""`) that no mapping fills would start the service with an empty value.
+                warnings.AddRange(mapped.EffectiveEnvironment.Values
+                    .Where(e => e.Value is "" && !e.Mapped)
+                    .Select(e => $"{e.Where}: service {service.Name}, {e.Name} is \"\" and no dso.yaml secrets entry that targets the service maps it, so it starts empty"));
+            }
         }
 
-        return project with { Services = services };
+        return project with { Services = services, Warnings = warnings };
     }
 
     /// <summary>The entries (by index) that target a service, in dso.yaml's order.</summary>
@@ -64,7 +73,9 @@ internal static class SecretMappings
         for (var i = 0; i < entries.Count; i++)
         {
             var targets = entries[i].Targets;
+            // The seed calls these container names: a service's container_name counts as well as its name.
             if (targets.Containers.Contains(service.Name, StringComparer.Ordinal)
+                || (service.ContainerName is { } containerName && targets.Containers.Contains(containerName, StringComparer.Ordinal))
                 || (targets.Labels.Count > 0 && targets.Labels.All(l => service.Labels.TryGetValue(l.Key, out var value) && value == l.Value)))
             {
                 chosen.Add(i);

@@ -24,7 +24,8 @@ internal sealed class StackSession(CliContext context)
     {
         var project = ComposeLoader.Load(options, context.Environment, context.WorkingDirectory);
         context.ErrorMasks.Add(project.Mask);
-        return Config.Config.Secrets.Count == 0 ? project : Dso.Injection.References.SecretMappings.Apply(project, Config.Config, Config.Path);
+        // Applied even when dso.yaml maps nothing: a dso.secrets label naming no entry is an error then too (fail closed).
+        return Dso.Injection.References.SecretMappings.Apply(project, Config.Config, Config.Path);
     }
 
     public EngineEndpoint LocalEngine() => EngineEndpoint.Resolve(context.GetEnvironmentVariable).RequireLocal();
