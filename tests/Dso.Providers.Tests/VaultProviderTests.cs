@@ -57,6 +57,28 @@ public sealed class VaultProviderTests
     }
 
     [Fact]
+    public async Task PathsWrittenAsVaultsApiShowsThem_AreReadAsTheSeedMeansThem()
+    {
+        using var dir = new TempDirectory();
+        await using var vault = new FakeVault();
+        await vault.StartAsync();
+        vault.PutFields("prod/database", new JsonObject { ["password"] = "db-pw", ["user"] = "app" });
+        vault.Put("prod/api/key", "api-key-value");
+        using var providers = new ConfiguredProviders(dir, Yaml(vault, "    auth:\n      method: token\n      params:\n        token: ${VAULT_TOKEN}\n"), new() { ["VAULT_TOKEN"] = FakeVault.RootToken });
+        var provider = providers["vault"];
+
+        // The seed README's mappings: DB_PASSWORD: secret/data/prod/database/password, API_KEY: secret/data/prod/api/key.
+        var answers = await provider.ResolveAsync("secret/data/prod/database/password", "secret/data/prod/api/key", "secret/data/prod/database/nope");
+        var versions = await provider.VersionsAsync("secret/data/prod/database/password");
+
+        Assert.Equal("db-pw", answers[0].Value);
+        Assert.Equal("api-key-value", answers[1].Value);
+        Assert.Null(answers[2].Value);
+        Assert.False(answers[2].Transient);
+        Assert.Equal("1", versions[0].Version);
+    }
+
+    [Fact]
     public async Task AppRole_WithAWrappedSecretIdFile_UnwrapsOnce_AndLogsInAgainWhenTheTokenIsRevoked()
     {
         using var dir = new TempDirectory();

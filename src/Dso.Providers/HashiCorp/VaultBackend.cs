@@ -14,7 +14,7 @@ namespace Dso.Providers.HashiCorp;
 /// renewal at two thirds of its lease and a new login when Vault says the token is no longer
 /// good, Enterprise namespaces, and TLS trusting only a CA file when one is given.
 /// A secret holding one field named `value` is that field; otherwise the fields' JSON object (pick
-/// one with `#field`).
+/// one with `#field`). Paths may also be written as Vault's API shows them (<see cref="Candidates"/>).
 /// </summary>
 internal sealed class VaultBackend : IPluginBackend
 {
@@ -59,39 +59,85 @@ internal sealed class VaultBackend : IPluginBackend
         var answers = new List<ResolvedSecret>(requests.Count);
         foreach (var request in requests)
         {
-            var path = _kv2
-                ? $"v1/{_mount}/data/{Escape(request.Path)}" + (request.Version is null ? "" : $"?version={Uri.EscapeDataString(request.Version)}")
-                : $"v1/{_mount}/{Escape(request.Path)}";
             if (!_kv2 && request.Version is not null)
             {
                 answers.Add(ResolvedSecret.Missing($"KV v1 mount {_mount} keeps no versions (@{request.Version})"));
                 continue;
             }
 
-            answers.Add(await ReadAsync(path, request.Path, body =>
+            ResolvedSecret? answer = null;
+            foreach (var (secret, field) in Candidates(request.Path))
             {
-                var data = body.GetProperty("data");
-                if (_kv2)
+                answer = await ReadSecretAsync(secret, field, request.Version, cancellationToken);
+                if (answer.Value is not null || answer.Transient)
                 {
-                    if (data.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("deletion_time", out var deleted) && deleted.ValueKind == JsonValueKind.String && deleted.GetString()!.Length > 0)
-                    {
-                        return ResolvedSecret.Missing($"{request.Path} is deleted in Vault");
-                    }
-
-                    data = data.GetProperty("data");
+                    break;
                 }
+            }
 
-                if (data.ValueKind != JsonValueKind.Object)
-                {
-                    return ResolvedSecret.Missing($"{request.Path} has no data in Vault");
-                }
-
-                var fields = data.EnumerateObject().ToList();
-                return ResolvedSecret.Found(fields is [{ Name: "value" } only] ? PluginAnswers.ValueOf(only.Value) : PluginAnswers.ValueOf(data));
-            }, cancellationToken));
+            answers.Add(answer!);
         }
 
         return answers;
+    }
+
+    /// <summary>
+    /// Where a path is read: itself; or, written as Vault's API and UI show it — `MOUNT/data/PATH`
+    /// (KV v2) or `MOUNT/PATH` (KV v1), as the original project's README maps variables — PATH's
+    /// parent with its last segment as the field (the seed's `secret/data/prod/database/password`
+    /// is the field `password` of `prod/database`), then PATH itself.
+    /// </summary>
+    private IEnumerable<(string Secret, string? Field)> Candidates(string path)
+    {
+        var prefix = _kv2 ? $"{_mount}/data/" : $"{_mount}/";
+        if (!path.StartsWith(prefix, StringComparison.Ordinal) || path.Length == prefix.Length)
+        {
+            yield return (path, null);
+            yield break;
+        }
+
+        var rest = path[prefix.Length..];
+        if (rest.LastIndexOf('/') is var slash and > 0)
+        {
+            yield return (rest[..slash], rest[(slash + 1)..]);
+        }
+
+        yield return (rest, null);
+    }
+
+    private Task<ResolvedSecret> ReadSecretAsync(string path, string? field, string? version, CancellationToken cancellationToken)
+    {
+        var url = _kv2
+            ? $"v1/{_mount}/data/{Escape(path)}" + (version is null ? "" : $"?version={Uri.EscapeDataString(version)}")
+            : $"v1/{_mount}/{Escape(path)}";
+        return ReadAsync(url, path, body =>
+        {
+            var data = body.GetProperty("data");
+            if (_kv2)
+            {
+                if (data.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("deletion_time", out var deleted) && deleted.ValueKind == JsonValueKind.String && deleted.GetString()!.Length > 0)
+                {
+                    return ResolvedSecret.Missing($"{path} is deleted in Vault");
+                }
+
+                data = data.GetProperty("data");
+            }
+
+            if (data.ValueKind != JsonValueKind.Object)
+            {
+                return ResolvedSecret.Missing($"{path} has no data in Vault");
+            }
+
+            if (field is not null)
+            {
+                return data.TryGetProperty(field, out var picked)
+                    ? ResolvedSecret.Found(PluginAnswers.ValueOf(picked))
+                    : ResolvedSecret.Missing($"{path} in Vault has no field {field}");
+            }
+
+            var fields = data.EnumerateObject().ToList();
+            return ResolvedSecret.Found(fields is [{ Name: "value" } only] ? PluginAnswers.ValueOf(only.Value) : PluginAnswers.ValueOf(data));
+        }, cancellationToken);
     }
 
     public async Task<IReadOnlyList<SecretVersion>> VersionsAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken)
@@ -99,14 +145,23 @@ internal sealed class VaultBackend : IPluginBackend
         var versions = new List<SecretVersion>(requests.Count);
         foreach (var request in requests)
         {
-            var answer = await ReadAsync($"v1/{_mount}/metadata/{Escape(request.Path)}", request.Path, body =>
+            SecretVersion? answer = null;
+            foreach (var (secret, _) in Candidates(request.Path))
             {
-                var data = body.GetProperty("data");
-                var current = data.GetProperty("current_version").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
-                DateTimeOffset? at = data.TryGetProperty("updated_time", out var u) && u.ValueKind == JsonValueKind.String && u.TryGetDateTimeOffset(out var t) ? t : null;
-                return new SecretVersion(current, at);
-            }, error => new SecretVersion(null, null, error.Message, error.Transient), cancellationToken);
-            versions.Add(answer);
+                answer = await ReadAsync($"v1/{_mount}/metadata/{Escape(secret)}", secret, body =>
+                {
+                    var data = body.GetProperty("data");
+                    var current = data.GetProperty("current_version").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    DateTimeOffset? at = data.TryGetProperty("updated_time", out var u) && u.ValueKind == JsonValueKind.String && u.TryGetDateTimeOffset(out var t) ? t : null;
+                    return new SecretVersion(current, at);
+                }, error => new SecretVersion(null, null, error.Message, error.Transient), cancellationToken);
+                if (answer.Version is not null || answer.Transient)
+                {
+                    break;
+                }
+            }
+
+            versions.Add(answer!);
         }
 
         return versions;
