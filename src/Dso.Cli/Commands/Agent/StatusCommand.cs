@@ -5,14 +5,17 @@ using Dso.Ipc;
 
 namespace Dso.Cli.Commands.Agent;
 
-/// <summary>`docker dso status`: the agent, its providers, and every managed project, service and container.</summary>
+/// <summary>
+/// `docker dso status`: the agent, its providers, and every managed project, service and container;
+/// without an agent (local mode), that mode, the vault and the containers DSO started.
+/// </summary>
 internal sealed class StatusCommand : DsoCommand
 {
     private readonly Option<bool> _json = JsonOption("Print the status as JSON (shape documented in docs/cli.md).");
     private readonly Option<bool> _watch = new("--watch") { Description = "Print it again every 2 seconds until interrupted." };
 
     public StatusCommand(CliContext context)
-        : base(context, "status", "Show the agent's health, providers, managed projects and containers.")
+        : base(context, "status", "Show the agent's health, providers, managed projects and containers; without an agent, local mode, the vault and the containers DSO started.")
     {
         Options.Add(_json);
         Options.Add(_watch);
@@ -20,7 +23,13 @@ internal sealed class StatusCommand : DsoCommand
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        using var agent = await AgentConnection.RequireAsync(Context, cancellationToken);
+        var socket = AgentConnection.SocketPath(Context);
+        using var agent = await Dso.Cli.Agent.AgentClient.TryConnectAsync(socket, cancellationToken);
+        if (agent is null)
+        {
+            return await LocalAsync(parseResult, socket, cancellationToken);
+        }
+
         do
         {
             var report = await agent.GetAsync("/v1/status", IpcJson.Wire.StatusReport, cancellationToken);
@@ -44,6 +53,35 @@ internal sealed class StatusCommand : DsoCommand
         while (!cancellationToken.IsCancellationRequested);
 
         return ExitCodes.Success;
+    }
+
+    private async Task<int> LocalAsync(ParseResult parseResult, string socket, CancellationToken cancellationToken)
+    {
+        do
+        {
+            var status = await LocalStatus.ReadAsync(Context, socket, cancellationToken);
+            if (parseResult.GetValue(_json))
+            {
+                Context.Out.WriteLine(JsonSerializer.Serialize(status, LocalStatusJson.Default.LocalStatus));
+            }
+            else
+            {
+                status.Write(Context.Out);
+                if (status.Containers.Count > 0)
+                {
+                    TextTable.Write(Context, ["PROJECT", "SERVICE", "CONTAINER", "STATE"], status.Containers.Select(c => new[] { c.Project, c.Service, c.Container, c.State }));
+                }
+            }
+
+            if (!parseResult.GetValue(_watch))
+            {
+                return ExitCodes.Success;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            Context.Out.WriteLine();
+        }
+        while (true);
     }
 
     private void Write(StatusReport report)
