@@ -11,14 +11,24 @@ public sealed class SystemInstallTests
     public async Task Install_WritesUnitsThatSystemdAccepts_AndRunningItAgainChangesNothing()
     {
         using var root = new TempDirectory("dso-sysroot-");
+        // Installed as an administrator would have it: under a directory only root can change (the
+        // checkout may be anywhere, /tmp included, and then install would copy it, as the next test shows).
+        using var owned = new RootOwnedDirectory();
+        var installed = owned.Path;
+        File.SetUnixFileMode(installed, (UnixFileMode)Convert.ToInt32("755", 8));
+        foreach (var name in new[] { "docker-dso", "dso-agent", "libsodium.so" })
+        {
+            File.Copy(Path.Combine(Path.GetDirectoryName(AgentProcess.Cli)!, name), Path.Combine(installed, name));
+        }
 
-        var first = await ChildProcess.RunAsync(AgentProcess.Cli, ["system", "install", "--root", root.Path], null, TestContext.Current.CancellationToken);
-        var second = await ChildProcess.RunAsync(AgentProcess.Cli, ["system", "install", "--root", root.Path], null, TestContext.Current.CancellationToken);
+        var cli = Path.Combine(installed, "docker-dso");
+        var first = await ChildProcess.RunAsync(cli, ["system", "install", "--root", root.Path], null, TestContext.Current.CancellationToken);
+        var second = await ChildProcess.RunAsync(cli, ["system", "install", "--root", root.Path], null, TestContext.Current.CancellationToken);
 
         Assert.True(first.Succeeded, first.StandardError);
         var unitDirectory = root.Combine("etc", "systemd", "system");
         var service = await File.ReadAllTextAsync(Path.Combine(unitDirectory, "dso-agent.service"), TestContext.Current.CancellationToken);
-        Assert.Contains($"ExecStart={Path.Combine(Path.GetDirectoryName(AgentProcess.Cli)!, "dso-agent")} --config /etc/dso/dso.yaml", service, StringComparison.Ordinal);
+        Assert.Contains($"ExecStart={Path.Combine(installed, "dso-agent")} --config /etc/dso/dso.yaml", service, StringComparison.Ordinal);
         Assert.Contains("MemoryDenyWriteExecute=yes", service, StringComparison.Ordinal);
         Assert.Contains("Type=notify", service, StringComparison.Ordinal);
         Assert.Contains("NoNewPrivileges=yes", service, StringComparison.Ordinal);
@@ -73,5 +83,13 @@ public sealed class SystemInstallTests
         }
 
         Assert.DoesNotContain(userLib, service, StringComparison.Ordinal);
+    }
+
+    /// <summary>A directory under /var/lib, whose whole chain is root's.</summary>
+    private sealed class RootOwnedDirectory : IDisposable
+    {
+        public string Path { get; } = Directory.CreateDirectory($"/var/lib/dso-test-install-{Guid.NewGuid():N}").FullName;
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 }
