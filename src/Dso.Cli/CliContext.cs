@@ -61,6 +61,12 @@ internal sealed class CliContext
     /// <summary>Reads one line from the terminal without echoing it; null when there is no terminal.</summary>
     public Func<string, string?> ReadHidden { get; init; } = _ => null;
 
+    /// <summary>Reads one line (echoed) from the terminal after a prompt; null when there is no terminal.</summary>
+    public Func<string, string?> ReadLine { get; init; } = _ => null;
+
+    /// <summary>The directory that exists when systemd is this host's init (see sd_booted(3)); tests point it elsewhere.</summary>
+    public string SystemdMarker { get; init; } = "/run/systemd/system";
+
     /// <summary>The command line as DsoApp received it (after the plugin's `dso`), for commands that pass arguments through.</summary>
     public IReadOnlyList<string> RawArguments { get; set; } = [];
 
@@ -89,6 +95,7 @@ internal sealed class CliContext
             OutputIsTerminal = !Console.IsOutputRedirected,
             ErrorIsTerminal = !Console.IsErrorRedirected,
             ReadHidden = TerminalPrompt.ReadHidden,
+            ReadLine = TerminalPrompt.ReadLine,
         };
     }
 }

@@ -21,6 +21,8 @@ internal static class DsoApp
     {
         var root = new RootCommand("DSO, the Docker Secret Operator: secrets from a provider into Compose containers, never on disk.")
         {
+            new Commands.Setup.SetupCommand(context),
+            Commands.Setup.BootstrapCommand.Create(context),
             new InitCommand(context),
             SecretCommand.Create(context),
             new UpCommand(context),

@@ -5,6 +5,18 @@ namespace Dso.Cli;
 /// <summary>Reads a line from the terminal with echo off, for passphrases and secret values.</summary>
 internal static class TerminalPrompt
 {
+    /// <summary>A line typed at the terminal, echoed; null when standard input is not a terminal.</summary>
+    public static string? ReadLine(string prompt)
+    {
+        if (Console.IsInputRedirected)
+        {
+            return null;
+        }
+
+        Console.Error.Write(prompt);
+        return Console.ReadLine();
+    }
+
     public static string? ReadHidden(string prompt)
     {
         if (Console.IsInputRedirected)

@@ -19,5 +19,16 @@ internal static class CliHarness
         return new CliRun(exitCode, output.ToArray(), System.Text.Encoding.UTF8.GetString(error.ToArray()));
     }
 
+    /// <summary>Runs on a host whose init is not systemd, as far as the command can tell.</summary>
+    public static async Task<CliRun> RunWithoutSystemdAsync(params string[] args)
+    {
+        using var input = new MemoryStream();
+        using var output = new MemoryStream();
+        using var error = new MemoryStream();
+        var context = new CliContext(input, output, error, new Dictionary<string, string>(), Directory.GetCurrentDirectory()) { SystemdMarker = "/nonexistent/run/systemd/system" };
+        var exitCode = await DsoApp.RunAsync(args, context, TestContext.Current.CancellationToken);
+        return new CliRun(exitCode, output.ToArray(), System.Text.Encoding.UTF8.GetString(error.ToArray()));
+    }
+
     public static Task<CliRun> RunAsync(params string[] args) => RunAsync(null, Directory.GetCurrentDirectory(), null, args);
 }

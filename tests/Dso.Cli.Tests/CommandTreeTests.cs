@@ -27,6 +27,10 @@ public sealed class CommandTreeTests
 
         Assert.Equal(ExitCodes.Success, run.ExitCode);
         Assert.Contains("Usage:", run.StandardOutput, StringComparison.Ordinal);
+        // The command's own help, never the root's in its place.
+        var lines = run.StandardOutput.ReplaceLineEndings("\n").Split('\n');
+        var usage = lines[Array.IndexOf(lines, "Usage:") + 1].Trim();
+        Assert.Matches($"^\\S+{(commandPath.Length == 0 ? string.Empty : " " + System.Text.RegularExpressions.Regex.Escape(commandPath))}( |$)", usage);
         Assert.Empty(run.StandardError);
     }
 

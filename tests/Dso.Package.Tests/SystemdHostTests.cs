@@ -91,6 +91,100 @@ public sealed partial class SystemdHostTests(EngineFixture engine)
         Figures.Record("G10", "systemd-analyze security exposure of dso-agent.service on Debian 12 (0 safest, 10 exposed)", exposure.Groups[1].Value + " " + exposure.Groups[2].Value);
     }
 
+    /// <summary>
+    /// The original project's production path, typed as its documents show it: bootstrap agent mode
+    /// with the provider taken from the environment, then the service commands, the journal, the
+    /// event stream and the full doctor, each doing its work through systemd on a real host.
+    /// </summary>
+    [Fact]
+    public async Task TheSeedsServiceCommands_RunTheAgentThroughSystemd()
+    {
+        await engine.RequireAsync();
+        var cancel = TestContext.Current.CancellationToken;
+        var canary = "canary" + Guid.NewGuid().ToString("N");
+        await using var host = await SystemdHost.StartAsync(cancel);
+        await EngineFixture.DockerOkAsync("cp", NativeArtifacts.DebianPackage, $"{host.Name}:/tmp/docker-dso.deb");
+        await host.OkAsync("dpkg -i /tmp/docker-dso.deb && useradd -m -G dso alice", cancellationToken: cancel);
+        await WaitActiveAsync(host, cancel);
+
+        // sudo docker dso system status: systemd's view, exit 0 while running.
+        Assert.Contains("active (running)", await host.OkAsync("docker dso system status", cancellationToken: cancel), StringComparison.Ordinal);
+
+        // sudo docker dso bootstrap agent --non-interactive: the provider from VAULT_ADDR, written once, the agent restarted to read it.
+        var before = await MainPidAsync(host, cancel);
+        var bootstrap = await host.OkAsync("VAULT_ADDR=https://vault.example.test:8200 docker dso bootstrap agent --non-interactive", cancellationToken: cancel);
+        Assert.Contains("provider:  vault written to /etc/dso/dso.yaml (from VAULT_ADDR)", bootstrap, StringComparison.Ordinal);
+        Assert.Contains("kept:      /lib/systemd/system/dso-agent.service", bootstrap, StringComparison.Ordinal);
+        Assert.Contains("endpoint: \"https://vault.example.test:8200\"", await host.OkAsync("cat /etc/dso/dso.yaml", cancellationToken: cancel), StringComparison.Ordinal);
+        Assert.Equal("600 root root", await host.OkAsync("stat -c '%a %U %G' /etc/dso/agent.env", cancellationToken: cancel));
+        Assert.False((await host.RunAsync("test -e /etc/systemd/system/dso-agent.service", cancellationToken: cancel)).Succeeded, "bootstrap shadowed the package's unit");
+        await WaitActiveAsync(host, cancel);
+        var restarted = await MainPidAsync(host, cancel);
+        Assert.NotEqual(before, restarted);
+        Assert.Contains("vault", await host.OkAsync("docker dso status", user: "alice", cancellationToken: cancel), StringComparison.Ordinal);
+        var again = await host.OkAsync("VAULT_ADDR=https://other.example.test docker dso bootstrap agent --non-interactive", cancellationToken: cancel);
+        Assert.Contains("already names its providers", again, StringComparison.Ordinal);
+        Assert.Equal(restarted, await MainPidAsync(host, cancel));
+
+        // disable (autostart off, still running), disable --now (stopped, status exits 3), enable (both back), restart.
+        await host.OkAsync("docker dso system disable", cancellationToken: cancel);
+        Assert.Equal("disabled", (await host.RunAsync("systemctl is-enabled dso-agent", cancellationToken: cancel)).StandardOutput.Trim());
+        Assert.Equal("active", (await host.RunAsync("systemctl is-active dso-agent", cancellationToken: cancel)).StandardOutput.Trim());
+        await host.OkAsync("docker dso system disable --now", cancellationToken: cancel);
+        Assert.Equal("inactive", (await host.RunAsync("systemctl is-active dso-agent", cancellationToken: cancel)).StandardOutput.Trim());
+        Assert.Equal(3, (await host.RunAsync("docker dso system status", cancellationToken: cancel)).ExitCode);
+        await host.OkAsync("docker dso system enable", cancellationToken: cancel);
+        await WaitActiveAsync(host, cancel);
+        Assert.Equal("enabled", (await host.RunAsync("systemctl is-enabled dso-agent", cancellationToken: cancel)).StandardOutput.Trim());
+        var enabled = await MainPidAsync(host, cancel);
+        await host.OkAsync("docker dso system restart", cancellationToken: cancel);
+        await WaitActiveAsync(host, cancel);
+        Assert.NotEqual(enabled, await MainPidAsync(host, cancel));
+
+        // A group member refused what needs root, in systemd's words, in one line.
+        var denied = await host.RunAsync("docker dso system restart", user: "alice", cancellationToken: cancel);
+        Assert.Equal(1, denied.ExitCode);
+        Assert.Single(denied.StandardError.TrimEnd('\n').Split('\n'));
+
+        // The journal: the last entries, and errors only since an hour ago.
+        var logs = await host.OkAsync("docker dso system logs -n 200", cancellationToken: cancel);
+        Assert.Contains("listening on /run/dso/dso.sock", logs, StringComparison.Ordinal);
+        var errors = await host.RunAsync("docker dso system logs -p err --since 1h", cancellationToken: cancel);
+        Assert.True(errors.Succeeded, errors.StandardError);
+        Assert.DoesNotContain("listening on", errors.StandardOutput, StringComparison.Ordinal);
+
+        // watch --debug (socket, as a member) and logs --api (REST) see the same registration, each whole.
+        await host.OkAsync("mkdir -p /tmp/bb/bin /srv/app && cp /bin/busybox /tmp/bb/bin/ && for a in sh sleep cat; do ln -s busybox /tmp/bb/bin/$a; done && tar -C /tmp/bb -c . | docker import - dso-host/busybox:1", cancellationToken: cancel);
+        // The vault provider is now the default: references to the agent's local vault name it.
+        await host.OkAsync("DSO_HOME=/var/lib/dso docker dso init && cat > /srv/app/compose.yaml", input: Compose.Replace("//app/", "//local:app/", StringComparison.Ordinal), cancellationToken: cancel);
+        await host.OkAsync("DSO_HOME=/var/lib/dso docker dso secret set app/db", input: canary, cancellationToken: cancel);
+        await host.OkAsync("(timeout 40 docker dso watch --debug > /tmp/watch.log 2>&1 &); (timeout 40 docker dso system logs --api --api-addr http://localhost:8471 > /tmp/api.log 2>&1 &)", user: "alice", cancellationToken: cancel);
+        await Task.Delay(2000, cancel);
+        await host.OkAsync("cd /srv/app && docker dso up -d", cancellationToken: cancel);
+        string watch = string.Empty, api = string.Empty;
+        for (var i = 0; i < 40 && !(watch.Contains("\"project\": \"app\"", StringComparison.Ordinal) && api.Contains("project.registered", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(500, cancel);
+            watch = await host.OkAsync("cat /tmp/watch.log", cancellationToken: cancel);
+            api = await host.OkAsync("cat /tmp/api.log", cancellationToken: cancel);
+        }
+
+        Assert.Contains("project.registered", watch, StringComparison.Ordinal);
+        Assert.Contains("\"project\": \"app\"", watch, StringComparison.Ordinal);
+        Assert.Contains("project.registered", api, StringComparison.Ordinal);
+        Assert.DoesNotContain(canary, watch + api, StringComparison.Ordinal);
+
+        // doctor --level full: the unit, the static launcher and this project's references.
+        var doctor = await host.RunAsync("cd /srv/app && DSO_HOME=/var/lib/dso docker dso doctor --level full", cancellationToken: cancel);
+        Assert.Matches(@"service\.unit\s+pass\s+dso-agent\.service enabled and active", doctor.StandardOutput);
+        Assert.Matches(@"launcher\.static\s+pass\s+/usr/lib/dso/dso-init is static", doctor.StandardOutput);
+        Assert.Matches(@"project\.references\s+pass\s+project app: 2 reference\(s\) resolve", doctor.StandardOutput);
+        Assert.DoesNotContain(canary, doctor.StandardOutput + doctor.StandardError, StringComparison.Ordinal);
+    }
+
+    private static Task<string> MainPidAsync(SystemdHost host, CancellationToken cancel) =>
+        host.OkAsync("systemctl show -p MainPID --value dso-agent", cancellationToken: cancel);
+
     private static async Task AssertDeliveredAsync(SystemdHost host, string container, string canary, string step, CancellationToken cancel)
     {
         var environment = await host.OkAsync($"docker exec {container} cat /proc/1/environ | tr '\\0' '\\n'", cancellationToken: cancel);

@@ -112,10 +112,48 @@ internal sealed class AgentClient : IDisposable
     }
 
     /// <summary>The agent's live events (server-sent events) until cancelled or the agent stops.</summary>
-    public async IAsyncEnumerable<AgentEvent> EventsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<AgentEvent> EventsAsync(CancellationToken cancellationToken) => ReadEventsAsync(_http, cancellationToken);
+
+    /// <summary>
+    /// The same event stream from the agent's REST address (`/v1/events`, served on both channels),
+    /// for hosts where the socket or journald is out of reach.
+    /// </summary>
+    public static async IAsyncEnumerable<AgentEvent> RestEventsAsync(Uri address, string? token, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = address, Timeout = Timeout.InfiniteTimeSpan };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        IAsyncEnumerator<AgentEvent> events;
+        try
+        {
+            events = ReadEventsAsync(http, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            if (!await events.MoveNextAsync())
+            {
+                yield break;
+            }
+        }
+        catch (HttpRequestException e)
+        {
+            throw new DsoException($"no agent answers at {address}: {e.Message} (is 'agent.rest' enabled in dso.yaml?)");
+        }
+
+        await using (events)
+        {
+            do
+            {
+                yield return events.Current;
+            }
+            while (await events.MoveNextAsync());
+        }
+    }
+
+    private static async IAsyncEnumerable<AgentEvent> ReadEventsAsync(HttpClient http, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         await EnsureSuccessAsync(response, cancellationToken);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
         while (await reader.ReadLineAsync(cancellationToken) is { } line)

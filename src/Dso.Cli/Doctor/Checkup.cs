@@ -12,7 +12,7 @@ using Dso.Vault;
 namespace Dso.Cli.Doctor;
 
 /// <summary>The checks of `docker dso doctor`, each independent: one failing never stops the others.</summary>
-internal sealed class Checkup(CliContext context)
+internal sealed partial class Checkup(CliContext context)
 {
     private Func<string, string?> Variable => context.GetEnvironmentVariable;
 

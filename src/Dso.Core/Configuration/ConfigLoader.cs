@@ -29,6 +29,12 @@ internal static class ConfigLoader
             throw new DsoException($"cannot read {path}: {e.Message}");
         }
 
+        return Parse(path, text, variable);
+    }
+
+    /// <summary>dso.yaml's text, checked as <see cref="Load"/> checks a file (before a command writes one).</summary>
+    public static LoadedConfig Parse(string path, string text, Func<string, string?> variable)
+    {
         var interpolator = new Interpolator(new EnvironmentVariables(variable));
         try
         {

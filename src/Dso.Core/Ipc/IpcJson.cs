@@ -34,4 +34,7 @@ internal sealed partial class IpcJson : JsonSerializerContext
         // checked by the receiver: ProjectRegistry.Validate), never a crash further in.
         RespectNullableAnnotations = true,
     });
+
+    /// <summary>The wire's form, indented, for people reading whole payloads (`watch --debug`).</summary>
+    public static IpcJson Indented { get; } = new(new JsonSerializerOptions(Wire.Options) { WriteIndented = true });
 }

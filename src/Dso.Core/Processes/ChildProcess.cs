@@ -63,8 +63,12 @@ public static class ChildProcess
             throw new DsoException($"cannot run '{fileName}': {e.Message}; is it installed and on PATH?", e);
         }
 
-        var stdout = options.InheritOutput ? Task.FromResult(string.Empty) : process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = options.InheritOutput ? Task.FromResult(string.Empty) : process.StandardError.ReadToEndAsync(cancellationToken);
+        var stdout = options.InheritOutput ? Task.FromResult(string.Empty)
+            : options.StreamTo is { } streamTo ? CopyLinesAsync(process.StandardOutput, streamTo.Output, cancellationToken)
+            : process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = options.InheritOutput ? Task.FromResult(string.Empty)
+            : options.StreamTo is { } errorTo ? CopyLinesAsync(process.StandardError, errorTo.Error, cancellationToken)
+            : process.StandardError.ReadToEndAsync(cancellationToken);
         await WriteInputAsync(process, options.StandardInput, cancellationToken);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -82,6 +86,23 @@ public static class ChildProcess
         }
 
         return new ProcessResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    private static async Task<string> CopyLinesAsync(StreamReader reader, TextWriter writer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            {
+                await writer.WriteLineAsync(line);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller stopped following; the process is killed below.
+        }
+
+        return string.Empty;
     }
 
     private static async Task WriteInputAsync(Process process, ReadOnlyMemory<byte>? input, CancellationToken cancellationToken)

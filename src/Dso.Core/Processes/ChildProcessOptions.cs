@@ -17,6 +17,12 @@ public sealed record ChildProcessOptions
     /// <summary>When true the child writes straight to this process's stdout/stderr (compose progress).</summary>
     public bool InheritOutput { get; init; }
 
+    /// <summary>
+    /// When set, the child's standard output and standard error are copied here line by line as
+    /// they arrive (a followed log), instead of being collected into the result.
+    /// </summary>
+    public (TextWriter Output, TextWriter Error)? StreamTo { get; init; }
+
     /// <summary>The child is killed (with its process tree) when it runs longer than this.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
 }

@@ -37,7 +37,7 @@ internal sealed class ValidateCommand : DsoCommand
         IReadOnlyList<ReferenceOutcome> outcomes;
         try
         {
-            outcomes = references.Count == 0 ? [] : await ReferenceResolver.ResolveEachAsync(references, session.Providers(owned, parseResult.GetValue(_allowProviders) ? null : ProjectOwnedConfig(session, project)), cancellationToken);
+            outcomes = references.Count == 0 ? [] : await ReferenceResolver.ResolveEachAsync(references, session.Providers(owned, parseResult.GetValue(_allowProviders) ? null : ProjectOwnedConfig(session, project, Context.WorkingDirectory)), cancellationToken);
         }
         finally
         {
@@ -69,9 +69,9 @@ internal sealed class ValidateCommand : DsoCommand
     }
 
     /// <summary>dso.yaml's path when it lies in the project's directory or the working directory (a checkout's own file), else null.</summary>
-    private string? ProjectOwnedConfig(StackSession session, ComposeProject project) =>
-        session.Config.Path is { } path && new[] { project.Directory, Context.WorkingDirectory }.Any(d => IsUnder(path, d))
-            ? Path.GetRelativePath(Context.WorkingDirectory, path) is var relative && !relative.StartsWith("..", StringComparison.Ordinal) ? "./" + relative : path
+    internal static string? ProjectOwnedConfig(StackSession session, ComposeProject project, string workingDirectory) =>
+        session.Config.Path is { } path && new[] { project.Directory, workingDirectory }.Any(d => IsUnder(path, d))
+            ? Path.GetRelativePath(workingDirectory, path) is var relative && !relative.StartsWith("..", StringComparison.Ordinal) ? "./" + relative : path
             : null;
 
     private static bool IsUnder(string path, string directory) =>

@@ -23,9 +23,17 @@ internal sealed class SystemInstallCommand : DsoCommand
         Options.Add(_root);
     }
 
-    protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken) =>
+        new SystemInstaller(Context).InstallAsync(new SystemLayout(Path.GetFullPath(parseResult.GetValue(_root)!, Context.WorkingDirectory)), cancellationToken);
+}
+
+/// <summary>The work of `system install`, shared with `bootstrap agent` and `setup --mode agent`.</summary>
+internal sealed class SystemInstaller(CliContext context)
+{
+    private CliContext Context => context;
+
+    public async Task<int> InstallAsync(SystemLayout layout, CancellationToken cancellationToken)
     {
-        var layout = new SystemLayout(Path.GetFullPath(parseResult.GetValue(_root)!, Context.WorkingDirectory));
         if (layout.IsLive && UnixFiles.EffectiveUserId != 0)
         {
             throw new DsoException("system install writes to /etc and /var/lib and creates a group: run it as root (sudo docker dso system install)");
@@ -66,7 +74,7 @@ internal sealed class SystemInstallCommand : DsoCommand
             return ExitCodes.Success;
         }
 
-        if (!System.IO.Directory.Exists("/run/systemd/system"))
+        if (!Systemd.IsRunning(Context))
         {
             Context.Out.WriteLine("systemd is not running on this host: start the agent yourself with");
             Context.Out.WriteLine($"  {agent} --config /etc/dso/dso.yaml");
