@@ -117,6 +117,7 @@ public sealed partial class SystemdHostTests(EngineFixture engine)
         Assert.Contains("kept:      /lib/systemd/system/dso-agent.service", bootstrap, StringComparison.Ordinal);
         Assert.Contains("endpoint: \"https://vault.example.test:8200\"", await host.OkAsync("cat /etc/dso/dso.yaml", cancellationToken: cancel), StringComparison.Ordinal);
         Assert.Equal("600 root root", await host.OkAsync("stat -c '%a %U %G' /etc/dso/agent.env", cancellationToken: cancel));
+        Assert.Equal("640 root dso", await host.OkAsync("stat -c '%a %U %G' /etc/dso/dso.yaml", cancellationToken: cancel));
         Assert.False((await host.RunAsync("test -e /etc/systemd/system/dso-agent.service", cancellationToken: cancel)).Succeeded, "bootstrap shadowed the package's unit");
         await WaitActiveAsync(host, cancel);
         var restarted = await MainPidAsync(host, cancel);

@@ -139,7 +139,9 @@ internal sealed class AgentBootstrap(CliContext context)
 
         var updated = text.TrimEnd('\n') + $"\n\n# Added by docker dso bootstrap agent ({why}); docs/providers.md lists every setting.\nproviders:\n{block}";
         ConfigLoader.Parse(path, updated, context.GetEnvironmentVariable);
-        AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(updated), File.GetUnixFileMode(path), durable: true);
+        // The package gives dso.yaml 0640 root:dso so members can read it; the new file keeps that.
+        var kept = UnixFiles.Ownership(path);
+        AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(updated), kept.Mode, durable: true, (kept.Uid, kept.Gid));
         context.Out.WriteLine($"provider:  {type} written to {path} ({why})");
         return true;
     }
