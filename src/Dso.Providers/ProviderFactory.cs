@@ -52,7 +52,7 @@ internal static class ProviderFactory
     {
         string[] own = provider.Type switch
         {
-            "vault" => ["VAULT_TOKEN"],
+            "vault" => provider.Auth.Method == "iam_role" ? ["VAULT_TOKEN", .. AwsEnvironment] : ["VAULT_TOKEN"],
             "aws" => AwsEnvironment,
             "azure" => AzureEnvironment,
             "huawei" => ["HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_SDK_PROJECT_ID"],

@@ -6,7 +6,7 @@ public sealed class ConfigCommandTests
     public async Task Show_PrintsEveryKeyWithDefaults_AndRedactsCredentials()
     {
         using var cli = new VaultCliFixture(initialize: false);
-        cli.WriteFile("dso.yaml", "agent:\n  api:\n    token: tok-12345678\n    webhook_secret: ${HOOK_KEY}\nproviders:\n  v:\n    type: vault\n    auth:\n      method: token\n      params:\n        token: s.vault-token\n");
+        cli.WriteFile("dso.yaml", "agent:\n  api:\n    token: tok-12345678\n    webhook_secret: ${HOOK_KEY}\nproviders:\n  v:\n    type: vault\n    endpoint: https://vault.example.com:8200\n    auth:\n      method: token\n      params:\n        token: s.vault-token\n");
         cli.Environment["HOOK_KEY"] = "hook-key-from-env";
 
         var yaml = await cli.RunAsync("config", "show");

@@ -155,6 +155,11 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("providers:\n  kv:\n    type: azure\n    endpoint: https://x.vault.azure.net\n    options:\n      verify_challenge_resource: no\n", "dso.yaml: providers.kv.options.verify_challenge_resource must be \"true\" or \"false\", not 'no'")]
     [InlineData("providers:\n  hw:\n    type: huawei\n    auth:\n      method: token\n", "dso.yaml: providers.hw.auth.method 'token' is not one of aksk, ecs_agency")]
     [InlineData("providers:\n  hw:\n    type: huawei\n    options:\n      project: x\n", "dso.yaml: providers.hw.options.project is not an option of type huawei (known: project_id, ca_file)")]
+    [InlineData("providers:\n  vault:\n    type: vault\n    auth:\n      method: iam_role\n", "dso.yaml: providers.vault (type vault) needs endpoint: the Vault address (https://vault.example.com:8200)")]
+    [InlineData("providers:\n  vault:\n    type: vault\n    endpoint: https://v:8200\n    auth:\n      method: approle\n      params:\n        role_id: r\n", "dso.yaml: providers.vault.auth.params.secret_id_file (or secret_id) is required for auth.method approle")]
+    [InlineData("providers:\n  aws:\n    type: aws\n", "dso.yaml: providers.aws (type aws) needs region: the region of the secrets (for example us-east-1)")]
+    [InlineData("providers:\n  aws:\n    type: aws\n    region: eu-west-1\n    auth:\n      method: static\n      params:\n        access_key_id: AKIA\n", "dso.yaml: providers.aws.auth.params.secret_access_key is required for auth.method static")]
+    [InlineData("providers:\n  hw:\n    type: huawei\n", "dso.yaml: providers.hw (type huawei) needs region: (for example cn-north-4) or endpoint:")]
     public void BadConfig_IsOneLineWithFileLineAndKey(string yaml, string expected)
     {
         _dir.WriteFile("dso.yaml", yaml);

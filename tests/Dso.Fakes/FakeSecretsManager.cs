@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Dso.Providers.Aws;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -142,47 +141,24 @@ public sealed class FakeSecretsManager : FakeServer
 
     private static IResult NotFound() => Error(400, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
 
-    /// <summary>SigV4 as AWS checks it: a known access key, a fresh date, the session token if one is sent, and the signature over the headers the client signed.</summary>
+    /// <summary>SigV4 as AWS checks it (<see cref="SignedRequest"/>), counting requests that carry the session token.</summary>
     private IResult? Verify(HttpRequest request, byte[] body)
     {
-        if (request.Headers["X-Amz-Security-Token"].ToString() is { Length: > 0 } token)
+        string Header(string name) => name == "host" ? request.Host.Value ?? "" : request.Headers[name].ToString();
+        var problem = SignedRequest.Check(Header, body, request.Path.Value ?? "/", request.QueryString.Value?.TrimStart('?') ?? "", AccessKey, SecretKey, SessionToken, TimeSpan.FromMinutes(5));
+        if (problem == SignatureProblem.None && Header("x-amz-security-token").Length > 0)
         {
-            if (token != SessionToken)
-            {
-                return Error(400, "UnrecognizedClientException", "The security token included in the request is invalid.");
-            }
-
             Interlocked.Increment(ref _withSessionToken);
         }
 
-        var authorization = request.Headers.Authorization.ToString();
-        var parts = authorization.Replace(SigV4.Algorithm + " ", "", StringComparison.Ordinal).Split(", ").Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
-        if (!authorization.StartsWith(SigV4.Algorithm, StringComparison.Ordinal) || !parts.TryGetValue("Credential", out var credential) || !parts.TryGetValue("SignedHeaders", out var signed) || !parts.TryGetValue("Signature", out var signature))
+        return problem switch
         {
-            return Error(400, "MissingAuthenticationTokenException", "Missing Authentication Token");
-        }
-
-        var scope = credential.Split('/');
-        if (scope.Length != 5 || scope[0] != AccessKey)
-        {
-            return Error(400, "UnrecognizedClientException", "The security token included in the request is invalid.");
-        }
-
-        if (!DateTimeOffset.TryParseExact(request.Headers["X-Amz-Date"].ToString(), "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) || Math.Abs((DateTimeOffset.UtcNow - at).TotalMinutes) > 5)
-        {
-            return Error(400, "InvalidSignatureException", "Signature expired or the date is missing.");
-        }
-
-        var headers = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in signed.Split(';'))
-        {
-            headers[name] = name == "host" ? request.Host.Value ?? "" : request.Headers[name].ToString();
-        }
-
-        var expected = SigV4.Signature(SecretKey, scope[2], scope[3], at, headers, body, request.Path.Value ?? "/", request.QueryString.Value?.TrimStart('?') ?? "");
-        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(expected), System.Text.Encoding.ASCII.GetBytes(signature))
-            ? null
-            : Error(400, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided.");
+            SignatureProblem.None => null,
+            SignatureProblem.MissingAuthentication => Error(400, "MissingAuthenticationTokenException", "Missing Authentication Token"),
+            SignatureProblem.UnknownKey or SignatureProblem.BadSessionToken => Error(400, "UnrecognizedClientException", "The security token included in the request is invalid."),
+            SignatureProblem.Expired => Error(400, "InvalidSignatureException", "Signature expired or the date is missing."),
+            _ => Error(400, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided."),
+        };
     }
 
     private IResult Create(JsonObject input)

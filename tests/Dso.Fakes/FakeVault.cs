@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -9,8 +10,10 @@ namespace Dso.Fakes;
 /// <summary>
 /// HashiCorp Vault's HTTP API as far as DSO and hvac use it: KV v2 under `secret/` (data, metadata,
 /// versions, soft delete), KV v1 under `kv/`, tokens (lookup-self, renew-self), AppRole login,
-/// response-wrapped secret ids (sys/wrapping/unwrap, single use), sys/health, namespaces
-/// (X-Vault-Namespace keeps separate stores) and Vault's `{"errors": […]}` shape.
+/// response-wrapped secret ids (sys/wrapping/unwrap, single use), AWS IAM login (`auth/aws/login`:
+/// the signed `sts:GetCallerIdentity` request is checked here as STS would check it, against the AWS
+/// keys the test registers, with the `X-Vault-AWS-IAM-Server-ID` header when one is configured),
+/// sys/health, namespaces (X-Vault-Namespace keeps separate stores) and Vault's `{"errors": […]}` shape.
 /// </summary>
 public sealed class FakeVault : FakeServer
 {
@@ -20,6 +23,8 @@ public sealed class FakeVault : FakeServer
     private readonly ConcurrentDictionary<string, DateTimeOffset> _tokens = new();
     private readonly ConcurrentDictionary<string, string> _roles = new();
     private readonly ConcurrentDictionary<string, string> _wrapped = new();
+    private readonly ConcurrentDictionary<string, (string SecretKey, string? SessionToken)> _awsKeys = new();
+    private readonly ConcurrentDictionary<string, string> _iamRoles = new();
     private int _renewals;
     private int _logins;
 
@@ -50,6 +55,15 @@ public sealed class FakeVault : FakeServer
     public void PutV1(string path, JsonObject fields) => _kv1[Key(null, "kv", path)] = fields;
 
     public void AddRole(string roleId, string secretId) => _roles[roleId] = secretId;
+
+    /// <summary>An AWS key STS knows (its secret, and the session token that must come with it).</summary>
+    public void AddAwsKey(string accessKey, string secretKey, string? sessionToken = null) => _awsKeys[accessKey] = (secretKey, sessionToken);
+
+    /// <summary>A role of the AWS auth method, bound to the principal that owns <paramref name="accessKey"/>.</summary>
+    public void AddIamRole(string role, string accessKey) => _iamRoles[role] = accessKey;
+
+    /// <summary>The value Vault's AWS auth requires in `X-Vault-AWS-IAM-Server-ID` (iam_server_id_header_value), if any.</summary>
+    public string? IamServerId { get; set; }
 
     /// <summary>A single-use wrapping token that unwraps to {"secret_id": …}.</summary>
     public string Wrap(string secretId)
@@ -104,6 +118,7 @@ public sealed class FakeVault : FakeServer
             _tokens[token] = DateTimeOffset.UtcNow + TokenTtl;
             return Auth(token);
         });
+        app.MapPost("/v1/auth/aws/login", async Task<IResult> (HttpContext c) => IamLogin(await JsonNode.ParseAsync(c.Request.Body) as JsonObject));
         app.MapPost("/v1/sys/wrapping/unwrap", (HttpContext c) =>
             c.Request.Headers["X-Vault-Token"].ToString() is var token && _wrapped.TryRemove(token, out var secret)
                 ? Results.Json(new { data = new { secret_id = secret, secret_id_accessor = Guid.NewGuid().ToString() } })
@@ -136,6 +151,72 @@ public sealed class FakeVault : FakeServer
             403 => "permission denied",
             _ => "internal error",
         }).ExecuteAsync(context);
+
+    /// <summary>
+    /// Vault's `auth/aws/login` with the iam method: the four base64 fields describe a signed
+    /// `GetCallerIdentity` POST to STS, which Vault forwards; here it is verified in place.
+    /// </summary>
+    private IResult IamLogin(JsonObject? body)
+    {
+        static string? Field(JsonObject? o, string name) => o?[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        static string Decode(string? base64) => base64 is null ? "" : Encoding.UTF8.GetString(Convert.FromBase64String(base64));
+        if (Field(body, "iam_http_request_method") != "POST")
+        {
+            return Error(400, "iam_http_request_method must be POST");
+        }
+
+        var url = Decode(Field(body, "iam_request_url"));
+        var stsBody = Decode(Field(body, "iam_request_body"));
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var sts) || sts.Scheme != "https" || !sts.Host.StartsWith("sts.", StringComparison.Ordinal) || !sts.Host.EndsWith(".amazonaws.com", StringComparison.Ordinal)
+            || stsBody != "Action=GetCallerIdentity&Version=2011-06-15")
+        {
+            return Error(400, "the request is not sts:GetCallerIdentity");
+        }
+
+        // Headers as a JSON object of name → [values] (hvac, Vault's CLI) or name → value.
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (JsonNode.Parse(Decode(Field(body, "iam_request_headers"))) is JsonObject sent)
+        {
+            foreach (var (name, value) in sent)
+            {
+                headers[name] = value is JsonArray list ? string.Join(",", list.Select(v => v!.GetValue<string>())) : value!.GetValue<string>();
+            }
+        }
+
+        string Header(string name) => headers.GetValueOrDefault(name, "");
+        var credential = Header("authorization").Split("Credential=", 2) is [_, var rest] ? rest.Split('/')[0] : "";
+        if (!_awsKeys.TryGetValue(credential, out var key))
+        {
+            return Error(400, "error making upstream request: received error code 403 from STS: InvalidClientTokenId: The security token included in the request is invalid.");
+        }
+
+        var problem = SignedRequest.Check(Header, Encoding.UTF8.GetBytes(stsBody), sts.AbsolutePath, sts.Query.TrimStart('?'), credential, key.SecretKey, key.SessionToken, TimeSpan.FromMinutes(15), "sts");
+        if (problem != SignatureProblem.None || (key.SessionToken is not null && Header("x-amz-security-token") != key.SessionToken))
+        {
+            return Error(400, $"error making upstream request: received error code 403 from STS: {(problem == SignatureProblem.Expired ? "SignatureExpired" : "SignatureDoesNotMatch")}");
+        }
+
+        if (IamServerId is { } serverId && (Header("x-vault-aws-iam-server-id") != serverId || !Header("authorization").Contains("x-vault-aws-iam-server-id", StringComparison.Ordinal)))
+        {
+            return Error(400, "expected X-Vault-AWS-IAM-Server-ID header value to be signed and to match the configured value");
+        }
+
+        var role = Field(body, "role") ?? "";
+        if (!_iamRoles.TryGetValue(role, out var bound))
+        {
+            return Error(400, $"entry for role {role} not found");
+        }
+
+        if (bound != credential)
+        {
+            return Error(403, $"IAM Principal of {credential} does not belong to the role {role}");
+        }
+
+        Interlocked.Increment(ref _logins);
+        var token = "hvs.aws-" + Guid.NewGuid().ToString("N");
+        _tokens[token] = DateTimeOffset.UtcNow + TokenTtl;
+        return Auth(token);
+    }
 
     private static string Key(string? ns, string mount, string path) => $"{ns}|{mount}|{path.Trim('/')}";
 

@@ -9,17 +9,23 @@ namespace Dso.Providers.Tests;
 /// <summary>The vault provider (built-in plugin) against the fake Vault, which hvac itself checks first.</summary>
 public sealed class VaultProviderTests
 {
+    private const string IamAccessKey = "AKIAVAULTIAMFAKE0001";
+    private const string IamSecretKey = "vault/iam/secret/key/for/tests/00000000";
+
     [Fact]
     public async Task TheFake_IsWhatTheOfficialClientHvacExpects()
     {
         await using var vault = new FakeVault();
         await vault.StartAsync();
         vault.AddRole("role-hvac", "secret-hvac");
+        vault.AddAwsKey(IamAccessKey, IamSecretKey);
+        vault.AddIamRole("iam-hvac", IamAccessKey);
+        vault.IamServerId = "vault.example.com";
 
-        var run = await RunAsync("/usr/bin/python3", Path.Combine(TestPaths.Repository, "tests", "clients", "verify_vault.py"), vault.Address.ToString(), FakeVault.RootToken, "role-hvac", "secret-hvac");
+        var run = await RunAsync("/usr/bin/python3", Path.Combine(TestPaths.Repository, "tests", "clients", "verify_vault.py"), vault.Address.ToString(), FakeVault.RootToken, "role-hvac", "secret-hvac", IamAccessKey, IamSecretKey, "iam-hvac", "vault.example.com");
 
         Assert.True(run.Code == 0, run.Output);
-        Assert.Contains("11 checks passed", run.Output, StringComparison.Ordinal);
+        Assert.Contains("16 checks passed", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -96,6 +102,39 @@ public sealed class VaultProviderTests
         Assert.Equal("approle-value", (await provider.ResolveAsync("app/db"))[0].Value);
 
         Assert.Equal(2, vault.Logins);
+    }
+
+    /// <summary>
+    /// The SECURITY document's cloud example: Vault's AWS IAM auth with the host's AWS credentials
+    /// (here from the environment, with a session token as an instance role gives), the server-id
+    /// header signed, a new login when Vault revokes the token, and a clear refusal for a wrong key.
+    /// </summary>
+    [Fact]
+    public async Task IamRole_SignsGetCallerIdentity_LogsIn_AndLogsInAgainWhenTheTokenIsRevoked()
+    {
+        using var dir = new TempDirectory();
+        await using var vault = new FakeVault();
+        await vault.StartAsync();
+        const string session = "IQoJb3JpZ2luX2VjEFAKEvaultiamsession0001";
+        vault.AddAwsKey(IamAccessKey, IamSecretKey, session);
+        vault.AddIamRole("dso-agent", IamAccessKey);
+        vault.IamServerId = "vault.example.com";
+        vault.Put("app/db", "via-iam");
+        var auth = "    auth:\n      method: iam_role\n      params:\n        role: dso-agent\n        header_value: vault.example.com\n";
+        var keys = new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = IamAccessKey, ["AWS_SECRET_ACCESS_KEY"] = IamSecretKey, ["AWS_SESSION_TOKEN"] = session, ["AWS_EC2_METADATA_DISABLED"] = "true" };
+        using var providers = new ConfiguredProviders(dir, Yaml(vault, auth), keys);
+        using var wrong = new ConfiguredProviders(dir, Yaml(vault, auth, retry: "    retry:\n      attempts: 1\n"), new(keys) { ["AWS_SECRET_ACCESS_KEY"] = "wrong" + IamSecretKey });
+
+        var first = (await providers["vault"].ResolveAsync("app/db"))[0];
+        Assert.True(first.Value == "via-iam", first.Error);
+        vault.RevokeIssued();
+        Assert.Equal("via-iam", (await providers["vault"].ResolveAsync("app/db"))[0].Value);
+        Assert.Equal(2, vault.Logins);
+
+        var refused = (await wrong["vault"].ResolveAsync("app/db"))[0];
+        Assert.Null(refused.Value);
+        Assert.Contains("Vault AWS IAM login failed (400: error making upstream request: received error code 403 from STS: SignatureDoesNotMatch)", refused.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(IamSecretKey, refused.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """Checks the fake Vault with the official Python client (Debian's python3-hvac): what DSO relies
-on must behave as hvac expects from a real Vault. argv: URL ROOT_TOKEN ROLE_ID SECRET_ID."""
+on must behave as hvac expects from a real Vault.
+argv: URL ROOT_TOKEN ROLE_ID SECRET_ID AWS_ACCESS_KEY AWS_SECRET_KEY IAM_ROLE IAM_SERVER_ID."""
 import sys
 
 import hvac
 import hvac.exceptions
 
-url, token, role_id, secret_id = sys.argv[1:5]
+url, token, role_id, secret_id, access_key, secret_key, iam_role, server_id = sys.argv[1:9]
 checks = 0
 
 
@@ -51,5 +52,20 @@ approle = hvac.Client(url=url)
 login = approle.auth.approle.login(role_id=role_id, secret_id=secret_id)
 check(login["auth"]["client_token"] and approle.is_authenticated(), "AppRole login gives a working token")
 check(approle.auth.token.renew_self()["auth"]["renewable"], "the token renews")
+
+# AWS IAM auth: hvac signs sts:GetCallerIdentity with its own SigV4 code; the fake must accept
+# exactly that, and refuse a wrong secret key, a missing server-id header and an unbound role.
+iam = hvac.Client(url=url)
+login = iam.auth.aws.iam_login(access_key, secret_key, header_value=server_id, role=iam_role)
+check(login["auth"]["client_token"] and iam.is_authenticated(), "AWS IAM login gives a working token")
+check(iam.secrets.kv.v2.read_secret_version(path="hvac/app", mount_point="secret")["data"]["data"]["password"] == "p2", "the IAM token reads KV")
+for what, kwargs in [("a wrong secret key", dict(secret_key="wrong" + secret_key, header_value=server_id, role=iam_role)),
+                     ("no server-id header", dict(secret_key=secret_key, role=iam_role)),
+                     ("an unknown role", dict(secret_key=secret_key, header_value=server_id, role="no-such-role"))]:
+    try:
+        hvac.Client(url=url).auth.aws.iam_login(access_key, use_token=False, **kwargs)
+        check(False, what + " is refused")
+    except (hvac.exceptions.InvalidRequest, hvac.exceptions.Forbidden):
+        check(True, "")
 
 print("%d checks passed" % checks)

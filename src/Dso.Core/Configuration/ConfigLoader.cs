@@ -135,6 +135,16 @@ internal static class ConfigLoader
         ["huawei"] = ["aksk", "ecs_agency"],
     };
 
+    /// <summary>The auth.params each (type, method) cannot run without; `a|b` is either.</summary>
+    private static readonly Dictionary<(string Type, string Method), string[]> RequiredParams = new()
+    {
+        [("vault", "approle")] = ["role_id", "secret_id_file|secret_id"],
+        [("aws", "static")] = ["access_key_id", "secret_access_key"],
+        [("aws", "profile")] = ["profile"],
+        [("azure", "client_secret")] = ["tenant_id", "client_id", "client_secret_file"],
+        [("azure", "client_certificate")] = ["tenant_id", "client_id", "certificate_file"],
+    };
+
     private static void ValidateProvider(string name, ProviderConfig provider, string file)
     {
         var type = provider.Type!;
@@ -166,6 +176,33 @@ internal static class ConfigLoader
         if (address is not null && (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
             throw new DsoException($"{where}: '{address}' is not an http(s) URL (write it as https://host:port)");
+        }
+
+        if (type == "vault" && address is null)
+        {
+            throw new DsoException($"{where} (type vault) needs endpoint: the Vault address (https://vault.example.com:8200)");
+        }
+
+        if (type is "aws" && provider.Region is null)
+        {
+            throw new DsoException($"{where} (type aws) needs region: the region of the secrets (for example us-east-1)");
+        }
+
+        if (type is "huawei" && provider.Region is null && address is null)
+        {
+            throw new DsoException($"{where} (type huawei) needs region: (for example cn-north-4) or endpoint:");
+        }
+
+        if (RequiredParams.GetValueOrDefault((type, provider.Auth.Method ?? "")) is { } required)
+        {
+            foreach (var need in required)
+            {
+                // The key must be there; its value may come from a variable only the agent's environment sets.
+                if (!need.Split('|').Any(provider.Auth.Params.ContainsKey))
+                {
+                    throw new DsoException($"{where}.auth.params.{need.Replace("|", " (or ", StringComparison.Ordinal)}{(need.Contains('|', StringComparison.Ordinal) ? ")" : "")} is required for auth.method {provider.Auth.Method}");
+                }
+            }
         }
 
         if (type == "azure" && (address is null || !address.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Amazon.Runtime;
 using Amazon.Runtime.CredentialManagement;
-using Amazon.Runtime.Credentials;
 using Dso.Plugins;
 using Dso.Providers.Plugins;
 
@@ -44,7 +43,7 @@ internal sealed class AwsBackend : IPluginBackend
                 "profile" => new CredentialProfileStoreChain().TryGetAWSCredentials(Need(p, "profile"), out var found)
                     ? found
                     : throw new BackendException(PluginErrorCodes.Denied, $"no AWS profile named {p["profile"]} in the shared credentials or config file"),
-                _ => DefaultAWSCredentialsIdentityResolver.GetCredentials(),
+                _ => AwsCredentialChain.Default(),
             };
         }
         catch (AmazonClientException e)

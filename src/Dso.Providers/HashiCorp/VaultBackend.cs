@@ -44,11 +44,10 @@ internal sealed class VaultBackend : IPluginBackend
             _http.DefaultRequestHeaders.Add("X-Vault-Namespace", ns);
         }
 
-        if (config.AuthMethod is "iam_role")
-        {
-            throw new BackendException(PluginErrorCodes.Denied, "Vault's AWS (iam_role) auth is not supported yet; use auth.method token or approle");
-        }
     }
+
+    /// <summary>Methods that log in for a token, and log in again when Vault stops honouring it.</summary>
+    private bool LogsIn => _config.AuthMethod is "approle" or "iam_role";
 
     public bool Versions => _kv2;
 
@@ -231,7 +230,7 @@ internal sealed class VaultBackend : IPluginBackend
 
                     case HttpStatusCode.NotFound:
                         return fail(($"{path} not found in Vault mount {_mount}", false));
-                    case HttpStatusCode.Forbidden when attempt == 0 && _config.AuthMethod == "approle":
+                    case HttpStatusCode.Forbidden when attempt == 0 && LogsIn:
                         _token = null;
                         continue;
                     case HttpStatusCode.Forbidden:
@@ -254,7 +253,7 @@ internal sealed class VaultBackend : IPluginBackend
             {
                 _renewAt = lease.Renewable && lease.Seconds > 0 ? _time.GetUtcNow() + TimeSpan.FromSeconds(lease.Seconds * 2 / 3.0) : null;
             }
-            else if (_config.AuthMethod == "approle")
+            else if (LogsIn)
             {
                 _token = null;
             }
@@ -274,13 +273,16 @@ internal sealed class VaultBackend : IPluginBackend
                     : throw new BackendException(PluginErrorCodes.Denied, "no Vault token: set auth.params.token (\"${VAULT_TOKEN}\") or auth.params.token_file");
                 return _token;
             case "approle":
-                return await LoginAsync(cancellationToken);
+                return await LoginAsync("AppRole", _config.AuthParams.GetValueOrDefault("mount", "approle"), await AppRoleLoginAsync(cancellationToken), cancellationToken);
+            case "iam_role":
+                return await LoginAsync("AWS IAM", _config.AuthParams.GetValueOrDefault("mount", "aws"), await VaultAwsLogin.BodyAsync(_config.AuthParams, _time), cancellationToken);
             default:
-                throw new BackendException(PluginErrorCodes.Denied, $"auth method {_config.AuthMethod} is not supported for Vault (token, approle)");
+                throw new BackendException(PluginErrorCodes.Denied, $"auth method {_config.AuthMethod} is not supported for Vault (token, approle, iam_role)");
         }
     }
 
-    private async Task<string> LoginAsync(CancellationToken cancellationToken)
+    /// <summary>AppRole's login body: the role id and the secret id (unwrapped once when it is a wrapping token).</summary>
+    private async Task<byte[]> AppRoleLoginAsync(CancellationToken cancellationToken)
     {
         var p = _config.AuthParams;
         var roleId = p.GetValueOrDefault("role_id") ?? throw new BackendException(PluginErrorCodes.Denied, "approle needs auth.params.role_id");
@@ -303,14 +305,18 @@ internal sealed class VaultBackend : IPluginBackend
             _unwrappedSecretId = secretId;
         }
 
-        var mount = p.GetValueOrDefault("mount", "approle");
-        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["role_id"] = roleId, ["secret_id"] = secretId }, ProviderJson.Default.DictionaryStringString);
+        return JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["role_id"] = roleId, ["secret_id"] = secretId }, ProviderJson.Default.DictionaryStringString);
+    }
+
+    /// <summary>POSTs a login body to `auth/MOUNT/login` (zeroing it after) and keeps the token and its renewal time.</summary>
+    private async Task<string> LoginAsync(string method, string mount, byte[] body, CancellationToken cancellationToken)
+    {
         using var login = new HttpRequestMessage(HttpMethod.Post, $"v1/auth/{mount}/login") { Content = new ByteArrayContent(body) };
         using var response = await SendAsync(login, cancellationToken);
         CryptographicOperations.ZeroMemory(body);
         if (response.Status != HttpStatusCode.OK)
         {
-            throw new BackendException(PluginErrorCodes.Denied, $"Vault AppRole login failed ({(int)response.Status}: {response.Errors})");
+            throw new BackendException(PluginErrorCodes.Denied, $"Vault {method} login failed ({(int)response.Status}: {response.Errors})");
         }
 
         using var document = JsonDocument.Parse(response.Body);
