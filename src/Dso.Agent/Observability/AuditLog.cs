@@ -18,7 +18,12 @@ internal sealed class AuditLog(string? path, SecretRedactor redactor, TimeProvid
 
     public string? Path => path;
 
-    public void Write(string actor, string action, string target, string result, string? detail = null)
+    /// <summary>
+    /// One record. Besides DSO's fields (time, actor, action, target, result, detail), each carries
+    /// the original project's (timestamp, event, status) and, for rotations, secret (the variables
+    /// that changed), container (the new one) and duration_ms.
+    /// </summary>
+    public void Write(string actor, string action, string target, string result, string? detail = null, AuditRotation? rotation = null)
     {
         if (path is null)
         {
@@ -39,6 +44,25 @@ internal sealed class AuditLog(string? path, SecretRedactor redactor, TimeProvid
                 writer.WriteString("detail", Bounded(detail));
             }
 
+            var now = time.GetUtcNow();
+            writer.WriteString("timestamp", now.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteString("event", SeedEvent(action, result));
+            writer.WriteString("status", SeedStatus(result));
+            if (rotation is not null)
+            {
+                if (rotation.Secret is not null)
+                {
+                    writer.WriteString("secret", Bounded(rotation.Secret));
+                }
+
+                if (rotation.Container is not null)
+                {
+                    writer.WriteString("container", Bounded(rotation.Container));
+                }
+
+                writer.WriteNumber("duration_ms", rotation.DurationMs);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -50,6 +74,21 @@ internal sealed class AuditLog(string? path, SecretRedactor redactor, TimeProvid
             _stream.Flush();
         }
     }
+
+    /// <summary>The seed's event names: rotation_completed, rotation_failed, …; other actions as ACTION_RESULT.</summary>
+    internal static string SeedEvent(string action, string result) => (action, result) switch
+    {
+        ("rotate", "rotated") => "rotation_completed",
+        ("rotate", _) => "rotation_" + result,
+        _ => action + "_" + result,
+    };
+
+    internal static string SeedStatus(string result) => result switch
+    {
+        "ok" or "rotated" or "unchanged" or "accepted" or "finished" or "rolled_back" => "success",
+        "skipped" or "not_audited" => "skipped",
+        _ => "failure",
+    };
 
     public void Dispose()
     {
@@ -80,3 +119,6 @@ internal sealed class AuditLog(string? path, SecretRedactor redactor, TimeProvid
         return stream;
     }
 }
+
+/// <summary>The seed's rotation fields of an audit record.</summary>
+internal sealed record AuditRotation(string? Secret, string? Container, long DurationMs);

@@ -50,10 +50,49 @@ internal sealed class DsoMetrics
         ProxyConnections = factory.CreateCounter("dso_proxy_connections_total", "Client connections the proxy forwarded, by project, service and host port.", "project", "service", "port");
         ProxyActive = factory.CreateGauge("dso_proxy_active_connections", "Client connections open through the proxy now, by project and service.", "project", "service");
         ProxyDropped = factory.CreateCounter("dso_proxy_dropped_connections_total", "Client connections the proxy closed because no container of the service accepted within proxy.backend_wait.", "project", "service", "reason");
+        ProviderApiLatency = factory.CreateHistogram("dso_provider_api_latency_seconds", "Seed name: latency of calls to a secret provider's API, by provider (the same observations as dso_provider_request_duration_seconds, in the seed's buckets).", new HistogramConfiguration
+        {
+            LabelNames = ["provider"],
+            Buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        });
+        SeedNames(factory);
         Notifications = factory.CreateCounter("dso_notifications_total", "Rotation results posted to notifications.webhooks, by result (sent, failed).", "result");
     }
 
     public CollectorRegistry Registry { get; }
+
+    /// <summary>Observes one provider call in both its histograms (ours and the seed's name).</summary>
+    public void ObserveProviderCall(string provider, double seconds)
+    {
+        ProviderDuration.WithLabels(provider).Observe(seconds);
+        ProviderApiLatency.WithLabels(provider).Observe(seconds);
+    }
+
+    /// <summary>
+    /// The names the original project's operations guide gives, derived as each scrape begins from
+    /// the metrics above so the two can never disagree: rotations that succeeded and failed (all
+    /// strategies), running managed containers, and the cache's hit ratio (hits over hits plus
+    /// misses; NaN until the first lookup, so a "&lt; 0.85" alert does not fire on a new agent).
+    /// </summary>
+    private void SeedNames(MetricFactory factory)
+    {
+        var success = factory.CreateCounter("dso_rotation_success_total", "Seed name: rotations that completed (dso_rotations_total with result rotated, every strategy).");
+        var failures = factory.CreateCounter("dso_rotation_failures_total", "Seed name: rotations that failed and left the old containers serving (dso_rotations_total with result failed).");
+        var active = factory.CreateGauge("dso_active_managed_containers", "Seed name: running containers DSO manages (dso_managed_containers).");
+        var ratio = factory.CreateGauge("dso_cache_hit_ratio", "Seed name: dso_cache_hits_total / (hits + dso_cache_misses_total); NaN before the first lookup.");
+        ratio.Set(double.NaN);
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            success.IncTo(RotationsWith("rotated"));
+            failures.IncTo(RotationsWith("failed"));
+            active.Set(ManagedContainers.Value);
+            var lookups = CacheHits.Value + CacheMisses.Value;
+            ratio.Set(lookups == 0 ? double.NaN : CacheHits.Value / lookups);
+        });
+    }
+
+    private double RotationsWith(string result) =>
+        Rotations.GetAllLabelValues().Where(labels => labels[1] == result).Sum(labels => Rotations.WithLabels(labels).Value);
 
     public Counter IpcRequests { get; }
 
@@ -74,6 +113,8 @@ internal sealed class DsoMetrics
     public Gauge ProviderCircuit { get; }
 
     public Histogram ProviderDuration { get; }
+
+    public Histogram ProviderApiLatency { get; }
 
     public Counter CacheHits { get; }
 

@@ -313,7 +313,16 @@ internal sealed partial class ServiceRotator(
         metrics.RotationDuration.WithLabels(result.Strategy).Observe(result.DurationSeconds);
         projects.Mark(result.Project, result.Service, result.Outcome == RotationResult.Failed ? "rotation failed" : "ok", result.Outcome == RotationResult.Failed ? result.Message : null);
         events.Publish($"rotation.{result.Outcome}", result.Project, result.Service, $"{result.Strategy}: {result.Message} ({result.DurationSeconds:0.###}s)");
-        audit.Write(trigger.Actor, "rotate", $"{result.Project}/{result.Service}", result.Outcome, $"{result.Strategy}, {trigger.Trigger}: {result.Message}");
+        audit.Write(
+            trigger.Actor,
+            "rotate",
+            $"{result.Project}/{result.Service}",
+            result.Outcome,
+            $"{result.Strategy}, {trigger.Trigger}: {result.Message}",
+            new AuditRotation(
+                trigger.Variables is { Count: > 0 } variables ? string.Join(",", variables.Order(StringComparer.Ordinal)) : null,
+                result.Containers.Count > 0 ? result.Containers[^1] : null,
+                (long)Math.Round(result.DurationSeconds * 1000)));
         if (result.Outcome == RotationResult.Failed)
         {
             LogFailed(result.Project, result.Service, result.Strategy, result.Message);

@@ -77,7 +77,7 @@ internal sealed class CachingProvider(
             answers = [.. requests.Select(_ => ResolvedSecret.Failed(error))];
         }
 
-        metrics.ProviderDuration.WithLabels(Name).Observe(watch.Elapsed.TotalSeconds);
+        metrics.ObserveProviderCall(Name, watch.Elapsed.TotalSeconds);
         var failure = answers.FirstOrDefault(a => a.Transient)?.Error;
         metrics.ProviderRequests.WithLabels(Name, failure is null ? "ok" : "error").Inc();
         health.Record(Name, failure is null ? null : redactor.Redact(failure));

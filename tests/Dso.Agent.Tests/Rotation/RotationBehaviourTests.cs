@@ -149,4 +149,45 @@ public sealed class RotationBehaviourTests(EngineFixture engine)
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("no managed service named nosuchservice", unknown.StandardError, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// The original project's operations guide alerts on its own metric names and reads its own audit
+    /// fields: after one rotation both are there and agree with DSO's own series and records.
+    /// </summary>
+    [Fact]
+    public async Task ARotation_ShowsInTheSeedsMetricNames_AndAuditFields()
+    {
+        await engine.RequireAsync();
+        await using var stack = await RotationStack.UpAsync("services:\n" + App("web", "restart"), new() { ["app/db"] = "seed-one" });
+
+        stack.Set("app/db", "seed-two");
+        await stack.WaitForRotationsAsync("restart", RotationResult.Rotated, 1);
+
+        var metrics = await stack.Agent.MetricsAsync();
+        var rotated = AgentProcess.Metric(metrics, "dso_rotations_total{strategy=\"restart\",result=\"rotated\"}");
+        Assert.Equal(rotated, AgentProcess.Metric(metrics, "dso_rotation_success_total"));
+        Assert.Equal(0, AgentProcess.Metric(metrics, "dso_rotation_failures_total"));
+        Assert.True(AgentProcess.Metric(metrics, "dso_active_managed_containers") >= 1, "the running web container is not counted");
+        Assert.Equal(AgentProcess.Metric(metrics, "dso_managed_containers"), AgentProcess.Metric(metrics, "dso_active_managed_containers"));
+        var calls = AgentProcess.Metric(metrics, "dso_provider_api_latency_seconds_count{provider=\"files\"}");
+        Assert.True(calls >= 1, "no provider call observed under dso_provider_api_latency_seconds");
+        Assert.Equal(AgentProcess.Metric(metrics, "dso_provider_request_duration_seconds_count{provider=\"files\"}"), calls);
+        var hits = AgentProcess.Metric(metrics, "dso_cache_hits_total");
+        var misses = AgentProcess.Metric(metrics, "dso_cache_misses_total");
+        var ratio = AgentProcess.Metric(metrics, "dso_cache_hit_ratio");
+        Assert.True(hits + misses >= 1, "no cache lookup counted");
+        Assert.Equal(hits / (hits + misses), ratio, 6);
+
+        var record = (await File.ReadAllLinesAsync(stack.Agent.AuditLog, TestContext.Current.CancellationToken))
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .Last(e => e.GetProperty("action").GetString() == "rotate");
+        Assert.Equal("rotation_completed", record.GetProperty("event").GetString());
+        Assert.Equal("success", record.GetProperty("status").GetString());
+        Assert.Equal("DB_PASSWORD", record.GetProperty("secret").GetString());
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", record.GetProperty("timestamp").GetString());
+        Assert.True(record.GetProperty("duration_ms").GetInt64() > 0);
+        var container = record.GetProperty("container").GetString()!;
+        Assert.Equal(await RotationStack.InspectAsync(await stack.Project.ContainerAsync("web"), "{{.Id}}"), await RotationStack.InspectAsync(container, "{{.Id}}"));
+        Assert.DoesNotContain("seed-two", await File.ReadAllTextAsync(stack.Agent.AuditLog, TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
 }

@@ -141,7 +141,10 @@ public sealed class SwapRotationTests(EngineFixture engine)
         Assert.Empty(await stack.TemporariesAsync());
         Assert.Single(await stack.Project.AllContainersAsync());
         Assert.Equal(1, await stack.MetricAsync("dso_rotations_total{strategy=\"rolling\",result=\"failed\"}"));
-        Assert.Contains("\"result\":\"failed\"", await File.ReadAllTextAsync(stack.Agent.AuditLog, TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Equal(1, await stack.MetricAsync("dso_rotation_failures_total"));
+        var audit = await File.ReadAllTextAsync(stack.Agent.AuditLog, TestContext.Current.CancellationToken);
+        Assert.Contains("\"result\":\"failed\"", audit, StringComparison.Ordinal);
+        Assert.Contains("\"event\":\"rotation_failed\",\"status\":\"failure\",\"secret\":\"DB_PASSWORD\"", audit, StringComparison.Ordinal);
         var table = (await stack.Project.DsoOkAsync("status")).StandardOutput;
         Assert.Contains("rotation failed", table, StringComparison.Ordinal);
         Assert.DoesNotContain("bad-value", table + status + stack.Agent.Output, StringComparison.Ordinal);
