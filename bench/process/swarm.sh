@@ -16,8 +16,8 @@ runs="${2:-5}"
 ensure_packages hyperfine docker.io busybox-static
 ensure_engine
 
-cli="$root/artifacts/publish/cli/docker-dso"
-[ -x "$cli" ] || die "$cli is missing: run scripts/install.sh first (bench/run does)"
+cli="$root/artifacts/native/docker-dso"
+[ -x "$cli" ] || die "$cli is missing: run scripts/build-native.sh first (bench/run does, through scripts/install.sh)"
 [ -x "$root/artifacts/native/dso-init" ] || bash "$root/scripts/build-native.sh" --with-testapp
 source "$root/bench/process/image.sh"
 ensure_bench_images
