@@ -44,6 +44,13 @@ public sealed class PeerCredentialTests : IAsyncLifetime
         Assert.Equal(0u, owner.Uid);
         Assert.Equal(Dso.Agent.Ipc.PeerAuthorizer.LookUpGroup(Group), owner.Gid);
 
+        // An outsider's command gets one line saying why and what to do, not a crash.
+        var refused = await ChildProcess.RunAsync("setpriv", ["--reuid", Outsider, "--regid", "nogroup", "--init-groups", AgentProcess.Cli, "--config", agent.ConfigPath, "status"], new ChildProcessOptions { Environment = agent.Environment }, TestContext.Current.CancellationToken);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Equal(
+            $"dso: cannot open the agent's socket {agent.Socket}: permission denied; it admits root and members of group {Group}: sudo usermod -aG {Group} $USER, then log in again (or run the command with sudo)",
+            refused.StandardError.TrimEnd('\n'));
+
         // Outsiders cannot even open a 0660 socket; loosen it to prove the per-connection check
         // refuses them on its own, as it would after a misconfiguration.
         File.SetUnixFileMode(agent.Socket, (UnixFileMode)Convert.ToInt32("666", 8));

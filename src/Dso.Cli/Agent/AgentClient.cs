@@ -63,11 +63,33 @@ internal sealed class AgentClient : IDisposable
             http.Dispose();
             return null;
         }
+        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.AccessDenied })
+        {
+            http.Dispose();
+            throw new DsoException(Denied(socketPath));
+        }
         catch
         {
             http.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Why a user outside the socket's group cannot talk to the agent, and what to do.</summary>
+    private static string Denied(string socketPath)
+    {
+        string? group = null;
+        try
+        {
+            group = Dso.Native.UnixGroups.NameOf(Dso.Native.UnixFiles.Ownership(socketPath).Gid);
+        }
+        catch (IOException)
+        {
+        }
+
+        return group is null
+            ? $"cannot open the agent's socket {socketPath}: permission denied; it admits root and the members of its group (ls -l {socketPath}), or run the command with sudo"
+            : $"cannot open the agent's socket {socketPath}: permission denied; it admits root and members of group {group}: sudo usermod -aG {group} $USER, then log in again (or run the command with sudo)";
     }
 
     public Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
