@@ -60,7 +60,23 @@ public sealed class ConcurrencyTests
                 }
             };
             process.BeginOutputReadLine();
-            await Task.Delay(random.Next(150, 600), TestContext.Current.CancellationToken);
+
+            // Kill it at a random moment once it is writing (its first confirmed write), so a slow
+            // start on a loaded machine does not turn the round into killing a process still starting.
+            for (var waited = 0; waited < 200 && !process.HasExited; waited++)
+            {
+                lock (lines)
+                {
+                    if (lines.Count > 0)
+                    {
+                        break;
+                    }
+                }
+
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+            }
+
+            await Task.Delay(random.Next(50, 400), TestContext.Current.CancellationToken);
             process.Kill();
             await process.WaitForExitAsync(TestContext.Current.CancellationToken);
 
