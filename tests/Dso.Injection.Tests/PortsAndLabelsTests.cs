@@ -52,9 +52,23 @@ public sealed class PortsAndLabelsTests
     }
 
     [Theory]
+    [InlineData("http:8080", 8080, "/")]
+    [InlineData("http:80/healthz?full=1", 80, "/healthz?full=1")]
+    public void AnHttpProbe_TakesAPortAndAnOptionalPath(string probe, int port, string path)
+    {
+        var rotation = RotationLabels.Read(Service(new() { ["dso.health.probe"] = probe }, []));
+
+        Assert.Equal(probe, rotation.Probe);
+        Assert.True(HttpProbe.TryParse(probe["http:".Length..], out var parsedPort, out var parsedPath));
+        Assert.Equal((port, path), (parsedPort, parsedPath));
+    }
+
+    [Theory]
     [InlineData("dso.strategy", "bluegreen", "strategy 'bluegreen' is not one of live, signal, restart, rolling, none")]
     [InlineData("dso.signal", "SIGFOO", "label dso.signal 'SIGFOO' is not a signal name")]
-    [InlineData("dso.health.probe", "http:80", "is not tcp:PORT")]
+    [InlineData("dso.health.probe", "http:80x/health", "is not tcp:PORT")]
+    [InlineData("dso.health.probe", "http:80/a b", "http:PORT[/PATH]")]
+    [InlineData("dso.health.probe", "grpc:80", "is not tcp:PORT")]
     [InlineData("dso.host_ports", "53:53/udp", "must be a TCP HOST:CONTAINER pair")]
     public void BadLabels_FailWithOneLine(string label, string value, string problem)
     {

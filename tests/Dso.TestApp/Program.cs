@@ -21,10 +21,12 @@ using System.Text;
 //                      for the proxy benchmarks
 // Every report ends with SIGNALS:HUP=N (SIGHUPs received) and PID=N. With --refuse PREFIX it exits
 // with 3 before listening when a reported value starts with PREFIX (an app that rejects its
-// secrets, for the unhealthy-rollback tests). SIGTERM ends it at once, as a well-behaved server.
+// secrets, for the unhealthy-rollback tests). SIGTERM ends it at once, as a well-behaved server;
+// with --ignore-term it is ignored (a server that only SIGKILL stops, like busybox httpd as PID 1).
 // It prints secret values on purpose: it stands in for an application that uses them.
 var arguments = args.ToList();
 var exit = arguments.Remove("--exit");
+var ignoreTerm = arguments.Remove("--ignore-term");
 string? refuse = null;
 var refuseAt = arguments.IndexOf("--refuse");
 if (refuseAt >= 0 && refuseAt + 1 < arguments.Count)
@@ -35,7 +37,7 @@ if (refuseAt >= 0 && refuseAt + 1 < arguments.Count)
 
 if (arguments.Count == 0)
 {
-    Console.Error.WriteLine("usage: dso-testapp [--exit] [--refuse PREFIX] report NAME... | serve PORT NAME...");
+    Console.Error.WriteLine("usage: dso-testapp [--exit] [--ignore-term] [--refuse PREFIX] report NAME... | serve PORT NAME...");
     return 2;
 }
 
@@ -45,7 +47,16 @@ using var onHangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context 
     context.Cancel = true;
     Interlocked.Increment(ref hangups);
 });
-using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => Environment.Exit(0));
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    if (ignoreTerm)
+    {
+        context.Cancel = true;
+        return;
+    }
+
+    Environment.Exit(0);
+});
 
 switch (arguments[0])
 {

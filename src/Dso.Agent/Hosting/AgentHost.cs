@@ -192,6 +192,7 @@ internal static class AgentHost
         services.AddSingleton<EngineContainers>();
         services.AddSingleton<HealthGate>();
         services.AddSingleton<RotationJournal>();
+        services.AddSingleton<SwapDrains>();
         services.AddSingleton<ContainerSwap>();
         services.AddSingleton<RotationBook>();
         services.AddSingleton<AgentNotifier>();
@@ -200,6 +201,8 @@ internal static class AgentHost
         services.AddSingleton<RotationQueue>();
         services.AddSingleton<ChangeDetector>();
         services.AddSingleton<DockerWatcher>();
+        // Stopped last (hosted services stop in reverse): the rotations have ended, then the drains finish at once.
+        services.AddHostedService(s => s.GetRequiredService<SwapDrains>());
         services.AddHostedService<Reconciler>();
         services.AddHostedService(s => s.GetRequiredService<DockerWatcher>());
         services.AddHostedService(s => s.GetRequiredService<RotationQueue>());

@@ -46,6 +46,8 @@ internal sealed class DsoMetrics
             LabelNames = ["trigger"],
             Buckets = Histogram.ExponentialBuckets(0.01, 2, 14),
         });
+        Draining = factory.CreateGauge("dso_draining_containers", "Old containers of rolling swaps draining in the background now (the service already serves from the new ones).");
+        Drained = factory.CreateCounter("dso_drained_containers_total", "Old containers of rolling swaps stopped and removed after their drain.");
         RotationRecoveries = factory.CreateCounter("dso_rotation_recoveries_total", "Interrupted rotations found in the journal at start-up, by what recovery did (rolled_back, finished).", "action");
         ProxyConnections = factory.CreateCounter("dso_proxy_connections_total", "Client connections the proxy forwarded, by project, service and host port.", "project", "service", "port");
         ProxyActive = factory.CreateGauge("dso_proxy_active_connections", "Client connections open through the proxy now, by project and service.", "project", "service");
@@ -139,6 +141,10 @@ internal sealed class DsoMetrics
     public Histogram DetectionLatency { get; }
 
     public Counter RotationRecoveries { get; }
+
+    public Gauge Draining { get; }
+
+    public Counter Drained { get; }
 
     public Counter ProxyConnections { get; }
 

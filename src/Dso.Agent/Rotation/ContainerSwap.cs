@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Docker.DotNet.Models;
+using Dso.Agent.Observability;
 using Dso.Agent.Proxy;
 using Dso.Injection.Secrets;
 using Microsoft.Extensions.Logging;
@@ -11,8 +12,10 @@ namespace Dso.Agent.Rotation;
 /// journaling every phase before taking it (<see cref="SwapPhases.Order"/>). `rolling` starts the
 /// clones beside the old containers and moves the proxy to them once healthy; `restart` stops the
 /// old ones first. Until the switch, any failure undoes everything and the old containers keep (or
-/// go back to) serving; after it, the swap is finished. Recovery after a crash runs the same undo
-/// and finish steps, which check the engine and so can be repeated.
+/// go back to) serving; after it, the swap is finished. A rolling swap returns once clients are on
+/// the new containers: the old ones drain, stop and go in the background (<see cref="SwapDrains"/>),
+/// so the service is free for its next change. Recovery after a crash runs the same undo and finish
+/// steps, which check the engine and so can be repeated.
 /// </summary>
 internal sealed partial class ContainerSwap(
     EngineContainers engine,
@@ -20,6 +23,8 @@ internal sealed partial class ContainerSwap(
     RotationJournal journal,
     SecretStore store,
     TcpProxy proxy,
+    SwapDrains drains,
+    DsoMetrics metrics,
     TimeProvider time,
     ILogger<ContainerSwap> log)
 {
@@ -48,7 +53,7 @@ internal sealed partial class ContainerSwap(
             {
                 entry = Step(entry, SwapPhase.StopOld);
                 backends.Replace(backends.Current.Where(b => plan.Old.All(o => o.Id != b.ContainerId)), byRotation: true);
-                await Task.WhenAll(plan.Old.Select(o => engine.StopAsync(o.Inspect, cancellationToken)));
+                await Task.WhenAll(plan.Old.Select(o => engine.StopAsync(o.Inspect, plan.Policy.Grace, cancellationToken)));
             }
 
             Took("prepare");
@@ -82,7 +87,17 @@ internal sealed partial class ContainerSwap(
             return $"{Describe(entry.Phase)} failed: {e.Message}";
         }
 
-        await FinishAsync(entry, plan.Mode == SwapPhases.Rolling ? plan.Policy.Grace : TimeSpan.Zero, CancellationToken.None, plan.Timings);
+        entry = await SwitchAsync(entry, CancellationToken.None, plan.Timings);
+        if (plan.Mode == SwapPhases.Rolling)
+        {
+            var switched = entry;
+            await drains.StartAsync(plan.Project, plan.Service, hurry => RetireAsync(switched, plan.Policy.Grace, hurry, CancellationToken.None), CancellationToken.None);
+        }
+        else
+        {
+            await RetireAsync(entry, TimeSpan.Zero, CancellationToken.None, CancellationToken.None, plan.Timings);
+        }
+
         return null;
     }
 
@@ -144,23 +159,19 @@ internal sealed partial class ContainerSwap(
     }
 
     /// <summary>
-    /// Completes a swap whose clones were healthy: the proxy on them, the names swapped, the old
-    /// containers stopped (after <paramref name="grace"/>, so their open connections can finish) and
-    /// removed, the old generation shredded.
+    /// Completes a swap whose clones were healthy: <see cref="SwitchAsync"/>, then
+    /// <see cref="RetireAsync"/> without a drain (recovery: the agent that held the connections is gone).
     /// </summary>
-    public async Task FinishAsync(JournalEntry entry, TimeSpan grace, CancellationToken cancellationToken, Dictionary<string, double>? timings = null)
+    public async Task FinishAsync(JournalEntry entry, CancellationToken cancellationToken)
+    {
+        entry = await SwitchAsync(entry, cancellationToken);
+        await RetireAsync(entry, TimeSpan.Zero, CancellationToken.None, cancellationToken);
+    }
+
+    /// <summary>The proxy on the clones, the old containers renamed aside and the clones given their names. Returns the entry as journaled.</summary>
+    private async Task<JournalEntry> SwitchAsync(JournalEntry entry, CancellationToken cancellationToken, Dictionary<string, double>? timings = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        void Took(string step)
-        {
-            if (timings is not null)
-            {
-                timings[step] = Math.Round(clock.Elapsed.TotalSeconds, 4);
-            }
-
-            clock.Restart();
-        }
-
         var backends = proxy.BackendsOf(entry.Project, entry.Service);
         using var pin = backends.Pin();
         var clones = new List<(SwapContainer Container, ContainerInspectResponse? New)>();
@@ -176,7 +187,6 @@ internal sealed partial class ContainerSwap(
         var others = backends.Current.Where(b => entry.Containers.All(c => c.OldId != b.ContainerId && c.NewId != b.ContainerId));
         backends.Replace([.. others, .. fresh], byRotation: true);
 
-        Took("switch");
         entry = Step(entry, SwapPhase.RenameOld);
         foreach (var container in entry.Containers)
         {
@@ -192,22 +202,41 @@ internal sealed partial class ContainerSwap(
             await Attempt(() => engine.RenameAsync(clone!.ID, container.Name, cancellationToken), entry, "give the new container its name");
         }
 
+        if (timings is not null)
+        {
+            timings["switch"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
+        }
+
+        return entry;
+    }
+
+    /// <summary>
+    /// The old containers of a switched swap: for `rolling`, after <paramref name="grace"/> (so their
+    /// open connections can finish; cut short when <paramref name="hurry"/> fires) stopped with their
+    /// own stop signal and timeout; then removed, and the old generation shredded.
+    /// </summary>
+    private async Task RetireAsync(JournalEntry entry, TimeSpan grace, CancellationToken hurry, CancellationToken cancellationToken, Dictionary<string, double>? timings = null)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         if (entry.Mode == SwapPhases.Rolling)
         {
-            Took("rename");
             if (grace > TimeSpan.Zero)
             {
-                await Task.Delay(grace, time, cancellationToken);
+                try
+                {
+                    await Task.Delay(grace, time, hurry);
+                }
+                catch (OperationCanceledException) when (hurry.IsCancellationRequested)
+                {
+                }
             }
-
-            Took("drain");
 
             entry = Step(entry, SwapPhase.StopOld);
             foreach (var container in entry.Containers)
             {
                 if (await engine.TryInspectAsync(container.OldId, cancellationToken) is { } old)
                 {
-                    await Attempt(() => engine.StopAsync(old, cancellationToken), entry, "stop the old container");
+                    await Attempt(() => engine.StopAsync(old, null, cancellationToken), entry, "stop the old container");
                 }
             }
         }
@@ -219,18 +248,32 @@ internal sealed partial class ContainerSwap(
         }
 
         entry = Step(entry, SwapPhase.Cleanup);
-        if (store.Generations(entry.Project, entry.Service).Contains(entry.NewGeneration))
+        var current = store.CurrentGeneration(entry.Project, entry.Service);
+
+        // Normally active since the Activate phase; only a swap interrupted before that (and so undone, never here) could differ.
+        // A later swap of the service may have activated a newer generation meanwhile: that one stays.
+        if ((current is null || current == entry.OldGeneration) && store.Generations(entry.Project, entry.Service).Contains(entry.NewGeneration))
         {
             store.Activate(entry.Project, entry.Service, entry.NewGeneration);
         }
 
-        if (entry.OldGeneration is { } oldGeneration && oldGeneration != entry.NewGeneration && store.Generations(entry.Project, entry.Service).Contains(oldGeneration))
+        if (entry.OldGeneration is { } oldGeneration && oldGeneration != entry.NewGeneration && store.Generations(entry.Project, entry.Service).Contains(oldGeneration)
+            && store.CurrentGeneration(entry.Project, entry.Service) != oldGeneration)
         {
             store.RemoveGeneration(entry.Project, entry.Service, oldGeneration);
         }
 
         journal.Append(entry with { Phase = SwapPhase.Done, At = time.GetUtcNow(), Outcome = "rotated" });
-        Took("cleanup");
+        if (entry.Mode == SwapPhases.Rolling)
+        {
+            metrics.Drained.Inc(entry.Containers.Count);
+            LogDrained(entry.Project, entry.Service, entry.Containers.Count, Math.Round(clock.Elapsed.TotalSeconds, 2));
+        }
+
+        if (timings is not null)
+        {
+            timings["cleanup"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
+        }
     }
 
     private JournalEntry Step(JournalEntry entry, SwapPhase phase)
@@ -264,6 +307,9 @@ internal sealed partial class ContainerSwap(
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "rotation of {Project}/{Service} failed at {Phase}: {Error}; undoing it")]
     private partial void LogStepFailed(string project, string service, SwapPhase phase, string error);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "rotation of {Project}/{Service}: {Count} old container(s) drained, stopped and removed in {Seconds}s")]
+    private partial void LogDrained(string project, string service, int count, double seconds);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "rotation of {Project}/{Service}: could not {What}: {Error}")]
     private partial void LogFinishStepFailed(string project, string service, string what, string error);

@@ -106,12 +106,17 @@ internal sealed class EngineContainers(DockerClient client)
     public Task StartAsync(string id, CancellationToken cancellationToken) =>
         client.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken);
 
-    /// <summary>Stops a container, giving it its own stop timeout (compose's stop_grace_period) before SIGKILL.</summary>
-    public async Task StopAsync(ContainerInspectResponse container, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops a container with its own stop signal, giving it its own stop timeout (compose's
+    /// stop_grace_period) before SIGKILL; without one, <paramref name="grace"/> (a restart's
+    /// rotation.grace_period), else the engine's 10 seconds.
+    /// </summary>
+    public async Task StopAsync(ContainerInspectResponse container, TimeSpan? grace, CancellationToken cancellationToken)
     {
+        var timeout = container.Config?.StopTimeout ?? grace ?? TimeSpan.FromSeconds(10);
         try
         {
-            await client.Containers.StopContainerAsync(container.ID, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)(container.Config?.StopTimeout?.TotalSeconds ?? 10) }, cancellationToken);
+            await client.Containers.StopContainerAsync(container.ID, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)Math.Ceiling(timeout.TotalSeconds) }, cancellationToken);
         }
         catch (DockerContainerNotFoundException)
         {

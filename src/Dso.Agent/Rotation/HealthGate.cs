@@ -2,18 +2,26 @@ using System.Net;
 using System.Net.Sockets;
 using Docker.DotNet.Models;
 using Dso.Configuration;
+using Dso.Injection.Planning;
 
 namespace Dso.Agent.Rotation;
 
 /// <summary>
 /// Decides when a new container is ready for traffic (spec 6): its Docker HEALTHCHECK when the
-/// image or compose file defines one; else the probe label (`tcp:PORT`, `running:DURATION`); else a
+/// image or compose file defines one; else the probe label (`tcp:PORT`, `http:PORT[/PATH]`,
+/// `running:DURATION`); else a
 /// TCP connect to each proxied container port; else still running one second after start. Polls
 /// every 100 ms until the health timeout; a container that exits or turns unhealthy fails at once.
 /// </summary>
 internal sealed class HealthGate(EngineContainers engine, TimeProvider time)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>For `http:` probes: straight to the container (never through a proxy from the agent's environment), no redirects followed (a 3xx is an answer).</summary>
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromSeconds(5) })
+    {
+        Timeout = TimeSpan.FromSeconds(2),
+    };
 
     /// <summary>Null when every container is ready; else why one is not.</summary>
     public async Task<string?> WaitAsync(IReadOnlyList<string> containerIds, ServicePolicy policy, CancellationToken cancellationToken)
@@ -89,6 +97,11 @@ internal sealed class HealthGate(EngineContainers engine, TimeProvider time)
                 return await ConnectsAsync(address, port, cancellationToken) ? (true, null, string.Empty) : (false, null, $"no TCP answer on port {port}");
             }
 
+            if (probe.StartsWith("http:", StringComparison.Ordinal) && HttpProbe.TryParse(argument, out var httpPort, out var path))
+            {
+                return await AnswersAsync(address, httpPort, path, cancellationToken) is { } waiting ? (false, null, waiting) : (true, null, string.Empty);
+            }
+
             var wanted = Duration.TryParse(argument, out var parsed) ? parsed : TimeSpan.FromSeconds(1);
             return time.GetUtcNow() - started >= wanted ? (true, null, string.Empty) : (false, null, $"running for less than {argument}");
         }
@@ -111,6 +124,27 @@ internal sealed class HealthGate(EngineContainers engine, TimeProvider time)
 
     private static bool HasHealthcheck(ContainerInspectResponse inspect) =>
         inspect.Config?.Healthcheck?.Test is { Count: > 0 } test && test[0] != "NONE";
+
+    /// <summary>Null when GET PATH on the container answers 2xx or 3xx; else what it did instead.</summary>
+    private static async Task<string?> AnswersAsync(IPAddress? address, int port, string path, CancellationToken cancellationToken)
+    {
+        if (address is null)
+        {
+            return "no address to send the HTTP probe to";
+        }
+
+        var host = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+        try
+        {
+            using var response = await Http.GetAsync(new Uri($"http://{host}:{port}{path}"), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            var code = (int)response.StatusCode;
+            return code is >= 200 and < 400 ? null : $"HTTP {code} from GET {path} on port {port}";
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return $"no HTTP answer from GET {path} on port {port}";
+        }
+    }
 
     private static async Task<bool> ConnectsAsync(IPAddress? address, int port, CancellationToken cancellationToken)
     {

@@ -15,6 +15,7 @@ namespace Dso.Agent.Rotation;
 internal sealed partial class RotationQueue(
     ProjectRegistry projects,
     ServiceRotator rotator,
+    SwapDrains drains,
     AgentOptions options,
     AgentRuntime runtime,
     TimeProvider time,
@@ -77,7 +78,11 @@ internal sealed partial class RotationQueue(
         _wake.Release();
     }
 
-    /// <summary>Rotates the given services now (`docker dso rotate`, recovery), bypassing the debounce; returns when all are done.</summary>
+    /// <summary>
+    /// Rotates the given services now (`docker dso rotate`, recovery), bypassing the debounce;
+    /// returns when all are done, old containers drained and removed included (each service is
+    /// free for other changes as soon as its new containers serve).
+    /// </summary>
     public async Task<IReadOnlyList<RotationResult>> RotateNowAsync(IReadOnlyList<(string Project, string Service)> services, RotationTrigger trigger, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -90,7 +95,9 @@ internal sealed partial class RotationQueue(
 
         var byProject = services.GroupBy(s => s.Project, StringComparer.Ordinal)
             .Select(g => RunProjectAsync(g.Key, [.. g.Select(s => (s.Service, trigger))], cancellationToken));
-        return [.. (await Task.WhenAll(byProject)).SelectMany(r => r)];
+        var results = (await Task.WhenAll(byProject)).SelectMany(r => r).ToList();
+        await drains.WaitAsync([.. services], cancellationToken);
+        return results;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -34,7 +34,7 @@ internal sealed partial class SwapRecovery(
             {
                 if (SwapPhases.IsCommitted(entry.Mode, entry.Phase))
                 {
-                    await swap.FinishAsync(entry, TimeSpan.Zero, cancellationToken);
+                    await swap.FinishAsync(entry, cancellationToken);
                     var references = projects.TryGet(entry.Project)?.Registration.Services.FirstOrDefault(s => s.Name == entry.Service)?.References.Count ?? 0;
                     projects.Commit(entry.Project, entry.Service, new ServiceState("ok", null, references, entry.Fingerprint, store.MountPath(entry.Project, entry.Service), time.GetUtcNow()));
                     metrics.RotationRecoveries.WithLabels("finished").Inc();

@@ -8,7 +8,7 @@ namespace Dso.Injection.Planning;
 /// How a service asks to be rotated, read from its compose labels (spec 3.5) and `x-dso:`:
 /// `dso.strategy` (or the seed's `dso.update.strategy`, or `x-dso.strategy`), `dso.signal`,
 /// `dso.host_ports` (ports the proxy owns, `HOST:CONTAINER`, comma-separated),
-/// `dso.rolling.shared-volumes=allow` and `dso.health.probe` (`tcp:PORT` or `running:DURATION`).
+/// `dso.rolling.shared-volumes=allow` and `dso.health.probe` (`tcp:PORT`, `http:PORT[/PATH]` or `running:DURATION`).
 /// Its published TCP ports go along: a rolling service's ports move to the agent's proxy.
 /// </summary>
 internal static class RotationLabels
@@ -87,7 +87,8 @@ internal static class RotationLabels
         {
             "tcp" when int.TryParse(argument, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535 => null,
             "running" when Duration.TryParse(argument, out _) => null,
-            _ => "is not tcp:PORT (a TCP connect to the container) or running:DURATION (still running after that long)",
+            "http" when HttpProbe.TryParse(argument, out _, out _) => null,
+            _ => "is not tcp:PORT (a TCP connect to the container), http:PORT[/PATH] (an HTTP GET answered 2xx or 3xx) or running:DURATION (still running after that long)",
         };
     }
 

@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using System.Text;
 using Dso.Ipc;
 using Dso.Testing;
 
@@ -43,6 +41,35 @@ public sealed class SwapRotationTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task Restart_GivesAProcessThatIgnoresSigterm_TheRotationGracePeriod_NotTheEnginesTenSeconds()
+    {
+        await engine.RequireAsync();
+        await using var stack = await RotationStack.UpAsync(
+            $$"""
+            services:
+              api:
+                image: {{TestImages.App}}
+                command: ["--ignore-term", "serve", "8080", "DB_PASSWORD"]
+                ports: ["127.0.0.1:{PORT}:8080"]
+                environment:
+                  DB_PASSWORD: dso://app/db
+            """,
+            new() { ["app/db"] = "grace-one" },
+            agentKeys: RotationStack.TestTimings.Replace("debounce: 300ms", "debounce: 1h", StringComparison.Ordinal),
+            extraYaml: "rotation:\n  strategy: restart        # the seed's form\n  grace_period: 2s\n");
+        await RotationStack.WaitForAnswerAsync(stack.Port, "DB_PASSWORD=grace-one");
+
+        stack.Set("app/db", "grace-two");
+        var result = Assert.Single(await stack.RotateAsync("api"));
+
+        Assert.Equal(RotationResult.Rotated, result.Outcome);
+        Assert.Equal("restart", result.Strategy);
+        Assert.True(result.DurationSeconds is >= 2 and < 8, $"the restart took {result.DurationSeconds} s (grace_period 2s: SIGTERM, then SIGKILL after 2 s)");
+        await RotationStack.WaitForAnswerAsync(stack.Port, "DB_PASSWORD=grace-two");
+        Assert.Single(await stack.Project.AllContainersAsync());
+    }
+
+    [Fact]
     public async Task Rolling_UnderConstantLoad_DropsNoConnection_Across20Rotations()
     {
         await engine.RequireAsync();
@@ -55,7 +82,7 @@ public sealed class SwapRotationTests(EngineFixture engine)
         Assert.Equal($"127.0.0.1:{stack.Port}:8080", await RotationStack.InspectAsync(container, "{{index .Config.Labels \"dso.host_ports\"}}"));
         await RotationStack.WaitForAnswerAsync(stack.Port, "DB_PASSWORD=value-0");
 
-        using var load = new ClientLoad(stack.Port);
+        using var load = new ClientLoad(stack.Port, "DB_PASSWORD=value-");
         load.Start();
         for (var i = 1; i <= 20; i++)
         {
@@ -105,6 +132,52 @@ public sealed class SwapRotationTests(EngineFixture engine)
 
         Assert.Equal(RotationResult.Rotated, Assert.Single(await rotation).Outcome);
         Assert.Equal(0, wrong);
+    }
+
+    [Fact]
+    public async Task AnHttpProbe_SwapsWhenGetAnswers2xx_AndRollsBackWhenThePortSpeaksNoHttp()
+    {
+        await engine.RequireAsync();
+        await using var stack = await RotationStack.UpAsync(
+            $$"""
+            services:
+              web:
+                image: {{TestImages.App}}
+                command: ["http", "8080"]
+                labels:
+                  dso.strategy: rolling
+                  dso.health.probe: http:8080/healthz
+                ports: ["127.0.0.1:{PORT}:8080"]
+                environment:
+                  DB_PASSWORD: dso://app/db
+              api:
+                image: {{TestImages.App}}
+                command: ["serve", "8080", "DB_PASSWORD"]
+                labels:
+                  dso.strategy: rolling
+                  dso.health.probe: http:8080/
+                ports: ["127.0.0.1:{PORT2}:8080"]
+                environment:
+                  DB_PASSWORD: dso://app/db
+            """,
+            new() { ["app/db"] = "probe-one" },
+            agentKeys: RotationStack.TestTimings.Replace("debounce: 300ms", "debounce: 1h", StringComparison.Ordinal).Replace("health_check_timeout: 20s", "health_check_timeout: 4s", StringComparison.Ordinal));
+        var web = await stack.Project.ContainerAsync("web");
+        var api = await stack.Project.ContainerAsync("api");
+        await RotationStack.WaitForAnswerAsync(stack.Port2, "DB_PASSWORD=probe-one");
+
+        stack.Set("app/db", "probe-two");
+        var results = await stack.RotateAsync("web", "api");
+
+        var swapped = Assert.Single(results, r => r.Service == "web");
+        var kept = Assert.Single(results, r => r.Service == "api");
+        Assert.Equal(RotationResult.Rotated, swapped.Outcome);
+        Assert.NotEqual(web, await stack.Project.ContainerAsync("web"));
+        Assert.Equal(RotationResult.Failed, kept.Outcome);
+        Assert.Contains("was not healthy within 4s (no HTTP answer from GET / on port 8080)", kept.Message, StringComparison.Ordinal);
+        Assert.Equal(api, await stack.Project.ContainerAsync("api"));
+        Assert.Contains("DB_PASSWORD=probe-one", await RotationStack.QueryAsync(stack.Port2), StringComparison.Ordinal);
+        Assert.Empty(await stack.TemporariesAsync());
     }
 
     [Fact]
@@ -182,110 +255,5 @@ public sealed class SwapRotationTests(EngineFixture engine)
         Figures.Record("G8", "rotations for 100 changes of one secret within a second", rotations.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.NotEqual(before, await stack.Project.ContainerAsync("web"));
         Assert.Contains("DB_PASSWORD=burst-100\n", await RotationStack.QueryAsync(stack.Port), StringComparison.Ordinal);
-    }
-
-    /// <summary>
-    /// A client loop through the proxy: a new short connection every 10 ms, and four long-lived
-    /// connections that each send a request every 50 ms for half a second (well within the drain
-    /// grace) before they are replaced. Any error or wrong answer counts as a failure.
-    /// </summary>
-    private sealed class ClientLoad(int port) : IDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly List<string> _failures = [];
-        private readonly List<Task> _tasks = [];
-        private int _requests;
-        private int _longLived;
-
-        public void Start()
-        {
-            _tasks.Add(Task.Run(ShortLoopAsync));
-            for (var i = 0; i < 4; i++)
-            {
-                _tasks.Add(Task.Run(LongLoopAsync));
-            }
-        }
-
-        public async Task<(int Requests, int LongLived, IReadOnlyList<string> Failures)> StopAsync()
-        {
-            await _stop.CancelAsync();
-            await Task.WhenAll(_tasks);
-            lock (_failures)
-            {
-                return (_requests, _longLived, [.. _failures]);
-            }
-        }
-
-        public void Dispose() => _stop.Dispose();
-
-        private async Task ShortLoopAsync()
-        {
-            var deadline = DateTime.UtcNow.AddMinutes(5);
-            while (!_stop.IsCancellationRequested && DateTime.UtcNow < deadline)
-            {
-                try
-                {
-                    var answer = await RotationStack.QueryAsync(port);
-                    if (!answer.Contains("DB_PASSWORD=value-", StringComparison.Ordinal))
-                    {
-                        Fail($"short: unexpected answer '{answer.Split('\n')[0]}'");
-                    }
-                }
-                catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
-                {
-                    Fail($"short: {e.GetType().Name}: {e.Message}");
-                }
-
-                Interlocked.Increment(ref _requests);
-                await Task.Delay(10);
-            }
-        }
-
-        private async Task LongLoopAsync()
-        {
-            var deadline = DateTime.UtcNow.AddMinutes(5);
-            while (!_stop.IsCancellationRequested && DateTime.UtcNow < deadline)
-            {
-                try
-                {
-                    using var client = new TcpClient();
-                    await client.ConnectAsync("127.0.0.1", port);
-                    var stream = client.GetStream();
-                    using var reader = new StreamReader(stream, Encoding.UTF8, false, 256, leaveOpen: true);
-                    await stream.WriteAsync("KEEP\n"u8.ToArray());
-                    Interlocked.Increment(ref _longLived);
-                    for (var i = 0; i < 10 && !_stop.IsCancellationRequested; i++)
-                    {
-                        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                        await stream.WriteAsync("GET\n"u8.ToArray(), timeout.Token);
-                        var answer = new StringBuilder();
-                        while (await reader.ReadLineAsync(timeout.Token) is { } line && line != "END")
-                        {
-                            answer.Append(line).Append('\n');
-                        }
-
-                        if (!answer.ToString().Contains("DB_PASSWORD=value-", StringComparison.Ordinal))
-                        {
-                            Fail($"long-lived: unexpected answer '{answer.ToString().Split('\n')[0]}'");
-                        }
-
-                        Interlocked.Increment(ref _requests);
-                        await Task.Delay(50);
-                    }
-                }
-                catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
-                {
-                    Fail($"long-lived: {e.GetType().Name}: {e.Message}");
-                }
-            }
-        }
-
-        private void Fail(string reason)
-        {
-            lock (_failures)
-            {
-                _failures.Add(reason);
-            }
-        }
     }
 }
