@@ -25,6 +25,7 @@ public sealed class FakeSecretsManager : FakeServer
     public const string ContainerAuthorization = "fake-ecs-authorization-token";
     private readonly ConcurrentDictionary<string, List<(string VersionId, string Value, DateTimeOffset Created)>> _secrets = new();
     private readonly ConcurrentDictionary<string, int> _calls = new();
+    private readonly ConcurrentDictionary<string, bool> _denied = new();
     private int _valuesRead;
     private int _withSessionToken;
 
@@ -35,6 +36,13 @@ public sealed class FakeSecretsManager : FakeServer
 
     /// <summary>Calls served, by action.</summary>
     public int Calls(string action) => _calls.GetValueOrDefault(action);
+
+    /// <summary>
+    /// Refuses ACTION as IAM does when no policy allows it (`AccessDeniedException`, HTTP 400); a
+    /// name after a slash (`GetSecretValue/app/db`) refuses only that secret, which a batch reports
+    /// in its `Errors` as Secrets Manager does when GetSecretValue is not allowed on one secret.
+    /// </summary>
+    public void Deny(string action) => _denied[action] = true;
 
     /// <summary>The ECS container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI).</summary>
     public Uri ContainerCredentials => new(Address, "ecs/credentials");
@@ -109,6 +117,11 @@ public sealed class FakeSecretsManager : FakeServer
         var action = target.StartsWith("secretsmanager.", StringComparison.Ordinal) ? target["secretsmanager.".Length..] : target;
         _calls.AddOrUpdate(action, 1, (_, n) => n + 1);
         var input = JsonNode.Parse(body) as JsonObject ?? [];
+        if (_denied.ContainsKey(action))
+        {
+            return Error(400, "AccessDeniedException", $"User: arn:aws:sts::123456789012:assumed-role/dso-fake-role/i-0fake is not authorized to perform: secretsmanager:{action} because no identity-based policy allows the secretsmanager:{action} action");
+        }
+
         return action switch
         {
             "CreateSecret" => Create(input),
@@ -227,7 +240,11 @@ public sealed class FakeSecretsManager : FakeServer
         var errors = new JsonArray();
         foreach (var id in ids)
         {
-            if (Value(id, null) is { } found)
+            if (_denied.ContainsKey("GetSecretValue/" + id))
+            {
+                errors.Add(new JsonObject { ["SecretId"] = id, ["ErrorCode"] = "AccessDeniedException", ["Message"] = $"User: arn:aws:sts::123456789012:assumed-role/dso-fake-role/i-0fake is not authorized to perform: secretsmanager:GetSecretValue on resource: {id}" });
+            }
+            else if (Value(id, null) is { } found)
             {
                 values.Add(found);
             }

@@ -82,6 +82,36 @@ public sealed class AwsProviderTests
     }
 
     [Fact]
+    public async Task AccessDenied_ForACallOrForOneSecretOfABatch_IsRefusedNotTransient_AndNamesTheIamActionsToGrant()
+    {
+        using var dir = new TempDirectory();
+        await using var aws = new FakeSecretsManager();
+        await aws.StartAsync();
+        aws.Put("app/db", "never-shown-91e");
+        aws.Put("app/api", "api-value");
+        using var providers = new ConfiguredProviders(dir, Yaml(aws), Credentials());
+
+        aws.Deny("GetSecretValue/app/db");
+        var batch = await providers["aws"].ResolveAsync(["app/db", "app/api"]);
+        aws.Deny("BatchGetSecretValue");
+        aws.Deny("DescribeSecret");
+        var call = (await providers["aws"].ResolveAsync("app/api"))[0];
+        var version = (await providers["aws"].VersionsAsync("app/api"))[0];
+
+        Assert.Null(batch[0].Value);
+        Assert.False(batch[0].Transient);
+        Assert.Equal("api-value", batch[1].Value);
+        Assert.False(call.Transient);
+        Assert.False(version.Transient);
+        foreach (var error in new[] { batch[0].Error, call.Error, version.Error })
+        {
+            Assert.Contains("AccessDeniedException", error, StringComparison.Ordinal);
+            Assert.Contains("secretsmanager:BatchGetSecretValue, secretsmanager:GetSecretValue and secretsmanager:DescribeSecret", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("never-shown-91e", error, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task TheDefaultChain_TakesEcsContainerCredentials_AndSignsWithTheirSessionToken()
     {
         using var dir = new TempDirectory();

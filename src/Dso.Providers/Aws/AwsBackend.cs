@@ -19,6 +19,9 @@ namespace Dso.Providers.Aws;
 internal sealed class AwsBackend : IPluginBackend
 {
     private const int MaxBody = 512 * 1024;
+
+    /// <summary>What the provider's credentials must be allowed (docs/providers.md, "aws").</summary>
+    private const string AccessHint = "the credentials DSO uses need secretsmanager:BatchGetSecretValue, secretsmanager:GetSecretValue and secretsmanager:DescribeSecret on the secret (and kms:Decrypt on its key when it is a customer-managed one)";
     private readonly HttpClient _http;
     private readonly Uri _endpoint;
     private readonly string _region;
@@ -99,7 +102,8 @@ internal sealed class AwsBackend : IPluginBackend
             var errors = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var item in document.RootElement.TryGetProperty("Errors", out var list) ? list.EnumerateArray() : default)
             {
-                errors[item.GetProperty("SecretId").GetString()!] = $"{item.GetProperty("ErrorCode").GetString()}: {(item.TryGetProperty("Message", out var m) ? m.GetString() : "")}";
+                var code = item.GetProperty("ErrorCode").GetString();
+                errors[item.GetProperty("SecretId").GetString()!] = $"{code}: {(item.TryGetProperty("Message", out var m) ? m.GetString() : "")}{(code is "AccessDeniedException" ? "; " + AccessHint : "")}";
             }
 
             foreach (var i in chunk)
@@ -253,7 +257,13 @@ internal sealed class AwsBackend : IPluginBackend
 
             var (type, message) = ErrorOf(bytes);
             CryptographicOperations.ZeroMemory(bytes);
-            var transient = (int)response.StatusCode >= 500 || type is "ThrottlingException" or "TooManyRequestsException" or "InternalServiceError" or "ExpiredTokenException" or "InvalidSignatureException" or "UnrecognizedClientException" or "AccessDeniedException";
+            if (type is "AccessDeniedException")
+            {
+                // Not an outage but IAM's answer: fail closed (access revoked on purpose must stop delivery) and say what to grant.
+                return new AwsResponse([], ($"Secrets Manager {action}: {type}: {message}; {AccessHint}", false));
+            }
+
+            var transient = (int)response.StatusCode >= 500 || type is "ThrottlingException" or "TooManyRequestsException" or "InternalServiceError" or "ExpiredTokenException" or "InvalidSignatureException" or "UnrecognizedClientException";
             var missing = type is "ResourceNotFoundException";
             return new AwsResponse([], ($"Secrets Manager {action}: {type}: {message}", transient && !missing));
         }
