@@ -183,6 +183,45 @@ public sealed partial class SystemdHostTests(EngineFixture engine)
         Assert.DoesNotContain(canary, doctor.StandardOutput + doctor.StandardError, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The seed's install without a package: the executables from a system install of the checkout
+    /// (scripts/install.sh --system lays them out the same way), then `sudo docker dso system install`.
+    /// </summary>
+    [Fact]
+    public async Task SystemInstall_WithoutThePackage_CreatesTheGroup_GivesItTheConfig_AndStartsTheAgent()
+    {
+        await engine.RequireAsync();
+        var cancel = TestContext.Current.CancellationToken;
+        await using var host = await SystemdHost.StartAsync(cancel);
+        await host.OkAsync("mkdir -p /usr/local/lib/dso /usr/local/lib/docker/cli-plugins", cancellationToken: cancel);
+        foreach (var name in new[] { "docker-dso", "dso-agent", "dso-init" })
+        {
+            await EngineFixture.DockerOkAsync("cp", Path.Combine(NativeArtifacts.Directory, name), $"{host.Name}:/usr/local/lib/dso/{name}");
+        }
+
+        await host.OkAsync("chown -R root:root /usr/local/lib/dso && ln -s /usr/local/lib/dso/docker-dso /usr/local/lib/docker/cli-plugins/docker-dso", cancellationToken: cancel);
+        Assert.False((await host.RunAsync("getent group dso", cancellationToken: cancel)).Succeeded, "the host already has a dso group");
+
+        var installed = await host.OkAsync("docker dso system install", cancellationToken: cancel);
+
+        Assert.Contains("created:   group dso", installed, StringComparison.Ordinal);
+        await WaitActiveAsync(host, cancel);
+        Assert.Equal("755 root dso", await host.OkAsync("stat -c '%a %U %G' /etc/dso", cancellationToken: cancel));
+        Assert.Equal("640 root dso", await host.OkAsync("stat -c '%a %U %G' /etc/dso/dso.yaml", cancellationToken: cancel));
+        Assert.Equal("660 root dso", await host.OkAsync("stat -c '%a %U %G' /run/dso/dso.sock", cancellationToken: cancel));
+        await host.OkAsync("useradd -m -G dso alice && useradd -m bob", cancellationToken: cancel);
+        Assert.True((await host.RunAsync("cat /etc/dso/dso.yaml", user: "alice", cancellationToken: cancel)).Succeeded, "a member of dso cannot read /etc/dso/dso.yaml");
+        Assert.False((await host.RunAsync("cat /etc/dso/dso.yaml", user: "bob", cancellationToken: cancel)).Succeeded, "a user outside dso can read /etc/dso/dso.yaml");
+        var status = await host.RunAsync("docker dso status", user: "alice", cancellationToken: cancel);
+        Assert.True(status.Succeeded, status.StandardError);
+
+        // Again: nothing to change, and the configuration keeps its owner.
+        var again = await host.OkAsync("docker dso system install", cancellationToken: cancel);
+        Assert.Contains("kept:      group dso", again, StringComparison.Ordinal);
+        Assert.Contains("kept:      /etc/dso/dso.yaml (yours)", again, StringComparison.Ordinal);
+        Assert.Equal("640 root dso", await host.OkAsync("stat -c '%a %U %G' /etc/dso/dso.yaml", cancellationToken: cancel));
+    }
+
     private static Task<string> MainPidAsync(SystemdHost host, CancellationToken cancel) =>
         host.OkAsync("systemctl show -p MainPID --value dso-agent", cancellationToken: cancel);
 

@@ -39,12 +39,20 @@ internal sealed class SystemInstaller(CliContext context)
             throw new DsoException("system install writes to /etc and /var/lib and creates a group: run it as root (sudo docker dso system install)");
         }
 
+        // Live: /etc/dso and dso.yaml belong to root:dso, as the package leaves them, so members of the group can read the configuration.
+        (uint Uid, uint Gid)? owner = null;
         if (layout.IsLive)
         {
             await EnsureGroupAsync(cancellationToken);
+            owner = (0, Dso.Native.UnixGroups.LookUp(SystemLayout.Group) ?? throw new DsoException($"group {SystemLayout.Group} was created but cannot be found in /etc/group"));
         }
 
         Directory(layout.ConfigDirectory, "755");
+        if (owner is { } configOwner)
+        {
+            UnixFiles.Chown(layout.ConfigDirectory, configOwner.Uid, configOwner.Gid);
+        }
+
         Directory(layout.StateDirectory, "700");
         Directory(layout.UnitDirectory, "755");
         var executable = Environment.ProcessPath ?? "/usr/local/lib/docker/cli-plugins/docker-dso";
@@ -65,7 +73,7 @@ internal sealed class SystemInstaller(CliContext context)
         }
         else
         {
-            Write(config, SystemLayout.Resource("dso.yaml"), "640");
+            Write(config, SystemLayout.Resource("dso.yaml"), "640", owner);
         }
 
         if (!layout.IsLive)
@@ -156,7 +164,7 @@ internal sealed class SystemInstaller(CliContext context)
         Context.Out.WriteLine($"created:   {path}");
     }
 
-    private void Write(string path, string content, string mode)
+    private void Write(string path, string content, string mode, (uint Uid, uint Gid)? owner = null)
     {
         var verb = !File.Exists(path) ? "installed" : File.ReadAllText(path) == content ? null : "updated";
         if (verb is null)
@@ -165,7 +173,7 @@ internal sealed class SystemInstaller(CliContext context)
             return;
         }
 
-        AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(content), (UnixFileMode)Convert.ToInt32(mode, 8), durable: true);
+        AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(content), (UnixFileMode)Convert.ToInt32(mode, 8), durable: true, owner);
         Context.Out.WriteLine($"{verb + ":",-10} {path}");
     }
 }
