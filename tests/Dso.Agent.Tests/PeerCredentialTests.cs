@@ -51,6 +51,12 @@ public sealed class PeerCredentialTests : IAsyncLifetime
             $"dso: cannot open the agent's socket {agent.Socket}: permission denied; it admits root and members of group {Group}: sudo usermod -aG {Group} $USER, then log in again (or run the command with sudo)",
             refused.StandardError.TrimEnd('\n'));
 
+        // doctor tells the outsider the same, and still checks the socket's mode and group (not "local mode").
+        var doctor = await ChildProcess.RunAsync("setpriv", ["--reuid", Outsider, "--regid", "nogroup", "--init-groups", AgentProcess.Cli, "--config", agent.ConfigPath, "doctor"], new ChildProcessOptions { Environment = agent.Environment }, TestContext.Current.CancellationToken);
+        Assert.Matches(@"agent\.membership\s+fail\s+cannot open the agent's socket", doctor.StandardOutput);
+        Assert.Matches($@"agent\.socket\s+pass\s+{System.Text.RegularExpressions.Regex.Escape(agent.Socket)} is 0660 root:{Group}", doctor.StandardOutput);
+        Assert.DoesNotContain("local mode", doctor.StandardOutput, StringComparison.Ordinal);
+
         // Outsiders cannot even open a 0660 socket; loosen it to prove the per-connection check
         // refuses them on its own, as it would after a misconfiguration.
         File.SetUnixFileMode(agent.Socket, (UnixFileMode)Convert.ToInt32("666", 8));

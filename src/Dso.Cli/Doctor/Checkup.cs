@@ -89,6 +89,15 @@ internal sealed partial class Checkup(CliContext context)
         };
     }
 
+    /// <summary>The agent's socket admits root and the group only: 0660, the group's.</summary>
+    private static DoctorCheck SocketCheck(string socket, string group)
+    {
+        var owner = UnixFiles.Ownership(socket);
+        return owner.Mode == (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite) && owner.Gid == Dso.Native.UnixGroups.LookUp(group)
+            ? DoctorCheck.Pass("agent.socket", $"{socket} is 0660 root:{group}")
+            : DoctorCheck.Warn("agent.socket", $"{socket} is {Convert.ToString((int)owner.Mode, 8)} owned by {owner.Uid}:{owner.Gid}", $"create group {group} (docker dso system install) and restart the agent");
+    }
+
     private async Task<IEnumerable<DoctorCheck>> AgentChecksAsync(string socket, string group, LoadedConfig? config, CancellationToken cancellationToken)
     {
         var checks = new List<DoctorCheck>();
@@ -99,7 +108,10 @@ internal sealed partial class Checkup(CliContext context)
         }
         catch (DsoException e)
         {
+            // An agent listens but its socket refused this user: not local mode. What the socket's metadata says is still worth checking.
             checks.Add(DoctorCheck.Fail("agent.membership", e.Message, $"add yourself to the group: sudo usermod -aG {group} $USER (then log in again)"));
+            checks.Add(Guard("agent.socket", () => SocketCheck(socket, group), "check the socket with ls -l"));
+            return checks;
         }
 
         using (agent)
@@ -114,12 +126,7 @@ internal sealed partial class Checkup(CliContext context)
 
             checks.Add(DoctorCheck.Pass("agent.running", $"DSO {agent.Handshake.AgentVersion} on {socket}"));
             checks.Add(DoctorCheck.Pass("agent.membership", UnixFiles.EffectiveUserId == 0 ? "root" : $"member of group {group}"));
-            var mode = File.GetUnixFileMode(socket);
-            var owner = UnixFiles.Ownership(socket);
-            var groupId = Dso.Native.UnixGroups.LookUp(group);
-            checks.Add(mode == (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite) && owner.Gid == groupId
-                ? DoctorCheck.Pass("agent.socket", $"{socket} is 0660 root:{group}")
-                : DoctorCheck.Warn("agent.socket", $"{socket} is {Convert.ToString((int)mode, 8)} owned by {owner.Uid}:{owner.Gid}", $"create group {group} (docker dso system install) and restart the agent"));
+            checks.Add(SocketCheck(socket, group));
             var status = await agent.GetAsync("/v1/status", IpcJson.Wire.StatusReport, cancellationToken);
             checks.Add(DoctorCheck.Pass("secrets_dir.ram", $"the agent keeps secrets in {status.Agent.SecretsDirectory} (checked RAM-backed at start-up)"));
             foreach (var provider in status.Providers)
