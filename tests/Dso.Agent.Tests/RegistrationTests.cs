@@ -91,7 +91,8 @@ public sealed class RegistrationTests
         files.WriteRaw("{ this is not json");
         Directory.Delete(Path.Combine(agent.SecretsDirectory, "shop"), recursive: true);
         var restored = Path.Combine(agent.SecretsDirectory, "shop", "api", "current", "db");
-        await AgentLifecycleTests.WaitUntilAsync(() => Task.FromResult(File.Exists(restored)));
+        // The files are written before the repair is counted: wait for both.
+        await AgentLifecycleTests.WaitUntilAsync(async () => File.Exists(restored) && AgentProcess.Metric(await agent.MetricsAsync(), "dso_repairs_total") >= 1);
 
         Assert.Equal("cached-value", File.ReadAllText(restored));
         var afterRepair = await agent.MetricsAsync();
