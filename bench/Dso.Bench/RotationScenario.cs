@@ -166,7 +166,10 @@ internal static partial class RotationScenario
             BenchAgent.WriteSecrets(work, secrets);
             var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
             var body = Encoding.UTF8.GetBytes($"{{\"secret\":\"bench/live\",\"n\":{i}}}");
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhook/files") { Content = new ByteArrayContent(body) };
+            // A webhook sender's JSON: the agent refuses the content types a web page could post cross-site.
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhook/files") { Content = content };
             request.Headers.Add("X-Dso-Timestamp", timestamp);
             request.Headers.Add("X-Dso-Signature", "sha256=" + Sign(timestamp, body));
             using var response = await agent.Rest.SendAsync(request);
