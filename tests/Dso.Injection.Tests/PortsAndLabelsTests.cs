@@ -54,6 +54,8 @@ public sealed class PortsAndLabelsTests
     [Theory]
     [InlineData("http:8080", 8080, "/")]
     [InlineData("http:80/healthz?full=1", 80, "/healthz?full=1")]
+    [InlineData("http://:8080/health", 8080, "/health")]
+    [InlineData("http://localhost:9000", 9000, "/")]
     public void AnHttpProbe_TakesAPortAndAnOptionalPath(string probe, int port, string path)
     {
         var rotation = RotationLabels.Read(Service(new() { ["dso.health.probe"] = probe }, []));
@@ -69,6 +71,7 @@ public sealed class PortsAndLabelsTests
     [InlineData("dso.health.probe", "http:80x/health", "is not tcp:PORT")]
     [InlineData("dso.health.probe", "http:80/a b", "http:PORT[/PATH]")]
     [InlineData("dso.health.probe", "grpc:80", "is not tcp:PORT")]
+    [InlineData("dso.health.probe", "http://db.internal:8080/health", "http:PORT[/PATH]")]
     [InlineData("dso.host_ports", "53:53/udp", "must be a TCP HOST:CONTAINER pair")]
     public void BadLabels_FailWithOneLine(string label, string value, string problem)
     {

@@ -20,6 +20,6 @@ internal sealed class RotationConfig
     [ConfigKey("health_check_timeout", "How long a new container has to become healthy (default `30s`).")]
     public TimeSpan? HealthCheckTimeout { get; set; }
 
-    [ConfigKey("grace_period", "How long an old container keeps serving its open connections after a swap before it is stopped (default `10s`).")]
+    [ConfigKey("grace_period", "How long an old container keeps serving its open connections after a rolling swap before it is stopped; for `restart`, how long the old container gets between its stop signal and SIGKILL when compose sets no `stop_grace_period` (default `10s`).")]
     public TimeSpan? GracePeriod { get; set; }
 }

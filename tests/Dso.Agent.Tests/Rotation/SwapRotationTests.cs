@@ -146,7 +146,7 @@ public sealed class SwapRotationTests(EngineFixture engine)
                 command: ["http", "8080"]
                 labels:
                   dso.strategy: rolling
-                  dso.health.probe: http:8080/healthz
+                  dso.health.probe: http://:8080/healthz   # the original project's form
                 ports: ["127.0.0.1:{PORT}:8080"]
                 environment:
                   DB_PASSWORD: dso://app/db
