@@ -225,8 +225,13 @@ public sealed class FakeSecretsManager : FakeServer
         }
     }
 
-    private IResult Get(JsonObject input) =>
-        Value(input["SecretId"]?.GetValue<string>() ?? "", input["VersionId"]?.GetValue<string>()) is { } found ? Json(found) : NotFound();
+    private IResult Get(JsonObject input)
+    {
+        var id = input["SecretId"]?.GetValue<string>() ?? "";
+        return _denied.ContainsKey("GetSecretValue/" + id)
+            ? Error(400, "AccessDeniedException", $"User: arn:aws:sts::123456789012:assumed-role/dso-fake-role/i-0fake is not authorized to perform: secretsmanager:GetSecretValue on resource: {id}")
+            : Value(id, input["VersionId"]?.GetValue<string>()) is { } found ? Json(found) : NotFound();
+    }
 
     private IResult Batch(JsonObject input)
     {

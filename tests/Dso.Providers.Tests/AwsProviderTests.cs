@@ -82,31 +82,60 @@ public sealed class AwsProviderTests
     }
 
     [Fact]
-    public async Task AccessDenied_ForACallOrForOneSecretOfABatch_IsRefusedNotTransient_AndNamesTheIamActionsToGrant()
+    public async Task CredentialsAllowedOnlyGetSecretValue_TheSeedsPolicy_StillReadValuesAndVersions_ThroughGetSecretValue()
+    {
+        using var dir = new TempDirectory();
+        await using var aws = new FakeSecretsManager();
+        await aws.StartAsync();
+        aws.Put("myapp/db", "db-one");
+        aws.Put("myapp/api", "api-value");
+        aws.Deny("BatchGetSecretValue");
+        aws.Deny("DescribeSecret");
+        using var providers = new ConfiguredProviders(dir, Yaml(aws), Credentials());
+        var provider = providers["aws"];
+
+        var first = await provider.ResolveAsync(["myapp/db", "myapp/api"]);
+        var before = (await provider.VersionsAsync("myapp/db"))[0];
+        var latest = aws.Put("myapp/db", "db-two");
+        var after = (await provider.VersionsAsync("myapp/db"))[0];
+        var second = await provider.ResolveAsync(["myapp/db"]);
+
+        Assert.Equal(["db-one", "api-value"], first.Select(a => a.Value));
+        Assert.NotNull(before.Version);
+        Assert.Equal(latest, after.Version);
+        Assert.NotEqual(before.Version, after.Version);
+        Assert.Equal("db-two", second[0].Value);
+
+        // IAM was asked once for each denied action; GetSecretValue served everything after.
+        Assert.Equal(1, aws.Calls("BatchGetSecretValue"));
+        Assert.Equal(1, aws.Calls("DescribeSecret"));
+        Assert.Equal(5, aws.Calls("GetSecretValue"));
+    }
+
+    [Fact]
+    public async Task AccessDenied_OnTheSecretItself_IsRefusedNotTransient_AndNamesTheIamActionToGrant()
     {
         using var dir = new TempDirectory();
         await using var aws = new FakeSecretsManager();
         await aws.StartAsync();
         aws.Put("app/db", "never-shown-91e");
         aws.Put("app/api", "api-value");
-        using var providers = new ConfiguredProviders(dir, Yaml(aws), Credentials());
-
         aws.Deny("GetSecretValue/app/db");
-        var batch = await providers["aws"].ResolveAsync(["app/db", "app/api"]);
+        using var batching = new ConfiguredProviders(dir, Yaml(aws), Credentials());
+        var inBatch = await batching["aws"].ResolveAsync(["app/db", "app/api"]);
         aws.Deny("BatchGetSecretValue");
         aws.Deny("DescribeSecret");
-        var call = (await providers["aws"].ResolveAsync("app/api"))[0];
-        var version = (await providers["aws"].VersionsAsync("app/api"))[0];
+        using var single = new ConfiguredProviders(dir, Yaml(aws), Credentials());
+        var alone = (await single["aws"].ResolveAsync("app/db"))[0];
+        var version = (await single["aws"].VersionsAsync("app/db"))[0];
 
-        Assert.Null(batch[0].Value);
-        Assert.False(batch[0].Transient);
-        Assert.Equal("api-value", batch[1].Value);
-        Assert.False(call.Transient);
-        Assert.False(version.Transient);
-        foreach (var error in new[] { batch[0].Error, call.Error, version.Error })
+        Assert.Equal("api-value", inBatch[1].Value);
+        foreach (var (error, transient, value) in new[] { (inBatch[0].Error, inBatch[0].Transient, inBatch[0].Value), (alone.Error, alone.Transient, alone.Value), (version.Error, version.Transient, version.Version) })
         {
+            Assert.Null(value);
+            Assert.False(transient);
             Assert.Contains("AccessDeniedException", error, StringComparison.Ordinal);
-            Assert.Contains("secretsmanager:BatchGetSecretValue, secretsmanager:GetSecretValue and secretsmanager:DescribeSecret", error, StringComparison.Ordinal);
+            Assert.Contains("need secretsmanager:GetSecretValue on the secret", error, StringComparison.Ordinal);
             Assert.DoesNotContain("never-shown-91e", error, StringComparison.Ordinal);
         }
     }

@@ -11,7 +11,9 @@ namespace Dso.Providers.Aws;
 /// AWS Secrets Manager over its JSON protocol (the SDK package for it is not served; AWSSDK.Core's
 /// credential chain is): `BatchGetSecretValue` (20 per call) for current values, `GetSecretValue`
 /// for pinned versions (`@VERSIONID`), `DescribeSecret` for the cheap check (the AWSCURRENT
-/// version id, no value read). Requests are signed with SigV4. Credentials: `default`/`iam_role`
+/// version id, no value read). Credentials allowed only `GetSecretValue` (the least-privilege policy
+/// many guides show) still work: once IAM denies the batch or the describe call, the backend uses
+/// `GetSecretValue` for values and for versions (its VersionId) from then on. Requests are signed with SigV4. Credentials: `default`/`iam_role`
 /// (the SDK's chain: environment, shared profile, ECS container credentials, EC2 IMDSv2), `env`,
 /// `profile` (auth.params.profile), `static` (auth.params access_key_id, secret_access_key,
 /// session_token).
@@ -21,12 +23,16 @@ internal sealed class AwsBackend : IPluginBackend
     private const int MaxBody = 512 * 1024;
 
     /// <summary>What the provider's credentials must be allowed (docs/providers.md, "aws").</summary>
-    private const string AccessHint = "the credentials DSO uses need secretsmanager:BatchGetSecretValue, secretsmanager:GetSecretValue and secretsmanager:DescribeSecret on the secret (and kms:Decrypt on its key when it is a customer-managed one)";
+    private const string AccessHint = "the credentials DSO uses need secretsmanager:GetSecretValue on the secret (and kms:Decrypt on its key when it is a customer-managed one); secretsmanager:BatchGetSecretValue and secretsmanager:DescribeSecret make reads and version checks cheaper";
     private readonly HttpClient _http;
     private readonly Uri _endpoint;
     private readonly string _region;
     private readonly AWSCredentials _credentials;
     private readonly TimeProvider _time;
+
+    // Set once IAM refuses the call: the credentials are allowed GetSecretValue only, and it serves instead.
+    private volatile bool _batchDenied;
+    private volatile bool _describeDenied;
 
     public AwsBackend(BackendConfig config, TimeProvider time)
     {
@@ -63,7 +69,7 @@ internal sealed class AwsBackend : IPluginBackend
     {
         var answers = new ResolvedSecret?[requests.Count];
         var current = Enumerable.Range(0, requests.Count).Where(i => requests[i].Version is null).ToList();
-        foreach (var chunk in current.Chunk(20))
+        foreach (var chunk in _batchDenied ? [] : current.Chunk(20))
         {
             var body = Json(w =>
             {
@@ -76,6 +82,13 @@ internal sealed class AwsBackend : IPluginBackend
                 w.WriteEndArray();
             });
             using var response = await CallAsync("BatchGetSecretValue", body, cancellationToken);
+            if (response.Denied)
+            {
+                // Allowed GetSecretValue only: these and every later value are read one by one below.
+                _batchDenied = true;
+                break;
+            }
+
             if (response.Error is { } error)
             {
                 foreach (var i in chunk)
@@ -114,14 +127,19 @@ internal sealed class AwsBackend : IPluginBackend
             }
         }
 
+        // Pinned versions, and current values when the batch is not allowed.
         for (var i = 0; i < requests.Count; i++)
         {
-            if (requests[i].Version is { } version)
+            if (answers[i] is null)
             {
+                var version = requests[i].Version;
                 var body = Json(w =>
                 {
                     w.WriteString("SecretId", requests[i].Path);
-                    w.WriteString("VersionId", version);
+                    if (version is not null)
+                    {
+                        w.WriteString("VersionId", version);
+                    }
                 });
                 using var response = await CallAsync("GetSecretValue", body, cancellationToken);
                 if (response.Error is { } error)
@@ -143,25 +161,43 @@ internal sealed class AwsBackend : IPluginBackend
         var versions = new List<SecretVersion>(requests.Count);
         foreach (var request in requests)
         {
-            using var response = await CallAsync("DescribeSecret", Json(w => w.WriteString("SecretId", request.Path)), cancellationToken);
-            if (response.Error is { } error)
+            if (!_describeDenied)
             {
-                versions.Add(new SecretVersion(null, null, error.Message, error.Transient));
-                continue;
+                using var described = await CallAsync("DescribeSecret", Json(w => w.WriteString("SecretId", request.Path)), cancellationToken);
+                if (!described.Denied)
+                {
+                    versions.Add(VersionOf(described, request.Path));
+                    continue;
+                }
+
+                _describeDenied = true;
             }
 
-            using var document = JsonDocument.Parse(response.Body);
-            var root = document.RootElement;
-            var current = root.TryGetProperty("VersionIdsToStages", out var stages)
-                ? stages.EnumerateObject().FirstOrDefault(s => s.Value.EnumerateArray().Any(x => x.GetString() == "AWSCURRENT")).Name
-                : null;
-            DateTimeOffset? changed = root.TryGetProperty("LastChangedDate", out var d) && d.TryGetDouble(out var seconds)
-                ? DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000))
-                : null;
-            versions.Add(current is null ? new SecretVersion(null, null, $"{request.Path} has no AWSCURRENT version") : new SecretVersion(current, changed));
+            // Allowed GetSecretValue only: its VersionId is the version (the value read is zeroed unused).
+            using var read = await CallAsync("GetSecretValue", Json(w => w.WriteString("SecretId", request.Path)), cancellationToken);
+            versions.Add(VersionOf(read, request.Path));
         }
 
         return versions;
+    }
+
+    /// <summary>The version a DescribeSecret (the id staged AWSCURRENT, LastChangedDate) or GetSecretValue (VersionId, CreatedDate) answer gives.</summary>
+    private static SecretVersion VersionOf(AwsResponse response, string path)
+    {
+        if (response.Error is { } error)
+        {
+            return new SecretVersion(null, null, error.Message, error.Transient);
+        }
+
+        using var document = JsonDocument.Parse(response.Body);
+        var root = document.RootElement;
+        var current = root.TryGetProperty("VersionIdsToStages", out var stages)
+            ? stages.EnumerateObject().FirstOrDefault(s => s.Value.EnumerateArray().Any(x => x.GetString() == "AWSCURRENT")).Name
+            : root.TryGetProperty("VersionId", out var id) ? id.GetString() : null;
+        DateTimeOffset? changed = (root.TryGetProperty("LastChangedDate", out var d) || root.TryGetProperty("CreatedDate", out d)) && d.TryGetDouble(out var seconds)
+            ? DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000))
+            : null;
+        return current is null ? new SecretVersion(null, null, $"{path} has no AWSCURRENT version") : new SecretVersion(current, changed);
     }
 
     public async Task<(bool Ok, string Message)> HealthAsync(CancellationToken cancellationToken)
@@ -260,7 +296,7 @@ internal sealed class AwsBackend : IPluginBackend
             if (type is "AccessDeniedException")
             {
                 // Not an outage but IAM's answer: fail closed (access revoked on purpose must stop delivery) and say what to grant.
-                return new AwsResponse([], ($"Secrets Manager {action}: {type}: {message}; {AccessHint}", false));
+                return new AwsResponse([], ($"Secrets Manager {action}: {type}: {message}; {AccessHint}", false), denied: true);
             }
 
             var transient = (int)response.StatusCode >= 500 || type is "ThrottlingException" or "TooManyRequestsException" or "InternalServiceError" or "ExpiredTokenException" or "InvalidSignatureException" or "UnrecognizedClientException";
@@ -311,11 +347,14 @@ internal sealed class AwsBackend : IPluginBackend
         }
     }
 
-    private sealed class AwsResponse(byte[] body, (string Message, bool Transient)? error) : IDisposable
+    private sealed class AwsResponse(byte[] body, (string Message, bool Transient)? error, bool denied = false) : IDisposable
     {
         public byte[] Body { get; } = body;
 
         public (string Message, bool Transient)? Error { get; } = error;
+
+        /// <summary>IAM refused the action (AccessDeniedException).</summary>
+        public bool Denied { get; } = denied;
 
         public void Dispose() => CryptographicOperations.ZeroMemory(Body);
     }
