@@ -161,6 +161,13 @@ internal sealed class AgentProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGKILL (a crash): nothing of the agent runs after it; returns the exit code.</summary>
+    public async Task<int> KillAsync()
+    {
+        _process!.Kill();
+        return await WaitForExitAsync(TimeSpan.FromSeconds(15));
+    }
+
     /// <summary>SIGTERM, then wait up to 15 s for a clean exit; returns the exit code.</summary>
     public async Task<int> StopAsync()
     {

@@ -30,6 +30,7 @@ internal sealed class ProjectRegistry(
     SecretStore store,
     FingerprintKey fingerprints,
     TcpProxy proxy,
+    SwapDrains drains,
     DsoConfig config,
     EventHub events,
     AuditLog audit,
@@ -119,6 +120,11 @@ internal sealed class ProjectRegistry(
         }
 
         using var held = await LockAsync(registration.Name, cancellationToken);
+
+        // compose is about to run: it must not meet an old container of a rolling swap still draining
+        // (same project, service and number labels) and converge by removing the wrong one. Those
+        // finish now (compose recreates rotated containers anyway).
+        await drains.HurryProjectAsync(registration.Name, cancellationToken);
         var previous = _projects.GetValueOrDefault(registration.Name);
         if (previous is { Registration.IsSwarm: true })
         {
@@ -194,6 +200,8 @@ internal sealed class ProjectRegistry(
                 : $"{name} is a compose project, not a Swarm stack; remove it with docker dso down -p {name}");
         }
 
+        // Its draining old containers finish now, before the secrets they (and their cleanup) use are wiped.
+        await drains.HurryProjectAsync(name, cancellationToken);
         var known = _projects.TryRemove(name, out _);
         proxy.Remove(name);
         var wiped = store.RemoveProject(name);

@@ -160,13 +160,17 @@ internal sealed partial class ContainerSwap(
 
     /// <summary>
     /// Completes a swap whose clones were healthy: <see cref="SwitchAsync"/>, then
-    /// <see cref="RetireAsync"/> without a drain (recovery: the agent that held the connections is gone).
+    /// <see cref="RetireAsync(JournalEntry, CancellationToken)"/> (no drain: the agent that held the connections is gone).
     /// </summary>
     public async Task FinishAsync(JournalEntry entry, CancellationToken cancellationToken)
     {
         entry = await SwitchAsync(entry, cancellationToken);
-        await RetireAsync(entry, TimeSpan.Zero, CancellationToken.None, cancellationToken);
+        await RetireAsync(entry, cancellationToken);
     }
+
+    /// <summary>Recovery of a swap a later one superseded: only its old containers are removed (no drain: the agent that held their connections is gone).</summary>
+    public Task RetireAsync(JournalEntry entry, CancellationToken cancellationToken) =>
+        RetireAsync(entry, TimeSpan.Zero, CancellationToken.None, cancellationToken);
 
     /// <summary>The proxy on the clones, the old containers renamed aside and the clones given their names. Returns the entry as journaled.</summary>
     private async Task<JournalEntry> SwitchAsync(JournalEntry entry, CancellationToken cancellationToken, Dictionary<string, double>? timings = null)

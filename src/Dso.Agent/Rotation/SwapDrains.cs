@@ -10,67 +10,90 @@ namespace Dso.Agent.Rotation;
 /// with their own stop signal and timeout, and are removed here in the background. Several may
 /// drain at once, up to <see cref="MaxDraining"/> (a rotation that would exceed it waits for a
 /// slot). Each drain is journaled by its swap, so an agent that dies meanwhile finishes it at
-/// start-up. When the agent stops, drains skip the rest of their grace and finish at once.
+/// start-up. A drain is hurried — the rest of its grace skipped — when its project registers again
+/// (`up`) or is removed, and
+/// all of them as soon as the agent begins to stop (before the API closes), so shutdown does not
+/// wait out grace periods; a swap that switches after that drains at once, in line.
 /// </summary>
-internal sealed partial class SwapDrains(DsoMetrics metrics, ILogger<SwapDrains> log) : IHostedService, IDisposable
+internal sealed partial class SwapDrains : IHostedService, IDisposable
 {
     /// <summary>Swaps whose old containers may drain at the same time.</summary>
     public const int MaxDraining = 16;
 
     private readonly SemaphoreSlim _slots = new(MaxDraining, MaxDraining);
-    private readonly CancellationTokenSource _hurry = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
     private readonly Lock _gate = new();
-    private readonly List<(string Project, string Service, Task Work)> _running = [];
+    private readonly List<Drain> _running = [];
+    private readonly DsoMetrics _metrics;
+    private readonly ILogger<SwapDrains> _log;
+
+    public SwapDrains(DsoMetrics metrics, IHostApplicationLifetime lifetime, ILogger<SwapDrains> log)
+    {
+        _metrics = metrics;
+        _log = log;
+        _stoppingToken = _stopping.Token;
+        lifetime.ApplicationStopping.Register(HurryAll);
+    }
 
     /// <summary>
     /// Starts <paramref name="drain"/> in the background once a slot is free; returns when it has
-    /// started. The drain gets a token that fires when the agent stops (skip the wait, finish now).
+    /// started (or, once the agent is stopping, when it is done). The drain gets a token that fires
+    /// when it must hurry (skip the rest of its grace, finish now).
     /// </summary>
     public async Task StartAsync(string project, string service, Func<CancellationToken, Task> drain, CancellationToken cancellationToken)
     {
-        await _slots.WaitAsync(cancellationToken);
-        metrics.Draining.Inc();
-        var work = Task.Run(async () =>
+        if (_stoppingToken.IsCancellationRequested)
         {
-            try
+            await RunAsync(project, service, drain, _stoppingToken);
+            return;
+        }
+
+        await _slots.WaitAsync(cancellationToken);
+        var hurry = CancellationTokenSource.CreateLinkedTokenSource(_stoppingToken);
+        var work = Task.Run(
+            async () =>
             {
-                await drain(_hurry.Token);
-            }
-            catch (Exception e)
-            {
-                LogDrainFailed(project, service, e.Message);
-            }
-            finally
-            {
-                metrics.Draining.Dec();
-                _slots.Release();
-            }
-        }, CancellationToken.None);
+                try
+                {
+                    await RunAsync(project, service, drain, hurry.Token);
+                }
+                finally
+                {
+                    hurry.Dispose();
+                    _slots.Release();
+                }
+            },
+            CancellationToken.None);
         lock (_gate)
         {
             _running.RemoveAll(r => r.Work.IsCompleted);
-            _running.Add((project, service, work));
+            _running.Add(new Drain(project, service, work, hurry));
         }
     }
 
     /// <summary>Completes when every drain of the given services (all when null) has ended.</summary>
-    public Task WaitAsync(IReadOnlyCollection<(string Project, string Service)>? services, CancellationToken cancellationToken)
+    public Task WaitAsync(IReadOnlyCollection<(string Project, string Service)>? services, CancellationToken cancellationToken) =>
+        Task.WhenAll(Running(d => services is null || services.Contains((d.Project, d.Service))).Select(d => d.Work)).WaitAsync(cancellationToken);
+
+    /// <summary>Hurries the drains of <paramref name="project"/> and waits for them (before compose runs for it again, or its secrets are wiped).</summary>
+    public async Task HurryProjectAsync(string project, CancellationToken cancellationToken)
     {
-        Task[] pending;
-        lock (_gate)
+        var drains = Running(d => d.Project == project);
+        foreach (var drain in drains)
         {
-            pending = [.. _running.Where(r => services is null || services.Contains((r.Project, r.Service))).Select(r => r.Work)];
+            Cancel(drain.Hurry);
         }
 
-        return Task.WhenAll(pending).WaitAsync(cancellationToken);
+        await Task.WhenAll(drains.Select(d => d.Work)).WaitAsync(cancellationToken);
     }
 
     Task IHostedService.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>The agent stops: no drain waits out its grace any more; each stops and removes its old containers now.</summary>
+    /// <summary>The agent stops: the drains, already hurried, stop and remove their old containers; this waits for them.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _hurry.CancelAsync();
+        HurryAll();
         try
         {
             await WaitAsync(null, cancellationToken);
@@ -83,10 +106,56 @@ internal sealed partial class SwapDrains(DsoMetrics metrics, ILogger<SwapDrains>
 
     public void Dispose()
     {
-        _hurry.Dispose();
-        _slots.Dispose();
+        // Drains past the shutdown timeout may still release a slot: then nothing is disposed (the
+        // process is ending; neither holds an OS handle).
+        if (Running(_ => true).Count == 0)
+        {
+            _stopping.Dispose();
+            _slots.Dispose();
+        }
+    }
+
+    private static void Cancel(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // That drain has ended.
+        }
+    }
+
+    private void HurryAll() => Cancel(_stopping);
+
+    private List<Drain> Running(Func<Drain, bool> which)
+    {
+        lock (_gate)
+        {
+            return [.. _running.Where(d => !d.Work.IsCompleted && which(d))];
+        }
+    }
+
+    private async Task RunAsync(string project, string service, Func<CancellationToken, Task> drain, CancellationToken hurry)
+    {
+        _metrics.Draining.Inc();
+        try
+        {
+            await drain(hurry);
+        }
+        catch (Exception e)
+        {
+            LogDrainFailed(project, service, e.Message);
+        }
+        finally
+        {
+            _metrics.Draining.Dec();
+        }
     }
 
     [LoggerMessage(EventId = 405, Level = LogLevel.Warning, Message = "draining the old containers of {Project}/{Service} failed: {Error}; the journal keeps it, and the next start of the agent finishes it")]
     private partial void LogDrainFailed(string project, string service, string error);
+
+    private sealed record Drain(string Project, string Service, Task Work, CancellationTokenSource Hurry);
 }

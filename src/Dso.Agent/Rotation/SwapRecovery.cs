@@ -27,12 +27,22 @@ internal sealed partial class SwapRecovery(
     public async Task<IReadOnlyList<(string Project, string Service)>> RecoverAsync(CancellationToken cancellationToken)
     {
         var again = new List<(string Project, string Service)>();
-        foreach (var entry in journal.Incomplete())
+        var open = journal.Incomplete();
+        foreach (var entry in open)
         {
             var target = $"{entry.Project}/{entry.Service}";
             try
             {
-                if (SwapPhases.IsCommitted(entry.Mode, entry.Phase))
+                if (SwapPhases.IsCommitted(entry.Mode, entry.Phase) && IsSuperseded(entry, open))
+                {
+                    // A later swap of the service took this one's new containers as its old ones (it
+                    // was still draining): its switch is history; only its old containers are left to go.
+                    await swap.RetireAsync(entry, cancellationToken);
+                    metrics.RotationRecoveries.WithLabels("finished").Inc();
+                    audit.Write("agent", "recover", target, "finished", $"{entry.Mode} swap {entry.Id}: drained old containers removed (a later swap replaced its new ones)");
+                    LogRecovered(target, entry.Id, entry.Phase, "old containers removed");
+                }
+                else if (SwapPhases.IsCommitted(entry.Mode, entry.Phase))
                 {
                     await swap.FinishAsync(entry, cancellationToken);
                     var references = projects.TryGet(entry.Project)?.Registration.Services.FirstOrDefault(s => s.Name == entry.Service)?.References.Count ?? 0;
@@ -73,6 +83,11 @@ internal sealed partial class SwapRecovery(
 
         return again;
     }
+
+    /// <summary>True when another open swap of the same service started from this one's new containers.</summary>
+    private static bool IsSuperseded(JournalEntry entry, IReadOnlyList<JournalEntry> open) =>
+        open.Any(other => other.Id != entry.Id && other.Project == entry.Project && other.Service == entry.Service
+            && other.Containers.Any(later => entry.Containers.Any(c => c.NewId is not null && c.NewId == later.OldId)));
 
     [LoggerMessage(EventId = 450, Level = LogLevel.Warning, Message = "interrupted rotation of {Target} (swap {Id} at {Phase}): {What}")]
     private partial void LogRecovered(string target, string id, SwapPhase phase, string what);

@@ -70,6 +70,38 @@ public sealed class SwapRotationTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task UpAndDown_WhileAnOldContainerDrains_FinishTheDrainFirst_SoComposeMeetsOneContainer()
+    {
+        await engine.RequireAsync();
+        await using var stack = await RotationStack.UpAsync(
+            "services:\n" + Service("web", "rolling", "127.0.0.1:{PORT}:8080"),
+            new() { ["app/db"] = "up-one" },
+            agentKeys: RotationStack.TestTimings.Replace("grace_period: 1s", "grace_period: 120s", StringComparison.Ordinal));
+        await RotationStack.WaitForAnswerAsync(stack.Port, "DB_PASSWORD=up-one\n");
+        stack.Set("app/db", "up-two");
+        await RotationStack.WaitForAnswerAsync(stack.Port, "DB_PASSWORD=up-two\n");
+        await AgentLifecycleTests.WaitUntilAsync(async () => await stack.MetricAsync("dso_draining_containers") == 1);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await stack.Project.DsoOkAsync("up", "-d");
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"up waited {clock.Elapsed} for a drain with a 120 s grace");
+        Assert.Equal(0, await stack.MetricAsync("dso_draining_containers"));
+        Assert.Empty(await stack.TemporariesAsync());
+        Assert.Single(await stack.Project.AllContainersAsync());
+        await RotationStack.WaitForAnswerAsync(stack.Port, "DB_PASSWORD=up-two\n");
+
+        stack.Set("app/db", "up-three");
+        await RotationStack.WaitForAnswerAsync(stack.Port, "DB_PASSWORD=up-three\n");
+        await AgentLifecycleTests.WaitUntilAsync(async () => await stack.MetricAsync("dso_draining_containers") == 1);
+        await stack.Project.DsoOkAsync("down");
+
+        Assert.Equal(0, await stack.MetricAsync("dso_draining_containers"));
+        Assert.Empty(await stack.Project.AllContainersAsync());
+        Assert.False(Directory.Exists(Path.Combine(stack.Agent.SecretsDirectory, stack.Project.Name)), "down left the project's secrets");
+    }
+
+    [Fact]
     public async Task Rolling_UnderConstantLoad_DropsNoConnection_Across20Rotations()
     {
         await engine.RequireAsync();
