@@ -83,6 +83,12 @@ public sealed partial class MetricsTests(EngineFixture engine)
             null, TestContext.Current.CancellationToken);
         Assert.Contains("403", denied.StandardOutput, StringComparison.Ordinal);
 
+        // SIGHUP: dso.yaml is read again (unchanged, applied).
+        var hangup = await ChildProcess.RunAsync("kill", ["-HUP", stack.Agent.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], null, TestContext.Current.CancellationToken);
+        Assert.True(hangup.ExitCode == 0, hangup.StandardError);
+
+        await AgentLifecycleTests.WaitUntilAsync(async () => await stack.MetricAsync("dso_config_reloads_total{trigger=\"signal\",result=\"applied\"}") >= 1);
+
         var metrics = await stack.Agent.MetricsAsync();
         await EngineFixture.DockerOkAsync("stop", "-t", "1", (await stack.Project.ContainerAsync("web")));
         await AgentLifecycleTests.WaitUntilAsync(async () =>

@@ -52,18 +52,31 @@ public sealed class PortsAndLabelsTests
     }
 
     [Theory]
-    [InlineData("http:8080", 8080, "/")]
-    [InlineData("http:80/healthz?full=1", 80, "/healthz?full=1")]
-    [InlineData("http://:8080/health", 8080, "/health")]
-    [InlineData("http://localhost:9000", 9000, "/")]
-    public void AnHttpProbe_TakesAPortAndAnOptionalPath(string probe, int port, string path)
+    [InlineData("http:8080", 8080, "/", "2xx,3xx")]
+    [InlineData("http:80/healthz?full=1", 80, "/healthz?full=1", "2xx,3xx")]
+    [InlineData("http://:8080/health", 8080, "/health", "2xx,3xx")]
+    [InlineData("http://localhost:9000", 9000, "/", "2xx,3xx")]
+    [InlineData("http://:8080/health 200", 8080, "/health", "200")]
+    [InlineData("http:8080/ready 200,204,3xx", 8080, "/ready", "200,204,3xx")]
+    public void AnHttpProbe_TakesAPortAnOptionalPath_AndTheStatusesThatCountAsHealthy(string probe, int port, string path, string expect)
     {
         var rotation = RotationLabels.Read(Service(new() { ["dso.health.probe"] = probe }, []));
 
         Assert.Equal(probe, rotation.Probe);
-        Assert.True(HttpProbe.TryParse(probe["http:".Length..], out var parsedPort, out var parsedPath));
-        Assert.Equal((port, path), (parsedPort, parsedPath));
+        Assert.True(HttpProbe.TryParse(probe["http:".Length..], out var parsedPort, out var parsedPath, out var parsedExpect));
+        Assert.Equal((port, path, expect), (parsedPort, parsedPath, parsedExpect));
     }
+
+    [Theory]
+    [InlineData("2xx,3xx", 200, true)]
+    [InlineData("2xx,3xx", 302, true)]
+    [InlineData("2xx,3xx", 404, false)]
+    [InlineData("2xx,3xx", 503, false)]
+    [InlineData("200", 204, false)]
+    [InlineData("200,204", 204, true)]
+    [InlineData("4xx", 418, true)]
+    public void AnHttpProbesStatuses_AcceptExactlyTheCodesAndClassesItNames(string expect, int status, bool healthy) =>
+        Assert.Equal(healthy, HttpProbe.Accepts(expect, status));
 
     [Theory]
     [InlineData("dso.strategy", "bluegreen", "strategy 'bluegreen' is not one of live, signal, restart, rolling, none")]
@@ -72,6 +85,8 @@ public sealed class PortsAndLabelsTests
     [InlineData("dso.health.probe", "http:80/a b", "http:PORT[/PATH]")]
     [InlineData("dso.health.probe", "grpc:80", "is not tcp:PORT")]
     [InlineData("dso.health.probe", "http://db.internal:8080/health", "http:PORT[/PATH]")]
+    [InlineData("dso.health.probe", "http://:8080/health 2000", "statuses written after a space")]
+    [InlineData("dso.health.probe", "http://:8080/health ok", "statuses written after a space")]
     [InlineData("dso.host_ports", "53:53/udp", "must be a TCP HOST:CONTAINER pair")]
     public void BadLabels_FailWithOneLine(string label, string value, string problem)
     {

@@ -142,6 +142,19 @@ public sealed partial class SystemdHostTests(EngineFixture engine)
         await WaitActiveAsync(host, cancel);
         Assert.NotEqual(enabled, await MainPidAsync(host, cancel));
 
+        // reload: the agent re-reads dso.yaml in place; a file it would refuse is refused in one line
+        // (exit 1), and the agent keeps running on the last good one.
+        var running = await MainPidAsync(host, cancel);
+        Assert.Contains("reloaded /etc/dso/dso.yaml", await host.OkAsync("docker dso system reload", cancellationToken: cancel), StringComparison.Ordinal);
+        await host.OkAsync("cp -p /etc/dso/dso.yaml /tmp/good.yaml && echo 'bogus_key: 1' >> /etc/dso/dso.yaml", cancellationToken: cancel);
+        var refused = await host.RunAsync("docker dso system reload", cancellationToken: cancel);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("bogus_key", refused.StandardError, StringComparison.Ordinal);
+        Assert.Single(refused.StandardError.TrimEnd('\n').Split('\n'));
+        await host.OkAsync("cp -p /tmp/good.yaml /etc/dso/dso.yaml", cancellationToken: cancel);
+        Assert.Equal(running, await MainPidAsync(host, cancel));
+        Assert.Equal("active", (await host.RunAsync("systemctl is-active dso-agent", cancellationToken: cancel)).StandardOutput.Trim());
+
         // A group member refused what needs root, in systemd's words, in one line.
         var denied = await host.RunAsync("docker dso system restart", user: "alice", cancellationToken: cancel);
         Assert.Equal(1, denied.ExitCode);

@@ -70,7 +70,9 @@ public sealed class VaultProviderTests
         await vault.StartAsync();
         vault.PutFields("prod/database", new JsonObject { ["password"] = "db-pw", ["user"] = "app" });
         vault.Put("prod/api/key", "api-key-value");
-        using var providers = new ConfiguredProviders(dir, Yaml(vault, "    auth:\n      method: token\n      params:\n        token: ${VAULT_TOKEN}\n"), new() { ["VAULT_TOKEN"] = FakeVault.RootToken });
+        // The seed README's provider as written: the address under auth.params, no endpoint.
+        var seedYaml = $"providers:\n  vault:\n    type: vault\n    auth:\n      method: token\n      params:\n        address: {vault.Address}\n        token: \"${{VAULT_TOKEN}}\"\n";
+        using var providers = new ConfiguredProviders(dir, seedYaml, new() { ["VAULT_TOKEN"] = FakeVault.RootToken });
         var provider = providers["vault"];
 
         // The seed README's mappings: DB_PASSWORD: secret/data/prod/database/password, API_KEY: secret/data/prod/api/key.

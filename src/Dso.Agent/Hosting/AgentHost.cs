@@ -75,7 +75,7 @@ internal static class AgentHost
             kestrel.Listen(options.ApiEndpoint);
         });
         ConfigureLogging(builder.Logging, options);
-        AddServices(builder.Services, loaded.Config, options, variable, store, state, authorizer, endpoint, time);
+        AddServices(builder.Services, loaded, options, variable, store, state, authorizer, endpoint, time);
 
         var app = builder.Build();
         app.UseChannelGate();
@@ -148,7 +148,7 @@ internal static class AgentHost
 
     private static void AddServices(
         IServiceCollection services,
-        DsoConfig config,
+        LoadedConfig loaded,
         AgentOptions options,
         Func<string, string?> variable,
         Injection.Secrets.SecretStore store,
@@ -157,9 +157,10 @@ internal static class AgentHost
         EngineEndpoint endpoint,
         TimeProvider time)
     {
+        var config = loaded.Config;
         services.AddSingleton(options);
-        services.AddSingleton(config);
-        services.AddSingleton(config.Notifications);
+        services.AddSingleton(new LiveConfig(loaded, time));
+        services.AddSingleton(new ConfigSource(variable, Environment.CurrentDirectory));
         services.AddSingleton(ProxyOptions.From(config.Proxy));
         services.AddSingleton(time);
         services.AddSingleton(store);
@@ -201,11 +202,13 @@ internal static class AgentHost
         services.AddSingleton<RotationQueue>();
         services.AddSingleton<ChangeDetector>();
         services.AddSingleton<DockerWatcher>();
+        services.AddSingleton<ConfigReloader>();
         // Stopped last (hosted services stop in reverse): the rotations have ended, then the drains finish at once.
         services.AddHostedService(s => s.GetRequiredService<SwapDrains>());
         services.AddHostedService<Reconciler>();
         services.AddHostedService(s => s.GetRequiredService<DockerWatcher>());
         services.AddHostedService(s => s.GetRequiredService<RotationQueue>());
         services.AddHostedService(s => s.GetRequiredService<ChangeDetector>());
+        services.AddHostedService(s => s.GetRequiredService<ConfigReloader>());
     }
 }

@@ -10,6 +10,7 @@ namespace Dso.Agent.Hosting;
 /// <summary>Assembles GET /v1/status from the registry, the providers' health, the cache, the containers, the detector's checks, the proxy and the last rotations.</summary>
 internal sealed class StatusReporter(
     AgentRuntime runtime,
+    LiveConfig config,
     ProjectRegistry projects,
     ProviderHealthBook providers,
     SecretCache cache,
@@ -32,7 +33,11 @@ internal sealed class StatusReporter(
             options.StateDirectory,
             projects.SecretsDirectory,
             runtime.IsReady,
-            cache.MemoryLock);
+            cache.MemoryLock,
+            config.Path,
+            config.LoadedAt,
+            config.LastError,
+            config.Reloads);
         var checks = detector.Snapshot();
         var managed = projects.Snapshot().Select(p => new ProjectStatus(
             p.Name,

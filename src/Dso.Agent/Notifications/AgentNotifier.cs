@@ -15,7 +15,7 @@ namespace Dso.Agent.Notifications;
 /// `on: failed` gets failed rotations and circuits that open. A notification never holds a value
 /// (the body goes through the redactor) and never delays a rotation.
 /// </summary>
-internal sealed partial class AgentNotifier(NotificationsConfig config, SecretRedactor redactor, DsoMetrics metrics, TimeProvider time, ILogger<AgentNotifier> log) : IDisposable
+internal sealed partial class AgentNotifier(Hosting.LiveConfig config, SecretRedactor redactor, DsoMetrics metrics, TimeProvider time, ILogger<AgentNotifier> log) : IDisposable
 {
     private readonly NotificationSender _sender = new(time);
 
@@ -57,7 +57,7 @@ internal sealed partial class AgentNotifier(NotificationsConfig config, SecretRe
 
     private void Post(bool failure, Func<NotificationTargetConfig, string> body)
     {
-        foreach (var target in config.Webhooks.Where(t => t.On == "all" || failure))
+        foreach (var target in config.Current.Notifications.Webhooks.Where(t => t.On == "all" || failure))
         {
             _ = SendAsync(target, Encoding.UTF8.GetBytes(redactor.Redact(body(target))));
         }

@@ -57,6 +57,10 @@ internal sealed class DsoMetrics
             LabelNames = ["provider"],
             Buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
         });
+        ConfigReloads = factory.CreateCounter("dso_config_reloads_total", "Reloads of dso.yaml, by trigger (file, signal) and result (applied, failed).", "trigger", "result");
+        ConfigLastReloadSuccessful = factory.CreateGauge("dso_config_last_reload_successful", "1 when the last reload of dso.yaml was applied (or none was tried), 0 when it failed and the agent runs on the last good configuration.");
+        ConfigLastReloadSuccessful.Set(1);
+        ConfigLoadedAt = factory.CreateGauge("dso_config_last_reload_success_timestamp_seconds", "When the configuration in use was loaded (Unix time).");
         SeedNames(factory);
         Notifications = factory.CreateCounter("dso_notifications_total", "Rotation results posted to notifications.webhooks, by result (sent, failed).", "result");
     }
@@ -113,6 +117,12 @@ internal sealed class DsoMetrics
     public Counter ProviderRequests { get; }
 
     public Gauge ProviderCircuit { get; }
+
+    public Counter ConfigReloads { get; }
+
+    public Gauge ConfigLastReloadSuccessful { get; }
+
+    public Gauge ConfigLoadedAt { get; }
 
     public Histogram ProviderDuration { get; }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Dso.Agent.Events;
+using Dso.Agent.Hosting;
 using Dso.Agent.Observability;
 using Dso.Agent.Proxy;
 using Dso.Agent.Rotation;
@@ -31,7 +32,7 @@ internal sealed class ProjectRegistry(
     FingerprintKey fingerprints,
     TcpProxy proxy,
     SwapDrains drains,
-    DsoConfig config,
+    LiveConfig config,
     EventHub events,
     AuditLog audit,
     DsoMetrics metrics,
@@ -48,7 +49,7 @@ internal sealed class ProjectRegistry(
 
     public ManagedProject? TryGet(string name) => _projects.GetValueOrDefault(name);
 
-    public ServicePolicy PolicyOf(ServiceRegistration service) => ServicePolicy.For(service, config);
+    public ServicePolicy PolicyOf(ServiceRegistration service) => ServicePolicy.For(service, config.Current);
 
     /// <summary>
     /// The policy of a service of a registered project. A Swarm service rotates by Swarm's own
@@ -60,7 +61,7 @@ internal sealed class ProjectRegistry(
     /// <param name="changed">The variables whose secrets changed, when the rotation is for a change (per-secret strategies apply to them).</param>
     public ServicePolicy PolicyOf(ProjectRegistration project, ServiceRegistration service, IReadOnlySet<string>? changed = null)
     {
-        var policy = ServicePolicy.For(service, config, changed);
+        var policy = ServicePolicy.For(service, config.Current, changed);
         return project.IsSwarm
             ? policy with { Strategy = policy.Strategy == "none" ? "none" : SwarmStrategy, ProxiedPorts = [] }
             : policy;
@@ -348,7 +349,7 @@ internal sealed class ProjectRegistry(
             var policy = PolicyOf(service);
             // Each env reference by the strategy a change of its own secret gets (a dso.yaml secrets[] entry may set one).
             foreach (var group in service.References.Where(r => r.Reference.StartsWith(SecretReference.EnvScheme, StringComparison.Ordinal))
-                .GroupBy(r => ServicePolicy.For(service, config, new HashSet<string>(StringComparer.Ordinal) { r.Variable }).Strategy)
+                .GroupBy(r => ServicePolicy.For(service, config.Current, new HashSet<string>(StringComparer.Ordinal) { r.Variable }).Strategy)
                 .Where(g => g.Key is "live" or "signal"))
             {
                 warnings.Add($"service {service.Name}: strategy {group.Key} cannot change environment values in a running process ({string.Join(", ", group.Select(r => r.Variable))}); they change when the container is recreated. Use dsofile:// references, or strategy restart or rolling");

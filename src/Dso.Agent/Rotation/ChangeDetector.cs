@@ -73,6 +73,26 @@ internal sealed partial class ChangeDetector(
         _wake.Release();
     }
 
+    /// <summary>
+    /// After a reload of dso.yaml: the file watches are set up again on the new providers, and
+    /// every consumed secret is checked at once, so a provider that now reads elsewhere rotates
+    /// the services whose values it changed.
+    /// </summary>
+    public void ProvidersReloaded()
+    {
+        lock (_gate)
+        {
+            foreach (var watcher in _fileWatchers.Values)
+            {
+                watcher?.Dispose();
+            }
+
+            _fileWatchers.Clear();
+        }
+
+        CheckNow(null, "config");
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await runtime.Ready.WaitAsync(stoppingToken);

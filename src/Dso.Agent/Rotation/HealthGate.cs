@@ -97,9 +97,9 @@ internal sealed class HealthGate(EngineContainers engine, TimeProvider time)
                 return await ConnectsAsync(address, port, cancellationToken) ? (true, null, string.Empty) : (false, null, $"no TCP answer on port {port}");
             }
 
-            if (probe.StartsWith("http:", StringComparison.Ordinal) && HttpProbe.TryParse(argument, out var httpPort, out var path))
+            if (probe.StartsWith("http:", StringComparison.Ordinal) && HttpProbe.TryParse(argument, out var httpPort, out var path, out var expect))
             {
-                return await AnswersAsync(address, httpPort, path, cancellationToken) is { } waiting ? (false, null, waiting) : (true, null, string.Empty);
+                return await AnswersAsync(address, httpPort, path, expect, cancellationToken) is { } waiting ? (false, null, waiting) : (true, null, string.Empty);
             }
 
             var wanted = Duration.TryParse(argument, out var parsed) ? parsed : TimeSpan.FromSeconds(1);
@@ -125,8 +125,8 @@ internal sealed class HealthGate(EngineContainers engine, TimeProvider time)
     private static bool HasHealthcheck(ContainerInspectResponse inspect) =>
         inspect.Config?.Healthcheck?.Test is { Count: > 0 } test && test[0] != "NONE";
 
-    /// <summary>Null when GET PATH on the container answers 2xx or 3xx; else what it did instead.</summary>
-    private static async Task<string?> AnswersAsync(IPAddress? address, int port, string path, CancellationToken cancellationToken)
+    /// <summary>Null when GET PATH on the container answers a status <paramref name="expect"/> accepts (2xx or 3xx by default); else what it did instead.</summary>
+    private static async Task<string?> AnswersAsync(IPAddress? address, int port, string path, string expect, CancellationToken cancellationToken)
     {
         if (address is null)
         {
@@ -138,7 +138,7 @@ internal sealed class HealthGate(EngineContainers engine, TimeProvider time)
         {
             using var response = await Http.GetAsync(new Uri($"http://{host}:{port}{path}"), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             var code = (int)response.StatusCode;
-            return code is >= 200 and < 400 ? null : $"HTTP {code} from GET {path} on port {port}";
+            return HttpProbe.Accepts(expect, code) ? null : $"HTTP {code} from GET {path} on port {port}" + (expect == HttpProbe.DefaultExpect ? string.Empty : $", expected {expect}");
         }
         catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {

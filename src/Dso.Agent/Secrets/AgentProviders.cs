@@ -8,49 +8,122 @@ using Microsoft.Extensions.Logging;
 namespace Dso.Agent.Secrets;
 
 /// <summary>
-/// The agent's providers, built once from dso.yaml, seen through the cache in two ways:
+/// The agent's providers, built from dso.yaml, seen through the cache in two ways:
 /// <see cref="Fresh"/> always asks the provider (registration, refresh) and <see cref="Cached"/>
 /// serves fresh cached values first (repairs). The local vault is opened without a terminal:
-/// DSO_MASTER_KEY, the key file, or DSO_PASSPHRASE.
+/// DSO_MASTER_KEY, the key file, or DSO_PASSPHRASE. A reload of dso.yaml builds a new set and
+/// <see cref="Swap"/>s it in; calls already under way finish on the old set, which is disposed a
+/// minute later (its plugin processes end then).
 /// </summary>
 internal sealed partial class AgentProviders : IDisposable
 {
-    private readonly List<IDisposable> _owned = [];
+    private static readonly TimeSpan RetiredLifetime = TimeSpan.FromMinutes(1);
+    private readonly Func<string, string?> _variable;
+    private readonly SecretCache _cache;
+    private readonly ProviderHealthBook _health;
+    private readonly DsoMetrics _metrics;
+    private readonly SecretRedactor _redactor;
+    private readonly VersionLedger _ledger;
+    private readonly ILogger _log;
+    private readonly Lock _gate = new();
+    private readonly List<Generation> _retired = [];
+    private volatile Generation _current;
 
     public AgentProviders(DsoConfig config, Func<string, string?> variable, SecretCache cache, ProviderHealthBook health, DsoMetrics metrics, SecretRedactor redactor, VersionLedger ledger, ILogger log)
     {
-        var baseRegistry = ProviderFactory.Create(
-            config,
-            (vaultFile, keyFile) => VaultUnlocker.Open(VaultUnlocker.WithPaths(VaultSettings.FromEnvironment(variable), vaultFile, keyFile, variable("HOME"), "/")),
-            _owned,
-            PluginHost.Default(variable, (provider, line) => LogPlugin(log, provider, redactor.Redact(line))));
-        foreach (var name in baseRegistry.Names)
-        {
-            var type = config.Providers.TryGetValue(name, out var provider) ? provider.Type! : "local";
-            health.Declare(name, type, insecure: type == "file", circuit: ProviderFactory.PluginTypes.Contains(type) ? () => baseRegistry.Get(name) is ResilientProvider resilient ? resilient.CircuitState : "closed" : null);
-        }
-
-        ProviderRegistry Wrap(bool preferCache, VersionLedger? confirmedBy = null) => new(
-            [.. baseRegistry.Names.Select(name => (name, (Func<ISecretProvider>)(() => new CachingProvider(baseRegistry.Get(name), cache, preferCache, health, metrics, redactor, confirmedBy))))],
-            baseRegistry.DefaultName);
-        Fresh = Wrap(preferCache: false);
-        Cached = Wrap(preferCache: true);
-        Current = Wrap(preferCache: false, ledger);
-        Base = baseRegistry;
+        (_variable, _cache, _health, _metrics, _redactor, _ledger, _log) = (variable, cache, health, metrics, redactor, ledger, log);
+        _current = Build(config);
+        Declare(_current, config);
     }
 
     /// <summary>The providers themselves, for version checks and file watches (never for values: those go through the cache).</summary>
-    public ProviderRegistry Base { get; }
+    public ProviderRegistry Base => _current.Base;
 
-    public ProviderRegistry Fresh { get; }
+    public ProviderRegistry Fresh => _current.Fresh;
 
-    public ProviderRegistry Cached { get; }
+    public ProviderRegistry Cached => _current.Cached;
 
     /// <summary>For rotations: cached values whose version was confirmed after they were fetched, the provider for the rest.</summary>
-    public ProviderRegistry Current { get; }
+    public ProviderRegistry Current => _current.Current;
 
-    public void Dispose() => _owned.ForEach(o => o.Dispose());
+    /// <summary>A provider set for <paramref name="config"/>, not yet in use (dispose it if it is not swapped in).</summary>
+    public Generation Build(DsoConfig config)
+    {
+        var owned = new List<IDisposable>();
+        var baseRegistry = ProviderFactory.Create(
+            config,
+            (vaultFile, keyFile) => VaultUnlocker.Open(VaultUnlocker.WithPaths(VaultSettings.FromEnvironment(_variable), vaultFile, keyFile, _variable("HOME"), "/")),
+            owned,
+            PluginHost.Default(_variable, (provider, line) => LogPlugin(_log, provider, _redactor.Redact(line))));
+
+        ProviderRegistry Wrap(bool preferCache, VersionLedger? confirmedBy = null) => new(
+            [.. baseRegistry.Names.Select(name => (name, (Func<ISecretProvider>)(() => new CachingProvider(baseRegistry.Get(name), _cache, preferCache, _health, _metrics, _redactor, confirmedBy))))],
+            baseRegistry.DefaultName);
+        return new Generation(baseRegistry, Wrap(preferCache: false), Wrap(preferCache: true), Wrap(preferCache: false, _ledger), owned);
+    }
+
+    /// <summary>Puts <paramref name="next"/> (built for <paramref name="config"/>) in use; the previous set is disposed a minute later.</summary>
+    public void Swap(Generation next, DsoConfig config)
+    {
+        Generation previous;
+        lock (_gate)
+        {
+            previous = _current;
+            _current = next;
+            _retired.Add(previous);
+        }
+
+        _health.Retain(next.Base.Names);
+        Declare(next, config);
+        _ = RetireAsync(previous);
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _retired.ForEach(g => g.Dispose());
+            _retired.Clear();
+            _current.Dispose();
+        }
+    }
+
+    private async Task RetireAsync(Generation previous)
+    {
+        await Task.Delay(RetiredLifetime).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (_retired.Remove(previous))
+            {
+                previous.Dispose();
+            }
+        }
+    }
+
+    private void Declare(Generation generation, DsoConfig config)
+    {
+        var registry = generation.Base;
+        foreach (var name in registry.Names)
+        {
+            var type = config.Providers.TryGetValue(name, out var provider) ? provider.Type! : "local";
+            _health.Declare(name, type, insecure: type == "file", circuit: ProviderFactory.PluginTypes.Contains(type) ? () => registry.Get(name) is ResilientProvider resilient ? resilient.CircuitState : "closed" : null);
+        }
+    }
 
     [LoggerMessage(EventId = 470, Level = LogLevel.Information, Message = "provider {Provider} plugin: {Line}")]
     private static partial void LogPlugin(ILogger log, string provider, string line);
+
+    /// <summary>One set of providers from one dso.yaml: the registry and its three views through the cache.</summary>
+    internal sealed class Generation(ProviderRegistry baseRegistry, ProviderRegistry fresh, ProviderRegistry cached, ProviderRegistry current, List<IDisposable> owned) : IDisposable
+    {
+        public ProviderRegistry Base => baseRegistry;
+
+        public ProviderRegistry Fresh => fresh;
+
+        public ProviderRegistry Cached => cached;
+
+        public ProviderRegistry Current => current;
+
+        public void Dispose() => owned.ForEach(o => o.Dispose());
+    }
 }

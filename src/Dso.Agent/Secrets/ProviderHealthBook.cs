@@ -27,9 +27,37 @@ internal sealed class ProviderHealthBook(TimeProvider time, DsoMetrics metrics)
             {
                 _circuits[name] = circuit;
             }
+            else
+            {
+                _circuits.Remove(name);
+            }
         }
 
         Gauge(name, "closed");
+    }
+
+    /// <summary>Forgets the providers a reloaded dso.yaml no longer defines (and their circuit gauges).</summary>
+    public void Retain(IEnumerable<string> names)
+    {
+        var keep = new HashSet<string>(names, StringComparer.Ordinal);
+        List<string> gone;
+        lock (_gate)
+        {
+            gone = [.. _providers.Keys.Where(n => !keep.Contains(n))];
+            foreach (var name in gone)
+            {
+                _providers.Remove(name);
+                _circuits.Remove(name);
+            }
+        }
+
+        foreach (var name in gone)
+        {
+            foreach (var state in CircuitStates)
+            {
+                metrics.ProviderCircuit.RemoveLabelled(name, state);
+            }
+        }
     }
 
     public void Record(string name, string? error)

@@ -104,6 +104,24 @@ internal sealed class SecretCache(TimeProvider time, TimeSpan ttl, bool enabled)
         }
     }
 
+    /// <summary>Drops (and zeroes) every value of <paramref name="provider"/>: a reload changed what its paths mean.</summary>
+    public int Evict(string provider)
+    {
+        lock (_gate)
+        {
+            var keys = _entries.Keys.Where(k => k.Provider == provider).ToList();
+            foreach (var key in keys)
+            {
+                if (_entries.Remove(key, out var old))
+                {
+                    old.Value.Dispose();
+                }
+            }
+
+            return keys.Count;
+        }
+    }
+
     public void Dispose()
     {
         lock (_gate)

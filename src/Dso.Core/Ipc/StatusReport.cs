@@ -3,8 +3,22 @@ namespace Dso.Ipc;
 /// <summary>GET /v1/status, printed by `docker dso status` (documented in docs/cli.md).</summary>
 internal sealed record StatusReport(AgentStatus Agent, IReadOnlyList<ProviderStatus> Providers, IReadOnlyList<ProjectStatus> Projects, CacheStatus Cache);
 
-/// <summary>The agent itself.</summary>
-internal sealed record AgentStatus(string Version, int Pid, DateTimeOffset StartedAt, double UptimeSeconds, string Socket, string Api, string StateDirectory, string SecretsDirectory, bool Ready, string MemoryLock);
+/// <summary>The agent itself; <paramref name="Config"/> is its dso.yaml (null: defaults), loaded at <paramref name="ConfigLoadedAt"/>, and <paramref name="ConfigError"/> why the last reload was refused.</summary>
+internal sealed record AgentStatus(
+    string Version,
+    int Pid,
+    DateTimeOffset StartedAt,
+    double UptimeSeconds,
+    string Socket,
+    string Api,
+    string StateDirectory,
+    string SecretsDirectory,
+    bool Ready,
+    string MemoryLock,
+    string? Config = null,
+    DateTimeOffset? ConfigLoadedAt = null,
+    string? ConfigError = null,
+    int ConfigReloads = 0);
 
 /// <summary>One configured provider, how its last call went, and its circuit breaker (closed, open, half-open; always closed for local and file, which have none).</summary>
 internal sealed record ProviderStatus(string Name, string Type, string State, string? LastError, DateTimeOffset? LastCall, bool Insecure, string Circuit = "closed");

@@ -88,7 +88,7 @@ internal static class RotationLabels
             "tcp" when int.TryParse(argument, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535 => null,
             "running" when Duration.TryParse(argument, out _) => null,
             "http" when HttpProbe.TryParse(argument, out _, out _) => null,
-            _ => "is not tcp:PORT (a TCP connect to the container), http:PORT[/PATH] or http://:PORT/PATH (an HTTP GET to the new container answered 2xx or 3xx) or running:DURATION (still running after that long)",
+            _ => "is not tcp:PORT (a TCP connect to the container), http:PORT[/PATH] or http://:PORT/PATH (an HTTP GET to the new container answered 2xx or 3xx, or the statuses written after a space: 'http://:8080/health 200,204') or running:DURATION (still running after that long)",
         };
     }
 

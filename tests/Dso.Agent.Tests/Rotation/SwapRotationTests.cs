@@ -167,7 +167,7 @@ public sealed class SwapRotationTests(EngineFixture engine)
     }
 
     [Fact]
-    public async Task AnHttpProbe_SwapsWhenGetAnswers2xx_AndRollsBackWhenThePortSpeaksNoHttp()
+    public async Task AnHttpProbe_SwapsWhenGetAnswers2xx_AndRollsBackWhenThePortSpeaksNoHttp_OrAnswersAStatusItDoesNotExpect()
     {
         await engine.RequireAsync();
         await using var stack = await RotationStack.UpAsync(
@@ -191,6 +191,14 @@ public sealed class SwapRotationTests(EngineFixture engine)
                 ports: ["127.0.0.1:{PORT2}:8080"]
                 environment:
                   DB_PASSWORD: dso://app/db
+              strict:
+                image: {{TestImages.App}}
+                command: ["http", "8080"]
+                labels:
+                  dso.strategy: rolling
+                  dso.health.probe: http://:8080/healthz 204
+                environment:
+                  DB_PASSWORD: dso://app/db
             """,
             new() { ["app/db"] = "probe-one" },
             agentKeys: RotationStack.TestTimings.Replace("debounce: 300ms", "debounce: 1h", StringComparison.Ordinal).Replace("health_check_timeout: 20s", "health_check_timeout: 4s", StringComparison.Ordinal));
@@ -199,7 +207,8 @@ public sealed class SwapRotationTests(EngineFixture engine)
         await RotationStack.WaitForAnswerAsync(stack.Port2, "DB_PASSWORD=probe-one");
 
         stack.Set("app/db", "probe-two");
-        var results = await stack.RotateAsync("web", "api");
+        var strict = await stack.Project.ContainerAsync("strict");
+        var results = await stack.RotateAsync("web", "api", "strict");
 
         var swapped = Assert.Single(results, r => r.Service == "web");
         var kept = Assert.Single(results, r => r.Service == "api");
@@ -209,6 +218,11 @@ public sealed class SwapRotationTests(EngineFixture engine)
         Assert.Contains("was not healthy within 4s (no HTTP answer from GET / on port 8080)", kept.Message, StringComparison.Ordinal);
         Assert.Equal(api, await stack.Project.ContainerAsync("api"));
         Assert.Contains("DB_PASSWORD=probe-one", await RotationStack.QueryAsync(stack.Port2), StringComparison.Ordinal);
+        // A probe that names its healthy statuses: the app's 200 is not the 204 it asks for.
+        var refused = Assert.Single(results, r => r.Service == "strict");
+        Assert.Equal(RotationResult.Failed, refused.Outcome);
+        Assert.Contains("(HTTP 200 from GET /healthz on port 8080, expected 204)", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(strict, await stack.Project.ContainerAsync("strict"));
         Assert.Empty(await stack.TemporariesAsync());
     }
 

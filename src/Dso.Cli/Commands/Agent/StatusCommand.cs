@@ -89,6 +89,11 @@ internal sealed class StatusCommand : DsoCommand
         var agent = report.Agent;
         Context.Out.WriteLine($"agent  DSO {agent.Version}, pid {agent.Pid}, up {TimeSpan.FromSeconds(agent.UptimeSeconds):d\\.hh\\:mm\\:ss}, {(agent.Ready ? "ready" : "starting")}");
         Context.Out.WriteLine($"       socket {agent.Socket}, api {agent.Api}, secrets {agent.SecretsDirectory}, memory lock {agent.MemoryLock}");
+        if (agent.ConfigLoadedAt is { } loadedAt)
+        {
+            Context.Out.WriteLine($"       config {agent.Config ?? "defaults (no dso.yaml)"}, loaded {loadedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss}"
+                + (agent.ConfigError is { } error ? $"; last reload refused: {error}" : string.Empty));
+        }
         Context.Out.WriteLine();
         TextTable.Write(Context, ["PROVIDER", "TYPE", "STATE", "CIRCUIT", "LAST ERROR"], report.Providers.Select(p => new[]
         {
