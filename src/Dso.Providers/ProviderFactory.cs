@@ -82,7 +82,7 @@ internal static class ProviderFactory
     ];
 
     private static ResilientProvider Plugin(string name, ProviderConfig provider, PluginLaunch launch, PluginHost host) =>
-        new(new PluginProvider(name, provider.Type!, launch, BackendConfig.Write(provider), provider.Timeout, host, [.. provider.Auth.Params.Values]), provider, host.Time);
+        new(new PluginProvider(name, provider.Type!, launch, BackendConfig.Write(provider), provider.Timeout, host, [.. provider.Auth.Params.Values], provider.Protocol), provider, host.Time);
 
     private static T Own<T>(T provider, List<IDisposable> owned)
         where T : IDisposable

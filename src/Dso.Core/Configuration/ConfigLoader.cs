@@ -215,9 +215,9 @@ internal static class ConfigLoader
             throw new DsoException($"{where} (type plugin) needs command: the plugin executable");
         }
 
-        if (type != "plugin" && (provider.Command is not null || provider.Args.Count > 0))
+        if (type != "plugin" && (provider.Command is not null || provider.Args.Count > 0 || provider.Protocol is not null))
         {
-            throw new DsoException($"{where}: command and args are for type plugin only");
+            throw new DsoException($"{where}: command, args and protocol are for type plugin only");
         }
 
         if (provider.Env.FirstOrDefault(e => e.Length == 0 || !e.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')) is { } badName)

@@ -33,6 +33,9 @@ internal sealed class ProviderConfig
     [ConfigKey("command", "plugin: the plugin executable (absolute path, or a name on PATH).")]
     public string? Command { get; set; }
 
+    [ConfigKey("protocol", "plugin: `dso` (initialize, resolve, versions; docs/providers.md) or `resolve-secret` (the original project's one-method protocol: a `ResolveSecret` request per path with `path` and `config`, answered with `value`). Unset: `dso`, or `resolve-secret` when the plugin answers initialize with JSON-RPC's method-not-found.", Allowed = ["dso", "resolve-secret"])]
+    public string? Protocol { get; set; }
+
     [ConfigKey("args", "plugin: arguments to the executable.")]
     public List<string> Args { get; set; } = [];
 

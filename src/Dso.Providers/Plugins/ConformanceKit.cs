@@ -45,6 +45,7 @@ internal sealed class ConformanceKit(PluginLaunch launch, byte[] config, IReadOn
             await Check("initialize", async () =>
             {
                 capabilities = await Initialize(p, 1, cancellationToken);
+
                 return $"protocol {PluginProtocol.Version}, versions: {capabilities.Versions}, maxBatch: {capabilities.MaxBatch}";
             });
             if (capabilities is null)
@@ -171,6 +172,7 @@ internal sealed class ConformanceKit(PluginLaunch launch, byte[] config, IReadOn
             document.RootElement.WriteTo(w);
         }), deadline, cancellationToken);
         Expect(answer.NumericId == id, "the answer must carry the request's id");
+        Expect(answer.Error?.Code != PluginErrorCodes.MethodNotFound, $"initialize failed: {answer.Error?.Message}; a plugin that knows only ResolveSecret speaks the original project's protocol, which DSO speaks too (protocol: resolve-secret in dso.yaml), but this kit checks protocol {PluginProtocol.Version}");
         Expect(answer.Error is null, $"initialize failed: {answer.Error?.Message}");
         return PluginCapabilities.Read(answer.Result) ?? throw new ConformanceFailure($"initialize must answer protocolVersion {PluginProtocol.Version}");
     }

@@ -8,7 +8,9 @@ namespace Dso.Providers.Plugins;
 /// initialized with the provider's configuration; a process that dies, hangs or breaks the
 /// protocol is replaced on a later call, after a backoff of 1, 2, 4 … 60 s between failed starts
 /// (the first restart is immediate). Every failure becomes a transient answer naming the
-/// provider; nothing a plugin does can throw into the caller.
+/// provider; nothing a plugin does can throw into the caller. A plugin written for the original
+/// project's protocol (<see cref="ResolveSecretProtocol"/>) is spoken to in its own terms: one
+/// `ResolveSecret` call per path, no versions (the agent compares values instead).
 /// </summary>
 internal sealed class PluginProvider : ISecretProvider, IVersionedProvider, IAsyncDisposable, IDisposable
 {
@@ -18,6 +20,7 @@ internal sealed class PluginProvider : ISecretProvider, IVersionedProvider, IAsy
     private readonly TimeSpan _timeout;
     private readonly PluginHost _host;
     private readonly IReadOnlyList<string> _credentials;
+    private readonly string? _protocol;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private PluginProcess? _process;
     private int _failedStarts;
@@ -31,8 +34,10 @@ internal sealed class PluginProvider : ISecretProvider, IVersionedProvider, IAsy
     /// <param name="timeout">The deadline of each call.</param>
     /// <param name="host">Log, clock and environment.</param>
     /// <param name="credentials">Values to cut from the plugin's stderr before it is logged (its configured credentials).</param>
-    public PluginProvider(string name, string type, PluginLaunch launch, byte[] config, TimeSpan timeout, PluginHost host, IReadOnlyList<string> credentials)
+    /// <param name="protocol">`dso`, <see cref="ResolveSecretProtocol"/>, or null: `dso` unless the plugin does not know initialize.</param>
+    public PluginProvider(string name, string type, PluginLaunch launch, byte[] config, TimeSpan timeout, PluginHost host, IReadOnlyList<string> credentials, string? protocol = null)
     {
+        _protocol = protocol;
         Name = name;
         _type = type;
         _launch = launch;
@@ -42,7 +47,13 @@ internal sealed class PluginProvider : ISecretProvider, IVersionedProvider, IAsy
         _credentials = [.. credentials.Where(c => c.Length >= 4).OrderByDescending(c => c.Length)];
     }
 
+    /// <summary>The original project's plugin protocol: `ResolveSecret` with `path` and `config`, answered with `value`.</summary>
+    public const string ResolveSecretProtocol = "resolve-secret";
+
     public string Name { get; }
+
+    /// <summary>True when the plugin speaks <see cref="ResolveSecretProtocol"/> (configured, or found at its start).</summary>
+    public bool SpeaksResolveSecret => Capabilities?.Plugin == ResolveSecretProtocol;
 
     /// <summary>How many processes have been started (the chaos tests count restarts).</summary>
     public int Starts { get; private set; }
@@ -60,7 +71,13 @@ internal sealed class PluginProvider : ISecretProvider, IVersionedProvider, IAsy
         var answers = new List<ResolvedSecret>(requests.Count);
         try
         {
-            foreach (var batch in await BatchesAsync(requests, cancellationToken))
+            var batches = await BatchesAsync(requests, cancellationToken);
+            if (SpeaksResolveSecret)
+            {
+                return await ResolveOneByOneAsync(requests, cancellationToken);
+            }
+
+            foreach (var batch in batches)
             {
                 using var message = await CallAsync(PluginProtocol.Resolve, w => PluginAnswers.WriteRequests(w, batch), cancellationToken);
                 answers.AddRange(Read(() => PluginAnswers.ReadResolved(message.Result!.Value, batch.Count)));
@@ -73,6 +90,41 @@ internal sealed class PluginProvider : ISecretProvider, IVersionedProvider, IAsy
             answers.ForEach(a => a.Value?.Dispose());
             return [.. requests.Select(_ => ResolvedSecret.Failed(e.Message))];
         }
+    }
+
+    /// <summary>The original protocol: one ResolveSecret call per path; a path the plugin answers with an error fails alone.</summary>
+    private async Task<IReadOnlyList<ResolvedSecret>> ResolveOneByOneAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken)
+    {
+        var answers = new List<ResolvedSecret>(requests.Count);
+        using var config = JsonDocument.Parse(_config);
+        foreach (var request in requests)
+        {
+            if (request.Version is not null)
+            {
+                answers.Add(ResolvedSecret.Missing($"plugin {Name} speaks the original ResolveSecret protocol, which has no versions: {request.Path}@{request.Version} cannot be read"));
+                continue;
+            }
+
+            try
+            {
+                using var message = await CallAsync("ResolveSecret", w =>
+                {
+                    w.WriteString("path", request.Path);
+                    w.WritePropertyName("config");
+                    config.RootElement.WriteTo(w);
+                }, cancellationToken);
+                var result = message.Result!.Value;
+                answers.Add(result.ValueKind == JsonValueKind.Object && result.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.String
+                    ? ResolvedSecret.Found(PluginAnswers.ValueOf(value))
+                    : ResolvedSecret.Failed($"plugin {Name} sent a malformed answer: ResolveSecret's result has no string value"));
+            }
+            catch (PluginException e)
+            {
+                answers.Add(ResolvedSecret.Failed(e.Message));
+            }
+        }
+
+        return answers;
     }
 
     public async Task<IReadOnlyList<SecretVersion>> VersionsAsync(IReadOnlyList<SecretRequest> requests, CancellationToken cancellationToken)
@@ -104,6 +156,12 @@ internal sealed class PluginProvider : ISecretProvider, IVersionedProvider, IAsy
     {
         try
         {
+            await EnsureStartedAsync(cancellationToken);
+            if (SpeaksResolveSecret)
+            {
+                return (true, "running; it speaks the original ResolveSecret protocol, which has no health call");
+            }
+
             using var message = await CallAsync(PluginProtocol.Health, null, cancellationToken);
             var result = message.Result!.Value;
             var ok = result.ValueKind == JsonValueKind.Object && result.TryGetProperty("ok", out var o) && o.ValueKind == JsonValueKind.True;
@@ -191,6 +249,11 @@ internal sealed class PluginProvider : ISecretProvider, IVersionedProvider, IAsy
 
             Starts++;
             var process = PluginProcess.Start(_launch, Name, line => _host.Log?.Invoke(Name, Scrub(line)));
+            if (_protocol == ResolveSecretProtocol)
+            {
+                return Started(process, ResolveSecretCapabilities);
+            }
+
             try
             {
                 using var answer = await process.CallAsync(PluginProtocol.Initialize, WriteInitialize, _timeout, cancellationToken);
@@ -198,6 +261,12 @@ internal sealed class PluginProvider : ISecretProvider, IVersionedProvider, IAsy
                 _process = process;
                 _failedStarts = 0;
                 return process;
+            }
+            catch (PluginException e) when (e.RpcCode == PluginErrorCodes.MethodNotFound && _protocol is null && process.IsAlive)
+            {
+                // A plugin of the original project: it knows only ResolveSecret.
+                _host.Log?.Invoke(Name, "does not know initialize: speaking the original project's ResolveSecret protocol to it (protocol: resolve-secret says so in dso.yaml)");
+                return Started(process, ResolveSecretCapabilities);
             }
             catch (Exception e) when (e is PluginException)
             {
@@ -212,6 +281,16 @@ internal sealed class PluginProvider : ISecretProvider, IVersionedProvider, IAsy
         {
             _gate.Release();
         }
+    }
+
+    private static readonly PluginCapabilities ResolveSecretCapabilities = new(Versions: false, MaxBatch: 1, Plugin: ResolveSecretProtocol);
+
+    private PluginProcess Started(PluginProcess process, PluginCapabilities capabilities)
+    {
+        Capabilities = capabilities;
+        _process = process;
+        _failedStarts = 0;
+        return process;
     }
 
     private void WriteInitialize(Utf8JsonWriter w)
