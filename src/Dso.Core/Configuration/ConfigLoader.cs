@@ -39,7 +39,7 @@ internal static class ConfigLoader
         try
         {
             var config = string.IsNullOrWhiteSpace(text) ? new DsoConfig() : ConfigBinder.Bind<DsoConfig>(YamlReader.Load(path, text, interpolator));
-            Validate(config, Path.GetFileName(path));
+            Validate(config, Path.GetFileName(path), variable);
             return new LoadedConfig(config, path) { Mask = interpolator.Mask };
         }
         catch (DsoException e)
@@ -74,7 +74,7 @@ internal static class ConfigLoader
         ?? (config.Providers.Count == 0 || config.Providers.ContainsKey("local") ? "local"
             : config.Providers.Count == 1 ? config.Providers.Keys.Single() : null);
 
-    private static void Validate(DsoConfig config, string file)
+    private static void Validate(DsoConfig config, string file, Func<string, string?> variable)
     {
         if (config.Provider is { } single)
         {
@@ -104,7 +104,7 @@ internal static class ConfigLoader
                 throw new DsoException($"{file}: providers.{name} (type file) needs path: the JSON file of secret path → value");
             }
 
-            ValidateProvider(name, provider, file);
+            ValidateProvider(name, provider, file, variable);
         }
 
         if (config.Defaults.Provider is { } chosen && chosen != "local" && !config.Providers.ContainsKey(chosen))
@@ -145,7 +145,7 @@ internal static class ConfigLoader
         [("azure", "client_certificate")] = ["tenant_id", "client_id", "certificate_file"],
     };
 
-    private static void ValidateProvider(string name, ProviderConfig provider, string file)
+    private static void ValidateProvider(string name, ProviderConfig provider, string file, Func<string, string?> variable)
     {
         var type = provider.Type!;
         var where = $"{file}: providers.{name}";
@@ -172,6 +172,12 @@ internal static class ConfigLoader
             throw new DsoException($"{where}.options.kv_version must be 1 or 2, not '{kv}'");
         }
 
+        // Vault's own tools read VAULT_ADDR when nothing names the server; so does a vault provider.
+        if (type == "vault" && provider.Endpoint is null && !provider.Auth.Params.ContainsKey("address") && variable("VAULT_ADDR") is { Length: > 0 } vaultAddress)
+        {
+            provider.Endpoint = vaultAddress;
+        }
+
         var address = provider.Endpoint ?? (type == "vault" ? provider.Auth.Params.GetValueOrDefault("address") : null);
         if (address is not null && (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
@@ -180,7 +186,7 @@ internal static class ConfigLoader
 
         if (type == "vault" && address is null)
         {
-            throw new DsoException($"{where} (type vault) needs endpoint: the Vault address (https://vault.example.com:8200)");
+            throw new DsoException($"{where} (type vault) needs endpoint: the Vault address (https://vault.example.com:8200), or VAULT_ADDR in the environment");
         }
 
         if (type is "aws" && provider.Region is null)

@@ -9,7 +9,7 @@ internal sealed class ProviderConfig
     [ConfigKey("region", "Cloud region (aws, huawei).")]
     public string? Region { get; set; }
 
-    [ConfigKey("endpoint", "vault: the server address (`https://vault.example.com:8200`; the seed's `auth.params.address` works too). aws: an endpoint override (a VPC endpoint, or a test server). azure: the vault's URL (`https://NAME.vault.azure.net`), required. huawei: an endpoint override (default `https://kms.REGION.myhuaweicloud.com`).")]
+    [ConfigKey("endpoint", "vault: the server address (`https://vault.example.com:8200`; the seed's `auth.params.address` works too; with neither, `VAULT_ADDR` from the environment, as Vault's own tools do). aws: an endpoint override (a VPC endpoint, or a test server). azure: the vault's URL (`https://NAME.vault.azure.net`), required. huawei: an endpoint override (default `https://kms.REGION.myhuaweicloud.com`).")]
     public string? Endpoint { get; set; }
 
     [ConfigKey("auth", "How the provider authenticates.")]
