@@ -9,18 +9,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$DSO_ROOT"
 
-version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -n 1)
-out="$DSO_ROOT/artifacts/deb"
-native=1
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --version) version="${2:?--version needs a value}"; shift 2 ;;
-    --out) out="${2:?--out needs a directory}"; shift 2 ;;
-    --no-native) native=0; shift ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown option '$1' (use --version VERSION, --out DIR or --no-native)" ;;
-  esac
-done
+parse_build_options "$DSO_ROOT/artifacts/deb" 2,8p "$@"
 [[ "$version" =~ ^[0-9][A-Za-z0-9.+~-]*$ ]] || die "--version '$version' is not a Debian version (digits first, then letters, digits, . + ~ -)"
 
 ensure_dotnet

@@ -3,7 +3,23 @@
 #   scripts/install.sh            user install: ~/.local/lib/dso, linked from ${DOCKER_CONFIG:-~/.docker}/cli-plugins
 #   scripts/install.sh --system   system install: /usr/local/lib/dso, linked from /usr/local/lib/docker/cli-plugins (root)
 # Running it again replaces what changed and says what it did.
+# Piped from the repository (curl -fsSL …/main/scripts/install.sh | bash, as the original project's
+# README writes it), there is no checkout to build: it runs the latest release's installer instead
+# (packaging/release/install.sh; DSO_RELEASE_URL says where the release is), checked against the
+# release's SHA256SUMS.
 set -euo pipefail
+if [ -z "${BASH_SOURCE[0]:-}" ] || [ ! -f "$(dirname "${BASH_SOURCE[0]}")/lib.sh" ]; then
+  base="${DSO_RELEASE_URL:-https://github.com/docker-secret-operator/dso/releases/latest/download}"
+  base="${base%/}"
+  work=$(mktemp -d "${TMPDIR:-/tmp}/dso-install.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  curl -fsSL --proto '=https,http' -o "$work/install.sh" "$base/install.sh" && curl -fsSL --proto '=https,http' -o "$work/SHA256SUMS" "$base/SHA256SUMS" \
+    || { echo "install.sh: cannot download the release's installer from $base" >&2; exit 1; }
+  (cd "$work" && grep ' install.sh$' SHA256SUMS | sha256sum -c --status -) \
+    || { echo "install.sh: the release's install.sh does not match its checksum in SHA256SUMS: not run" >&2; exit 1; }
+  bash "$work/install.sh" "$@"
+  exit $?
+fi
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 mode=user
@@ -14,53 +30,10 @@ for arg in "$@"; do
     *) die "unknown option '$arg' (use --system or nothing)" ;;
   esac
 done
-
-if [ "$mode" = system ]; then
-  plugin_dir=/usr/local/lib/docker/cli-plugins
-  lib_dir=/usr/local/lib/dso
-  [ "$(id -u)" -eq 0 ] || die "--system installs into /usr/local and needs root (sudo $0 --system)"
-else
-  plugin_dir="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
-  lib_dir="$HOME/.local/lib/dso"
-fi
+[ "$mode" = user ] || [ "$(id -u)" -eq 0 ] || die "--system installs into /usr/local and needs root (sudo $0 --system)"
 
 ensure_dotnet
-# The native executables (NativeAOT): docker-dso, dso-agent, dso-init, and libsodium.so beside them.
+# The native executables (NativeAOT): docker-dso, dso-agent, dso-init, and libsodium.so beside them;
+# then the release's installer lays them out as it does a release's.
 bash "$DSO_ROOT/scripts/build-native.sh"
-native="$DSO_ROOT/artifacts/native"
-
-# install_file SRC DEST [MODE]: copies with MODE (0755) unless DEST already has the same bytes.
-install_file() {
-  local src="$1" dest="$2" mode="${3:-0755}"
-  mkdir -p "$(dirname "$dest")"
-  if [ -f "$dest" ] && cmp -s "$src" "$dest"; then
-    say "unchanged: $dest"
-  else
-    local verb=installed
-    [ -e "$dest" ] && verb=updated
-    install -m "$mode" "$src" "$dest.tmp.$$" && mv -f "$dest.tmp.$$" "$dest"
-    say "$verb: $dest"
-  fi
-}
-
-# The executable lives beside its native library (libsodium, for passphrase vaults), the agent and
-# the launcher; the plugin directory holds a link to it, which Docker follows.
-install_file "$native/docker-dso" "$lib_dir/docker-dso"
-install_file "$native/libsodium.so" "$lib_dir/libsodium.so" 0644
-mkdir -p "$plugin_dir"
-if [ "$(readlink "$plugin_dir/docker-dso" 2>/dev/null)" = "$lib_dir/docker-dso" ]; then
-  say "unchanged: $plugin_dir/docker-dso -> $lib_dir/docker-dso"
-else
-  ln -sfn "$lib_dir/docker-dso" "$plugin_dir/docker-dso.tmp.$$" && mv -Tf "$plugin_dir/docker-dso.tmp.$$" "$plugin_dir/docker-dso"
-  say "linked: $plugin_dir/docker-dso -> $lib_dir/docker-dso"
-fi
-
-# dso-init, the static launcher that runs first in every container DSO starts, and dso-agent, the
-# agent daemon that `docker dso agent` hands over to.
-install_file "$native/dso-init" "$lib_dir/dso-init"
-install_file "$native/dso-agent" "$lib_dir/dso-agent"
-
-if command -v docker >/dev/null 2>&1; then
-  docker dso version >/dev/null 2>&1 && say "docker dso is ready: $(docker dso version --json)" \
-    || say "installed, but 'docker dso version' failed; is $plugin_dir a plugin directory of this docker CLI?"
-fi
+bash "$DSO_ROOT/packaging/release/install.sh" --from "$DSO_ROOT/artifacts/native" "--$mode"

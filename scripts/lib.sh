@@ -144,3 +144,23 @@ lane_versions() {
   fi
   echo "Engine $engine, Compose $compose"
 }
+
+# parse_build_options DEFAULT_OUT HELP_RANGE ARGS…: the options build-deb.sh and build-release.sh
+# share. Sets version (default: <Version> of Directory.Build.props), out (default DEFAULT_OUT) and
+# native (0 with --no-native); -h prints the caller's header lines HELP_RANGE (sed's "2,8p" form).
+parse_build_options() {
+  local help="$2"
+  out="$1"
+  shift 2
+  version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$DSO_ROOT/Directory.Build.props" | head -n 1)
+  native=1
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --version) version="${2:?--version needs a value}"; shift 2 ;;
+      --out) out="${2:?--out needs a directory}"; shift 2 ;;
+      --no-native) native=0; shift ;;
+      -h|--help) sed -n "$help" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      *) die "unknown option '$1' (use --version VERSION, --out DIR or --no-native)" ;;
+    esac
+  done
+}

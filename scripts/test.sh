@@ -35,7 +35,8 @@ bash scripts/build-native.sh --with-testapp
 say "building (Release, warnings are errors)"
 dotnet build Dso.slnx -c Release -nologo -v quiet -clp:ErrorsOnly
 
-bash scripts/build-deb.sh --no-native >/dev/null
+# The release (archive, install.sh, package) from the same native executables.
+bash scripts/build-release.sh --no-native >/dev/null
 # The Swarm tests put the engine in Swarm mode, and the package tests install the .deb on this
 # machine (/usr, /etc/dso): built here, each run alone after the solution's tests.
 dotnet build tests/Dso.Swarm.Tests -c Release -nologo -v quiet -clp:ErrorsOnly

@@ -14,7 +14,7 @@ namespace Dso.Package.Tests;
 /// </summary>
 public sealed partial class SystemdHostTests(EngineFixture engine)
 {
-    private const string Compose = """
+    internal const string Compose = """
         services:
           app:
             image: dso-host/busybox:1
@@ -238,7 +238,7 @@ public sealed partial class SystemdHostTests(EngineFixture engine)
     private static Task<string> MainPidAsync(SystemdHost host, CancellationToken cancel) =>
         host.OkAsync("systemctl show -p MainPID --value dso-agent", cancellationToken: cancel);
 
-    private static async Task AssertDeliveredAsync(SystemdHost host, string container, string canary, string step, CancellationToken cancel)
+    internal static async Task AssertDeliveredAsync(SystemdHost host, string container, string canary, string step, CancellationToken cancel)
     {
         var environment = await host.OkAsync($"docker exec {container} cat /proc/1/environ | tr '\\0' '\\n'", cancellationToken: cancel);
         Assert.True(environment.Contains($"DB_PASSWORD={canary}", StringComparison.Ordinal), $"{step}: the value is not in the application's environment\n{await JournalAsync(host, cancel)}");

@@ -26,12 +26,15 @@ public static class NativeArtifacts
                 return deb;
             }
 
-            var directory = Path.Combine(TestEnvironment.RepositoryRoot, "artifacts", "deb");
-            return (System.IO.Directory.Exists(directory) ? System.IO.Directory.GetFiles(directory, "docker-dso_*_amd64.deb") : [])
+            string[] directories = [Path.Combine(TestEnvironment.RepositoryRoot, "artifacts", "deb"), Release];
+            return directories.Where(System.IO.Directory.Exists).SelectMany(d => System.IO.Directory.GetFiles(d, "docker-dso_*_amd64.deb"))
                 .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault()
-                ?? throw new InvalidOperationException($"no docker-dso_*_amd64.deb in {directory}: run scripts/build-deb.sh (scripts/test.sh does)");
+                ?? throw new InvalidOperationException($"no docker-dso_*_amd64.deb in {string.Join(" or ", directories)}: run scripts/build-release.sh or scripts/build-deb.sh (scripts/test.sh does)");
         }
     }
+
+    /// <summary>What scripts/build-release.sh made: the archive, install.sh, the package and SHA256SUMS (artifacts/release).</summary>
+    public static string Release { get; } = Path.Combine(TestEnvironment.RepositoryRoot, "artifacts", "release");
 
     /// <summary>A short hash of a file, so an image built from it is rebuilt when it changes.</summary>
     public static string ContentTag(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))[..12];

@@ -295,9 +295,12 @@ internal sealed class SecretStore
     private static void WriteAtomically(string target, SecretFile file)
     {
         // tmpfs keeps nothing across a power cut, so there is nothing to fsync.
-        var owner = file.Uid >= 0 && (file.Uid != UnixFiles.EffectiveUserId || file.Gid != UnixFiles.EffectiveGroupId)
-            ? ((uint)file.Uid, (uint)file.Gid)
-            : ((uint, uint)?)null;
+        // Without root (a docker group member in local mode), files meant for a container's root
+        // stay the caller's: root in the container reads them anyway (CAP_DAC_OVERRIDE, which
+        // containers keep unless cap_drop takes it). Another uid still needs root to give them away.
+        var giveAway = file.Uid >= 0 && (file.Uid != UnixFiles.EffectiveUserId || file.Gid != UnixFiles.EffectiveGroupId)
+            && !(file.Uid == 0 && UnixFiles.EffectiveUserId != 0);
+        var owner = giveAway ? ((uint)file.Uid, (uint)file.Gid) : ((uint, uint)?)null;
         try
         {
             AtomicFile.Write(target, file.Content, file.Mode, durable: false, owner);
