@@ -12,7 +12,7 @@
 # Running it again replaces what changed and says what it did.
 set -euo pipefail
 
-say() { printf '==> %s\n' "$*"; }
+say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 
 mode=auto

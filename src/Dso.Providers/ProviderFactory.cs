@@ -87,7 +87,12 @@ internal static class ProviderFactory
     private static T Own<T>(T provider, List<IDisposable> owned)
         where T : IDisposable
     {
-        owned.Add(provider);
+        // Providers are made on first use, from any thread; the owner may be disposing the list meanwhile.
+        lock (owned)
+        {
+            owned.Add(provider);
+        }
+
         return provider;
     }
 }

@@ -5,7 +5,7 @@ namespace Dso.Package.Tests;
 /// <summary>
 /// The release (scripts/build-release.sh) on a Debian host that has Docker and nothing of DSO's
 /// build: no .NET, no checkout. It is served over HTTP on the host's loopback, as a release page
-/// would serve it, and installed with the seed's one-liner.
+/// would serve it, and installed with the seed's one-liner (which reports its progress on stderr).
 /// </summary>
 public sealed class ReleaseInstallTests(EngineFixture engine)
 {
@@ -26,7 +26,7 @@ public sealed class ReleaseInstallTests(EngineFixture engine)
         await ServeAsync(host, "/srv/raw", 8002, cancel);
 
         // curl -fsSL …/install.sh | bash: a user install, then the README quick start as that user.
-        var install = await host.OkAsync("curl -fsSL http://127.0.0.1:8000/install.sh | DSO_RELEASE_URL=http://127.0.0.1:8000 bash", user: "alice", cancellationToken: cancel);
+        var install = await host.OkAsync("curl -fsSL http://127.0.0.1:8000/install.sh | DSO_RELEASE_URL=http://127.0.0.1:8000 bash 2>&1", user: "alice", cancellationToken: cancel);
         Assert.Contains("linked: /home/alice/.docker/cli-plugins/docker-dso -> /home/alice/.local/lib/dso/docker-dso", install, StringComparison.Ordinal);
         Assert.Contains("docker dso is ready: DSO", install, StringComparison.Ordinal);
         await host.OkAsync("mkdir -p /tmp/bb/bin && cp /bin/busybox /tmp/bb/bin/ && for a in sh sleep cat; do ln -s busybox /tmp/bb/bin/$a; done && tar -C /tmp/bb -c . | docker import - dso-host/busybox:1", cancellationToken: cancel);
@@ -41,16 +41,16 @@ public sealed class ReleaseInstallTests(EngineFixture engine)
 
         // The README's exact form pipes the repository's scripts/install.sh: with no checkout around
         // it, it runs the release's installer (checked against SHA256SUMS).
-        var fromRepository = await host.OkAsync("curl -fsSL http://127.0.0.1:8002/main/scripts/install.sh | DSO_RELEASE_URL=http://127.0.0.1:8000 bash", user: "bob", cancellationToken: cancel);
+        var fromRepository = await host.OkAsync("curl -fsSL http://127.0.0.1:8002/main/scripts/install.sh | DSO_RELEASE_URL=http://127.0.0.1:8000 bash 2>&1", user: "bob", cancellationToken: cancel);
         Assert.Contains("linked: /home/bob/.docker/cli-plugins/docker-dso -> /home/bob/.local/lib/dso/docker-dso", fromRepository, StringComparison.Ordinal);
         Assert.StartsWith("DSO ", await host.OkAsync("docker dso version", user: "bob", cancellationToken: cancel), StringComparison.Ordinal);
 
         // … | sudo bash: the system install, files root's, and the same archive again changes nothing.
-        var system = await host.OkAsync("curl -fsSL http://127.0.0.1:8000/install.sh | DSO_RELEASE_URL=http://127.0.0.1:8000 bash", cancellationToken: cancel);
+        var system = await host.OkAsync("curl -fsSL http://127.0.0.1:8000/install.sh | DSO_RELEASE_URL=http://127.0.0.1:8000 bash 2>&1", cancellationToken: cancel);
         Assert.Contains("installed: /usr/local/lib/dso/docker-dso", system, StringComparison.Ordinal);
         Assert.Contains("linked: /usr/local/lib/docker/cli-plugins/docker-dso -> /usr/local/lib/dso/docker-dso", system, StringComparison.Ordinal);
         Assert.Equal("755 root root", await host.OkAsync("stat -c '%a %U %G' /usr/local/lib/dso/dso-agent", cancellationToken: cancel));
-        var again = await host.OkAsync("curl -fsSL http://127.0.0.1:8000/install.sh | DSO_RELEASE_URL=http://127.0.0.1:8000 bash", cancellationToken: cancel);
+        var again = await host.OkAsync("curl -fsSL http://127.0.0.1:8000/install.sh | DSO_RELEASE_URL=http://127.0.0.1:8000 bash 2>&1", cancellationToken: cancel);
         Assert.Contains("unchanged: /usr/local/lib/dso/docker-dso", again, StringComparison.Ordinal);
         Assert.DoesNotContain("installed:", again, StringComparison.Ordinal);
 
@@ -58,7 +58,7 @@ public sealed class ReleaseInstallTests(EngineFixture engine)
         var refused = await host.RunAsync("curl -fsSL http://127.0.0.1:8001/install.sh | DSO_RELEASE_URL=http://127.0.0.1:8001 HOME=/tmp/elsewhere bash", cancellationToken: cancel);
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("does not match its checksum in SHA256SUMS: not installed", refused.StandardError, StringComparison.Ordinal);
-        Assert.Single(refused.StandardError.TrimEnd('\n').Split('\n'));
+        Assert.Single(refused.StandardError.TrimEnd('\n').Split('\n'), line => !line.StartsWith("==> ", StringComparison.Ordinal));
     }
 
     /// <summary>Serves <paramref name="directory"/> on the host's loopback (python3's http.server) and waits until it answers.</summary>

@@ -47,6 +47,11 @@ internal static class AgentHost
     /// </summary>
     public static WebApplication Build(LoadedConfig loaded, Func<string, string?> variable, string? logLevel, Action<string> say)
     {
+        if (loaded.Path is { } configPath && ConfigFileSafety.Problem(configPath) is { } unsafeConfig)
+        {
+            throw new DsoException(unsafeConfig);
+        }
+
         var options = AgentOptions.From(loaded);
         if (logLevel is not null)
         {

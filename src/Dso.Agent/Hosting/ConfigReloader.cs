@@ -6,7 +6,6 @@ using Dso.Agent.Projects;
 using Dso.Agent.Rotation;
 using Dso.Agent.Secrets;
 using Dso.Configuration;
-using Dso.Secrets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -17,7 +16,7 @@ namespace Dso.Agent.Hosting;
 /// file caught mid-write waits) and on SIGHUP (`systemctl reload dso-agent`). A new file is loaded
 /// and checked as at start-up, and refused whole — the agent keeps the last good configuration and
 /// says why — when it is invalid or drops a provider a managed project still uses. An applied
-/// reload swaps the providers (values of a provider whose settings changed leave the cache), the
+/// reload swaps the providers (values of a provider whose settings changed are cached apart), the
 /// rotation settings, notifications and `agent.watch`, then checks every consumed secret at once.
 /// Settings the agent binds at start (socket, API, directories, cache, logging, audit, proxy
 /// timeouts, intervals) are named in a warning: they apply at the next restart.
@@ -26,13 +25,13 @@ internal sealed partial class ConfigReloader(
     LiveConfig config,
     ConfigSource source,
     AgentProviders providers,
-    SecretCache cache,
     ProjectRegistry projects,
     ChangeDetector detector,
     AgentRuntime runtime,
     DsoMetrics metrics,
     EventHub events,
     AuditLog audit,
+    SecretRedactor redactor,
     ILogger<ConfigReloader> log) : BackgroundService
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
@@ -62,27 +61,46 @@ internal sealed partial class ConfigReloader(
     ];
 
     private readonly SemaphoreSlim _signal = new(0);
+    private PosixSignalRegistration? _hangup;
     private byte[]? _seen;
     private byte[]? _settling;
 
     /// <summary>Reloads at once (SIGHUP, or a caller that changed the file).</summary>
     public void Request() => _signal.Release();
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        // Kept until the agent is disposed, past the hosted services' stop: the default action of
+        // SIGHUP would end the agent, even while it shuts down.
+        metrics.ConfigLoadedAt.Set(config.LoadedAt.ToUnixTimeMilliseconds() / 1000.0);
+        _hangup ??= PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
-            // Handled: the default action of SIGHUP would end the agent.
             context.Cancel = true;
             Request();
         });
-        _seen = config.Path is { } path ? Read(path).Hash : null;
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _hangup?.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // What was loaded at start counts as seen: an edit made since then is applied at once.
+        _seen = config.AppliedHash;
         while (!stoppingToken.IsCancellationRequested)
         {
             bool signalled;
             try
             {
                 signalled = await _signal.WaitAsync(PollInterval, stoppingToken);
+                // Several signals at once are one reload.
+                while (signalled && _signal.CurrentCount > 0 && _signal.Wait(0, CancellationToken.None))
+                {
+                }
             }
             catch (OperationCanceledException)
             {
@@ -93,58 +111,72 @@ internal sealed partial class ConfigReloader(
             {
                 if (signalled)
                 {
-                    Reload("signal");
+                    Reload("signal", settled: null);
                 }
-                else if (FileChanged())
+                else if (FileChanged() is { } settled)
                 {
-                    Reload("file");
+                    Reload("file", settled);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // Never let a reload end the agent: the configuration in use stays.
-                Refuse("file", e.Message);
+                Refuse(signalled ? "signal" : "file", e.Message);
             }
         }
     }
 
-    /// <summary>True once the file differs from what was last loaded and two reads a second apart agree.</summary>
-    private bool FileChanged()
+    /// <summary>The hash of the file once it differs from what was last read and two reads a second apart agree; else null.</summary>
+    private byte[]? FileChanged()
     {
         if (config.Path is not { } path)
         {
-            return false;
+            return null;
         }
 
         var now = Read(path).Hash;
         if (now.AsSpan().SequenceEqual(_seen))
         {
             _settling = null;
-            return false;
+            return null;
         }
 
         if (_settling is not null && now.AsSpan().SequenceEqual(_settling))
         {
             _settling = null;
-            return true;
+            return now;
         }
 
         _settling = now;
-        return false;
+        return null;
     }
 
-    /// <summary>Loads, checks and applies dso.yaml; a refusal keeps the configuration in use.</summary>
-    internal void Reload(string trigger)
+    /// <summary>
+    /// Loads, checks and applies dso.yaml; a refusal keeps the configuration in use. A file trigger
+    /// applies only the bytes that settled (<paramref name="settled"/>); a signal applies what is
+    /// there, and counts as applied without rebuilding anything when it is what is in use.
+    /// </summary>
+    internal void Reload(string trigger, byte[]? settled)
     {
         LoadedConfig next;
         AgentOptions options;
-        AgentProviders.Generation generation;
+        byte[]? hash = null;
         try
         {
             if (config.Path is { } path)
             {
-                var (text, hash) = Read(path);
-                _seen = hash;
+                var (text, read) = Read(path);
+                if (settled is not null && !read.AsSpan().SequenceEqual(settled))
+                {
+                    return; // Changed again since it settled: the next checks see it.
+                }
+
+                _seen = hash = read;
+                if (ConfigFileSafety.Problem(path) is { } unsafeFile)
+                {
+                    throw new DsoException(unsafeFile);
+                }
+
                 next = text is null ? throw new DsoException($"cannot read {path}: it is gone or unreadable") : ConfigLoader.Parse(path, text, source.Variable);
             }
             else
@@ -153,8 +185,6 @@ internal sealed partial class ConfigReloader(
             }
 
             options = AgentOptions.From(next);
-            CheckProjects(next.Config);
-            generation = providers.Build(next.Config);
         }
         catch (DsoException e)
         {
@@ -162,24 +192,41 @@ internal sealed partial class ConfigReloader(
             return;
         }
 
+        var where = next.Path ?? "defaults";
+        if (hash is not null && config.AppliedHash is { } applied && hash.AsSpan().SequenceEqual(applied) && config.LastError is null)
+        {
+            config.Confirmed();
+            metrics.ConfigReloads.WithLabels(trigger, "applied").Inc();
+            LogApplied(where, trigger, "unchanged");
+            return;
+        }
+
         var before = config.Current;
         var beforeOptions = runtime.Options;
         var changedProviders = ChangedProviders(before, next.Config);
-        providers.Swap(generation, next.Config);
-        foreach (var provider in changedProviders)
+        var generation = providers.Build(next.Config, changedProviders);
+        lock (projects.CommitGate)
         {
-            cache.Evict(provider);
+            // Checked under the gate registrations commit under: no project can start using a
+            // provider between this check and the swap.
+            if (CheckProjects(next.Config) is { } refusal)
+            {
+                generation.Dispose();
+                Refuse(trigger, refusal);
+                return;
+            }
+
+            providers.Swap(generation, next.Config);
+            config.Applied(next, hash);
         }
 
-        config.Applied(next);
         runtime.Apply(beforeOptions with { Watch = options.Watch });
-        detector.ProvidersReloaded();
+        detector.ProvidersReloaded(changedProviders);
 
-        var where = next.Path ?? "defaults";
         metrics.ConfigReloads.WithLabels(trigger, "applied").Inc();
         metrics.ConfigLastReloadSuccessful.Set(1);
         metrics.ConfigLoadedAt.Set(config.LoadedAt.ToUnixTimeMilliseconds() / 1000.0);
-        var detail = changedProviders.Count == 0 ? "no provider changed" : $"provider(s) changed: {string.Join(", ", changedProviders)}";
+        var detail = changedProviders.Count == 0 ? "no provider changed" : $"provider(s) changed: {string.Join(", ", changedProviders.Order(StringComparer.Ordinal))}";
         LogApplied(where, trigger, detail);
         events.Publish("config.reloaded", null, null, $"{where} reloaded ({trigger}); {detail}");
         audit.Write(trigger, "config.reload", where, "applied", detail);
@@ -195,11 +242,18 @@ internal sealed partial class ConfigReloader(
         {
             LogProxyMoves(string.Join(", ", moved));
         }
+
+        if (ConfigLoader.DefaultProvider(before) is { } oldDefault && ConfigLoader.DefaultProvider(next.Config) is { } newDefault && oldDefault != newDefault)
+        {
+            LogDefaultMoved(oldDefault, newDefault);
+        }
     }
 
     private void Refuse(string trigger, string error)
     {
-        var message = DsoException.OneLine(error);
+        // A message about a bad value may quote it: the redactor masks credential-shaped text and
+        // every value the agent holds.
+        var message = redactor.Redact(DsoException.OneLine(error));
         config.Refused(message);
         metrics.ConfigReloads.WithLabels(trigger, "failed").Inc();
         metrics.ConfigLastReloadSuccessful.Set(0);
@@ -208,45 +262,37 @@ internal sealed partial class ConfigReloader(
         audit.Write(trigger, "config.reload", config.Path ?? "defaults", "refused", message);
     }
 
-    /// <summary>A managed project must keep every provider it uses.</summary>
-    private void CheckProjects(DsoConfig next)
+    /// <summary>Why <paramref name="next"/> cannot serve the managed projects (a provider one uses is gone), or null.</summary>
+    private string? CheckProjects(DsoConfig next)
     {
         var names = new HashSet<string>(next.Providers.Keys, StringComparer.Ordinal) { "local" };
         var defaultName = ConfigLoader.DefaultProvider(next);
         foreach (var project in projects.Snapshot())
         {
-            foreach (var service in project.Registration.Services)
+            if (ProjectRegistry.FirstMissingProvider(project.Registration.Services, names, defaultName) is { } missing)
             {
-                foreach (var reference in service.References)
-                {
-                    if (SecretReference.TryParse(reference.Reference, out var parsed, out _) && (parsed.Provider ?? defaultName) is { } provider && !names.Contains(provider))
-                    {
-                        throw new DsoException(
-                            $"project '{project.Name}' (service '{service.Name}', {reference.Variable}) uses provider '{provider}', which the new dso.yaml does not define; " +
-                            $"keep it, or take the project down first ('docker dso down')");
-                    }
-                }
+                return $"project '{project.Name}': {missing}; keep it, or take the project down first ('docker dso down')";
             }
         }
+
+        return null;
     }
 
-    /// <summary>Providers whose settings differ (credentials compared as set or not; their values never change what a path means).</summary>
-    private static List<string> ChangedProviders(DsoConfig before, DsoConfig next)
+    /// <summary>
+    /// Providers whose settings differ, credentials included (a changed `auth.params.address` or
+    /// key points the same paths at other values), compared in memory and never printed.
+    /// </summary>
+    private static HashSet<string> ChangedProviders(DsoConfig before, DsoConfig next)
     {
-        var old = ConfigPrinter.Tree(before);
-        var now = ConfigPrinter.Tree(next);
-        var oldProviders = old.GetValueOrDefault("providers") as System.Collections.IDictionary;
-        var newProviders = now.GetValueOrDefault("providers") as System.Collections.IDictionary;
-        var names = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var map in new[] { oldProviders, newProviders })
-        {
-            foreach (var key in map?.Keys.Cast<string>() ?? [])
-            {
-                names.Add(key);
-            }
-        }
-
-        return [.. names.Where(n => Flat(oldProviders?[n]) != Flat(newProviders?[n]))];
+        var oldProviders = ConfigPrinter.Tree(before).GetValueOrDefault("providers") as System.Collections.IDictionary;
+        var newProviders = ConfigPrinter.Tree(next).GetValueOrDefault("providers") as System.Collections.IDictionary;
+        string Settings(DsoConfig config, System.Collections.IDictionary? printed, string name) =>
+            Flat(printed?[name]) + "|" + (config.Providers.TryGetValue(name, out var provider)
+                ? string.Join("|", provider.Auth.Params.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))
+                : string.Empty);
+        var names = new HashSet<string>(before.Providers.Keys.Concat(next.Providers.Keys), StringComparer.Ordinal);
+        names.RemoveWhere(n => Settings(before, oldProviders, n) == Settings(next, newProviders, n));
+        return names;
     }
 
     /// <summary>Services whose host ports would move to or from the proxy under <paramref name="next"/>; only `up` can move them.</summary>
@@ -294,6 +340,9 @@ internal sealed partial class ConfigReloader(
 
     [LoggerMessage(EventId = 483, Level = LogLevel.Warning, Message = "the new rotation settings move host ports of {Services} to or from the proxy; run 'docker dso up -d' for their projects to apply it")]
     private partial void LogProxyMoves(string services);
+
+    [LoggerMessage(EventId = 484, Level = LogLevel.Warning, Message = "the default provider is now {New} (was {Old}): references that name no provider resolve through it, and services whose values differ there rotate")]
+    private partial void LogDefaultMoved(string old, string @new);
 }
 
 /// <summary>Where the agent's dso.yaml is read from again: the environment (for `${VAR}`) and the directory it started in.</summary>

@@ -23,6 +23,7 @@ internal sealed class StatusReporter(
     public StatusReport Report(IReadOnlyDictionary<string, IReadOnlyDictionary<string, SwarmServiceStatus>>? swarm = null)
     {
         var options = runtime.Options;
+        var configuration = config.State;
         var agent = new AgentStatus(
             Version,
             Environment.ProcessId,
@@ -34,10 +35,10 @@ internal sealed class StatusReporter(
             projects.SecretsDirectory,
             runtime.IsReady,
             cache.MemoryLock,
-            config.Path,
-            config.LoadedAt,
-            config.LastError,
-            config.Reloads);
+            configuration.Loaded.Path,
+            configuration.LoadedAt,
+            configuration.LastError,
+            configuration.Reloads);
         var checks = detector.Snapshot();
         var managed = projects.Snapshot().Select(p => new ProjectStatus(
             p.Name,

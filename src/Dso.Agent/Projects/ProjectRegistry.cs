@@ -67,6 +67,41 @@ internal sealed class ProjectRegistry(
             : policy;
     }
 
+    /// <summary>Held while a registration commits and while a reload of dso.yaml checks the projects and swaps its providers in.</summary>
+    public Lock CommitGate { get; } = new();
+
+    /// <summary>
+    /// The first reference of <paramref name="services"/> whose provider is not among
+    /// <paramref name="names"/> (references without one use <paramref name="defaultName"/>), as a
+    /// phrase naming service, variable and provider; null when every one is there.
+    /// </summary>
+    public static string? FirstMissingProvider(IEnumerable<ServiceRegistration> services, IEnumerable<string> names, string? defaultName)
+    {
+        var known = new HashSet<string>(names, StringComparer.Ordinal);
+        foreach (var service in services)
+        {
+            foreach (var reference in service.References)
+            {
+                if (!SecretReference.TryParse(reference.Reference, out var parsed, out _))
+                {
+                    continue;
+                }
+
+                if ((parsed.Provider ?? defaultName) is not { } provider)
+                {
+                    return $"service '{service.Name}' ({reference.Variable}) names no provider, and dso.yaml has no default one (set defaults.provider)";
+                }
+
+                if (!known.Contains(provider))
+                {
+                    return $"service '{service.Name}' ({reference.Variable}) uses provider '{provider}', which dso.yaml does not define";
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The strategy status and results show for a Swarm service.</summary>
     public const string SwarmStrategy = "swarm";
 
@@ -146,8 +181,24 @@ internal sealed class ProjectRegistry(
                 throw;
             }
 
-            state.Save(registration);
-            _projects[registration.Name] = Managed(registration, materialized);
+            lock (CommitGate)
+            {
+                // A reload of dso.yaml may have dropped a provider while this registration resolved
+                // on the old set; it checked the projects it knew, which did not include this one.
+                if (FirstMissingProvider(registration.Services, providers.Base.Names, providers.Base.DefaultName) is { } missing)
+                {
+                    if (previous is null)
+                    {
+                        store.RemoveProject(registration.Name);
+                    }
+
+                    throw new DsoException($"dso.yaml was reloaded while {registration.Name} registered, and {missing}; run 'docker dso up' again");
+                }
+
+                state.Save(registration);
+                _projects[registration.Name] = Managed(registration, materialized);
+            }
+
             SaveBaselines(registration.Name);
             UpdateGauges();
             audit.Write(actor, "register", registration.Name, "ok", $"{registration.Services.Count} service(s), {materialized.SecretCount} secret(s)");

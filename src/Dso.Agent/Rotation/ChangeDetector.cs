@@ -75,10 +75,12 @@ internal sealed partial class ChangeDetector(
 
     /// <summary>
     /// After a reload of dso.yaml: the file watches are set up again on the new providers, and
-    /// every consumed secret is checked at once, so a provider that now reads elsewhere rotates
-    /// the services whose values it changed.
+    /// every consumed secret is checked at once. The secrets of <paramref name="changed"/> providers
+    /// are checked as if seen for the first time — the versions recorded came from the old settings
+    /// (another server may number its versions alike) — so their consumers are compared with their
+    /// baselines and rotate when their values moved.
     /// </summary>
-    public void ProvidersReloaded()
+    public void ProvidersReloaded(IReadOnlySet<string> changed)
     {
         lock (_gate)
         {
@@ -88,6 +90,12 @@ internal sealed partial class ChangeDetector(
             }
 
             _fileWatchers.Clear();
+            foreach (var key in _watches.Keys.Where(k => changed.Contains(k.Provider)).ToList())
+            {
+                _watches[key] = _watches[key] with { Version = null };
+                _versions.Remove(key.ToString());
+                ledger.Unknown(key.Provider, key.Path);
+            }
         }
 
         CheckNow(null, "config");

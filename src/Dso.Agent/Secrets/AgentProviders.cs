@@ -28,11 +28,13 @@ internal sealed partial class AgentProviders : IDisposable
     private readonly Lock _gate = new();
     private readonly List<Generation> _retired = [];
     private volatile Generation _current;
+    private Dictionary<string, int> _epochs = new(StringComparer.Ordinal);
 
     public AgentProviders(DsoConfig config, Func<string, string?> variable, SecretCache cache, ProviderHealthBook health, DsoMetrics metrics, SecretRedactor redactor, VersionLedger ledger, ILogger log)
     {
         (_variable, _cache, _health, _metrics, _redactor, _ledger, _log) = (variable, cache, health, metrics, redactor, ledger, log);
-        _current = Build(config);
+        _current = Build(config, new HashSet<string>(StringComparer.Ordinal));
+        _epochs = new Dictionary<string, int>(_current.Epochs, StringComparer.Ordinal);
         Declare(_current, config);
     }
 
@@ -46,8 +48,12 @@ internal sealed partial class AgentProviders : IDisposable
     /// <summary>For rotations: cached values whose version was confirmed after they were fetched, the provider for the rest.</summary>
     public ProviderRegistry Current => _current.Current;
 
-    /// <summary>A provider set for <paramref name="config"/>, not yet in use (dispose it if it is not swapped in).</summary>
-    public Generation Build(DsoConfig config)
+    /// <summary>
+    /// A provider set for <paramref name="config"/>, not yet in use (dispose it if it is not swapped
+    /// in). Providers in <paramref name="changed"/> start a new cache epoch: their values are cached
+    /// under a name of their own, apart from those the old settings fetched.
+    /// </summary>
+    public Generation Build(DsoConfig config, IReadOnlySet<string> changed)
     {
         var owned = new List<IDisposable>();
         var baseRegistry = ProviderFactory.Create(
@@ -55,14 +61,26 @@ internal sealed partial class AgentProviders : IDisposable
             (vaultFile, keyFile) => VaultUnlocker.Open(VaultUnlocker.WithPaths(VaultSettings.FromEnvironment(_variable), vaultFile, keyFile, _variable("HOME"), "/")),
             owned,
             PluginHost.Default(_variable, (provider, line) => LogPlugin(_log, provider, _redactor.Redact(line))));
+        Dictionary<string, int> epochs;
+        lock (_gate)
+        {
+            epochs = baseRegistry.Names.ToDictionary(n => n, n => _epochs.GetValueOrDefault(n) + (changed.Contains(n) ? 1 : 0), StringComparer.Ordinal);
+        }
 
         ProviderRegistry Wrap(bool preferCache, VersionLedger? confirmedBy = null) => new(
-            [.. baseRegistry.Names.Select(name => (name, (Func<ISecretProvider>)(() => new CachingProvider(baseRegistry.Get(name), _cache, preferCache, _health, _metrics, _redactor, confirmedBy))))],
+            [.. baseRegistry.Names.Select(name => (name, (Func<ISecretProvider>)(() => new CachingProvider(baseRegistry.Get(name), _cache, preferCache, _health, _metrics, _redactor, confirmedBy, CacheName(name, epochs[name])))))],
             baseRegistry.DefaultName);
-        return new Generation(baseRegistry, Wrap(preferCache: false), Wrap(preferCache: true), Wrap(preferCache: false, _ledger), owned);
+        return new Generation(baseRegistry, Wrap(preferCache: false), Wrap(preferCache: true), Wrap(preferCache: false, _ledger), owned, epochs);
     }
 
-    /// <summary>Puts <paramref name="next"/> (built for <paramref name="config"/>) in use; the previous set is disposed a minute later.</summary>
+    /// <summary>The name values of a provider's settings epoch are cached under (epoch 0: the provider's own name).</summary>
+    public static string CacheName(string provider, int epoch) => epoch == 0 ? provider : $"{provider}\n{epoch}";
+
+    /// <summary>
+    /// Puts <paramref name="next"/> (built for <paramref name="config"/>) in use; the previous set is
+    /// disposed a minute later. Cached values of a provider whose epoch moved are dropped now, and
+    /// again when the old set goes (a call that was still running may have added one).
+    /// </summary>
     public void Swap(Generation next, DsoConfig config)
     {
         Generation previous;
@@ -70,12 +88,15 @@ internal sealed partial class AgentProviders : IDisposable
         {
             previous = _current;
             _current = next;
+            _epochs = new Dictionary<string, int>(next.Epochs, StringComparer.Ordinal);
             _retired.Add(previous);
         }
 
+        var stale = previous.Epochs.Where(e => !next.Epochs.TryGetValue(e.Key, out var now) || now != e.Value).Select(e => CacheName(e.Key, e.Value)).ToList();
+        stale.ForEach(name => _cache.Evict(name));
         _health.Retain(next.Base.Names);
         Declare(next, config);
-        _ = RetireAsync(previous);
+        _ = RetireAsync(previous, stale);
     }
 
     public void Dispose()
@@ -88,15 +109,27 @@ internal sealed partial class AgentProviders : IDisposable
         }
     }
 
-    private async Task RetireAsync(Generation previous)
+    private async Task RetireAsync(Generation previous, List<string> staleCacheNames)
     {
         await Task.Delay(RetiredLifetime).ConfigureAwait(false);
+        bool mine;
         lock (_gate)
         {
-            if (_retired.Remove(previous))
+            mine = _retired.Remove(previous);
+        }
+
+        if (mine)
+        {
+            try
             {
                 previous.Dispose();
             }
+            catch (Exception e) when (e is InvalidOperationException or IOException or ObjectDisposedException)
+            {
+                _log.LogWarning("disposing the providers a reload replaced: {Error}", e.Message);
+            }
+
+            staleCacheNames.ForEach(name => _cache.Evict(name));
         }
     }
 
@@ -114,8 +147,11 @@ internal sealed partial class AgentProviders : IDisposable
     private static partial void LogPlugin(ILogger log, string provider, string line);
 
     /// <summary>One set of providers from one dso.yaml: the registry and its three views through the cache.</summary>
-    internal sealed class Generation(ProviderRegistry baseRegistry, ProviderRegistry fresh, ProviderRegistry cached, ProviderRegistry current, List<IDisposable> owned) : IDisposable
+    internal sealed class Generation(ProviderRegistry baseRegistry, ProviderRegistry fresh, ProviderRegistry cached, ProviderRegistry current, List<IDisposable> owned, IReadOnlyDictionary<string, int> epochs) : IDisposable
     {
+        /// <summary>Each provider's cache epoch in this set.</summary>
+        public IReadOnlyDictionary<string, int> Epochs => epochs;
+
         public ProviderRegistry Base => baseRegistry;
 
         public ProviderRegistry Fresh => fresh;
@@ -124,6 +160,19 @@ internal sealed partial class AgentProviders : IDisposable
 
         public ProviderRegistry Current => current;
 
-        public void Dispose() => owned.ForEach(o => o.Dispose());
+        public void Dispose()
+        {
+            // Providers are made on first use, possibly while this runs: dispose a snapshot.
+            IDisposable[] snapshot;
+            lock (owned)
+            {
+                snapshot = [.. owned];
+            }
+
+            foreach (var item in snapshot)
+            {
+                item.Dispose();
+            }
+        }
     }
 }

@@ -20,7 +20,8 @@ internal sealed class CachingProvider(
     ProviderHealthBook health,
     DsoMetrics metrics,
     SecretRedactor redactor,
-    VersionLedger? ledger = null) : ISecretProvider
+    VersionLedger? ledger = null,
+    string? cacheName = null) : ISecretProvider
 {
     public string Name => inner.Name;
 
@@ -103,5 +104,6 @@ internal sealed class CachingProvider(
         return answer with { Error = answer.Error is null ? null : redactor.Redact(answer.Error) };
     }
 
-    private CacheKey Key(SecretRequest request) => new(Name, request.Path, request.Version);
+    /// <summary>Cached under the provider's name, or the name of its settings' epoch after a reload changed them (so a call still running on the old settings never fills the new ones' entries).</summary>
+    private CacheKey Key(SecretRequest request) => new(cacheName ?? Name, request.Path, request.Version);
 }
