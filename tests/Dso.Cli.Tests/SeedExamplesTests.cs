@@ -52,53 +52,6 @@ public sealed class SeedExamplesTests
           level: info              # Prevents secret leaks in debug traces
         """;
 
-    /// <summary>Seed 002 (README, "Cloud Mode — AWS Example"), lines 182–225.</summary>
-    private const string AwsConfig = """
-        # /etc/dso/dso.yaml
-        version: v1.0.0
-        mode: agent
-
-        providers:
-          aws:
-            type: aws
-            region: us-east-1
-            auth:
-              method: iam_role        # Uses EC2 instance role — no credentials in config
-            retry:
-              attempts: 3
-              backoff: "1s"
-
-        agent:
-          cache: true
-          watch:
-            mode: polling
-            polling_interval: "30s"   # How often to check for secret changes
-          rotation:
-            enabled: true
-            strategy: rolling         # Zero-downtime blue-green swap (default)
-            health_check_timeout: "30s"
-
-        defaults:
-          inject:
-            type: env
-          rotation:
-            enabled: true
-            strategy: rolling
-
-        secrets:
-          - name: database_credentials
-            provider: aws
-            rotation:
-              enabled: true
-              strategy: rolling       # rolling | restart | signal | none
-            targets:
-              containers:
-                - mysql               # Container name (matches dso.reloader label)
-            mappings:
-              MYSQL_ROOT_PASSWORD: prod/mysql/root_password
-              MYSQL_PASSWORD: prod/mysql/app_password
-        """;
-
     /// <summary>Seed 002 (README, "Labels"), lines 274–296.</summary>
     private const string LabelledCompose = """
         # docker-compose.yaml
@@ -186,7 +139,7 @@ public sealed class SeedExamplesTests
     public async Task TheLabelledComposeWithTheAwsConfig_GivesBothServicesTheEntrysMappings_AndSaysAppsOwnPlaceholderStaysEmpty()
     {
         using var cli = new VaultCliFixture(initialize: false);
-        cli.WriteFile("dso.yaml", AwsConfig);
+        cli.WriteFile("dso.yaml", SeedExamples.ReadmeAwsConfig);
         cli.WriteFile("docker-compose.yaml", LabelledCompose);
 
         var validate = await cli.RunAsync("validate", "--json");

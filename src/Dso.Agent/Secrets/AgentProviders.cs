@@ -28,13 +28,11 @@ internal sealed partial class AgentProviders : IDisposable
     private readonly Lock _gate = new();
     private readonly List<Generation> _retired = [];
     private volatile Generation _current;
-    private Dictionary<string, int> _epochs = new(StringComparer.Ordinal);
 
     public AgentProviders(DsoConfig config, Func<string, string?> variable, SecretCache cache, ProviderHealthBook health, DsoMetrics metrics, SecretRedactor redactor, VersionLedger ledger, ILogger log)
     {
         (_variable, _cache, _health, _metrics, _redactor, _ledger, _log) = (variable, cache, health, metrics, redactor, ledger, log);
         _current = Build(config, new HashSet<string>(StringComparer.Ordinal));
-        _epochs = new Dictionary<string, int>(_current.Epochs, StringComparer.Ordinal);
         Declare(_current, config);
     }
 
@@ -61,11 +59,9 @@ internal sealed partial class AgentProviders : IDisposable
             (vaultFile, keyFile) => VaultUnlocker.Open(VaultUnlocker.WithPaths(VaultSettings.FromEnvironment(_variable), vaultFile, keyFile, _variable("HOME"), "/")),
             owned,
             PluginHost.Default(_variable, (provider, line) => LogPlugin(_log, provider, _redactor.Redact(line))));
-        Dictionary<string, int> epochs;
-        lock (_gate)
-        {
-            epochs = baseRegistry.Names.ToDictionary(n => n, n => _epochs.GetValueOrDefault(n) + (changed.Contains(n) ? 1 : 0), StringComparer.Ordinal);
-        }
+        // The first set (no current one yet) starts every provider at epoch 0.
+        var current = _current?.Epochs;
+        var epochs = baseRegistry.Names.ToDictionary(n => n, n => (current?.GetValueOrDefault(n) ?? 0) + (changed.Contains(n) ? 1 : 0), StringComparer.Ordinal);
 
         ProviderRegistry Wrap(bool preferCache, VersionLedger? confirmedBy = null) => new(
             [.. baseRegistry.Names.Select(name => (name, (Func<ISecretProvider>)(() => new CachingProvider(baseRegistry.Get(name), _cache, preferCache, _health, _metrics, _redactor, confirmedBy, CacheName(name, epochs[name])))))],
@@ -88,7 +84,6 @@ internal sealed partial class AgentProviders : IDisposable
         {
             previous = _current;
             _current = next;
-            _epochs = new Dictionary<string, int>(next.Epochs, StringComparer.Ordinal);
             _retired.Add(previous);
         }
 
