@@ -23,10 +23,12 @@ internal sealed class AgentProcess : IAsyncDisposable
     /// <param name="extraYaml">Top-level dso.yaml sections (providers, proxy, …).</param>
     /// <param name="group">The socket group.</param>
     /// <param name="agentKeys">More keys under `agent:`, each line indented by two spaces.</param>
-    public AgentProcess(TempDirectory directory, string extraYaml = "", string group = "dso-agent-test-absent", string agentKeys = "")
+    /// <param name="secretDriver">The secret driver's socket (in /run/docker/plugins); none by default, so agents of parallel tests never share one.</param>
+    public AgentProcess(TempDirectory directory, string extraYaml = "", string group = "dso-agent-test-absent", string agentKeys = "", string? secretDriver = null)
     {
         Directory = directory;
         Socket = directory.Combine("run", "dso.sock");
+        SecretDriverSocket = secretDriver;
         StateDirectory = directory.Combine("state");
         SecretsDirectory = $"/dev/shm/dso-test-agent-{Guid.NewGuid():N}";
         Port = FreePort();
@@ -37,6 +39,8 @@ internal sealed class AgentProcess : IAsyncDisposable
               state_dir: {StateDirectory}
               secrets_dir: {SecretsDirectory}
               check_interval: 500ms
+              secret_driver:
+                socket: "{secretDriver}"
             {agentKeys}
               api:
                 address: 127.0.0.1:{Port}
@@ -56,6 +60,9 @@ internal sealed class AgentProcess : IAsyncDisposable
     }
 
     public TempDirectory Directory { get; }
+
+    /// <summary>The secret driver's socket, or null when this agent serves none.</summary>
+    public string? SecretDriverSocket { get; }
 
     public string Socket { get; }
 

@@ -18,6 +18,7 @@ public sealed partial class MetricsTests(EngineFixture engine)
     {
         await engine.RequireAsync();
         var closedPort = AgentProcess.FreePort();
+        var driverSocket = $"/run/docker/plugins/dsom{Guid.NewGuid():N}"[..32] + ".sock";
         await using var stack = await RotationStack.UpAsync(
             $$"""
             services:
@@ -37,7 +38,8 @@ public sealed partial class MetricsTests(EngineFixture engine)
             """,
             new() { ["app/db"] = "metrics-db", ["app/web"] = "metrics-web-1" },
             extraYaml: $"proxy:\n  backend_wait: 500ms\nnotifications:\n  webhooks:\n    - url: http://127.0.0.1:{closedPort}/\n",
-            apiKeys: "    webhook_secret: k\n");
+            apiKeys: "    webhook_secret: k\n",
+            secretDriver: driverSocket);
         var api = await stack.Project.ContainerAsync("api");
         var web = await stack.Project.ContainerAsync("web");
         var secrets = Path.Combine(stack.Agent.SecretsDirectory, stack.Project.Name);
@@ -82,6 +84,14 @@ public sealed partial class MetricsTests(EngineFixture engine)
             "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ns.sendall(b'GET /v1/status HTTP/1.1\\r\\nHost: a\\r\\nConnection: close\\r\\n\\r\\n')\nprint(s.recv(100))", stack.Agent.Socket],
             null, TestContext.Current.CancellationToken);
         Assert.Contains("403", denied.StandardOutput, StringComparison.Ordinal);
+
+        // A request on the secret driver's socket for a secret the engine does not know (this engine is no swarm): an Err, no value.
+        var driver = await ChildProcess.RunAsync("/usr/bin/python3", ["-c",
+            "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\nb=b'{\"SecretName\":\"stray\",\"ServiceName\":\"x\"}'\ns.sendall(b'POST /SecretProvider.GetSecret HTTP/1.1\\r\\nHost: a\\r\\nContent-Type: application/json\\r\\nConnection: close\\r\\nContent-Length: %d\\r\\n\\r\\n' % len(b) + b)\nr=b''\nwhile True:\n  c=s.recv(4096)\n  if not c: break\n  r+=c\nprint(r.decode())", driverSocket],
+            null, TestContext.Current.CancellationToken);
+        Assert.Contains("{\"Err\":\"dso: ", driver.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"Value\"", driver.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal("600", Convert.ToString((int)File.GetUnixFileMode(driverSocket), 8));
 
         // SIGHUP: dso.yaml is read again (unchanged, applied).
         var hangup = await ChildProcess.RunAsync("kill", ["-HUP", stack.Agent.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], null, TestContext.Current.CancellationToken);

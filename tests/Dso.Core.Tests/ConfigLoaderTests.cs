@@ -105,6 +105,8 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("providers:\n  Prod:\n    type: local\n", "dso.yaml: provider name 'Prod' must be lowercase letters")]
     [InlineData("agent:\n  api:\n    address: 0.0.0.0:8471\n", "dso.yaml: agent.api.address 0.0.0.0:8471 is not loopback, so agent.api.token must be set")]
     [InlineData("defaults:\n  provider: aws\n", "dso.yaml: defaults.provider 'aws' is not one of the configured providers")]
+    [InlineData("agent:\n  secret_driver:\n    socket: /tmp/dso.sock\n", "dso.yaml: agent.secret_driver.socket '/tmp/dso.sock' must be /run/docker/plugins/NAME.sock")]
+    [InlineData("agent:\n  secret_driver:\n    socket: /run/docker/plugins/Dso.sock\n", "dso.yaml: agent.secret_driver.socket '/run/docker/plugins/Dso.sock' must be /run/docker/plugins/NAME.sock")]
     [InlineData("secrets:\n  - name: a\n    mappings: [x]\n", "dso.yaml:3: secrets[0].mappings must be a mapping")]
     [InlineData("providers:\n  kv:\n    type: azure\n", "dso.yaml: providers.kv (type azure) needs endpoint: the vault's https URL (https://NAME.vault.azure.net)")]
     [InlineData("providers:\n  kv:\n    type: azure\n    endpoint: https://x.vault.azure.net\n    auth:\n      method: token\n", "dso.yaml: providers.kv.auth.method 'token' is not one of default, managed_identity, workload_identity, client_secret, client_certificate, cli, env")]

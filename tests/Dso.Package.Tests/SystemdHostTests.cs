@@ -41,6 +41,9 @@ public sealed partial class SystemdHostTests(EngineFixture engine)
         var mainPid = await host.OkAsync("systemctl show -p MainPID --value dso-agent", cancellationToken: cancel);
         Assert.Equal("/usr/lib/dso/dso-agent", await host.OkAsync($"readlink /proc/{mainPid}/exe", cancellationToken: cancel));
         Assert.Equal("660 root dso", await host.OkAsync("stat -c '%a %U %G' /run/dso/dso.sock", cancellationToken: cancel));
+        // The Swarm secret driver's socket, in the engine's plugin directory (made 0700 by the unit), root's alone.
+        Assert.Equal("700 root root", await host.OkAsync("stat -c '%a %U %G' /run/docker/plugins", cancellationToken: cancel));
+        Assert.Equal("600 root root socket", await host.OkAsync("stat -c '%a %U %G %F' /run/docker/plugins/dso.sock", cancellationToken: cancel));
 
         // A member of dso uses the agent without sudo; a user outside it cannot.
         await host.OkAsync("useradd -m -G dso alice && useradd -m bob", cancellationToken: cancel);

@@ -148,7 +148,7 @@ public sealed partial class StackDeployTests
         Assert.Equal(before, await stack.MountedSecretsAsync("web"));
         Assert.Equal("rollback_completed", await EngineFixture.DockerOkAsync("service", "inspect", stack.Service("web"), "--format", "{{.UpdateStatus.State}}"));
         var probe = await stack.ProbeAsync("web", 8080, "TOKEN", 20, 20);
-        Assert.Contains("probe requests=20 failed=0\n", probe.StandardOutput, StringComparison.Ordinal);
+        Assert.True(probe.StandardOutput.Contains("probe requests=20 failed=0\n", StringComparison.Ordinal), $"probe: exit {probe.ExitCode}\n{probe.StandardOutput}\n{probe.StandardError}");
         Assert.Contains("seen=good-one\n", probe.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("bad-two", probe.StandardOutput, StringComparison.Ordinal);
     }

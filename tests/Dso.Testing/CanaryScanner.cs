@@ -56,8 +56,11 @@ public static class CanaryScanner
     /// <summary>statfs types of file systems whose files are not data: proc, sysfs, devpts, debugfs, tracefs, securityfs, cgroup, cgroup2, bpf.</summary>
     private static readonly HashSet<long> PseudoFileSystems = [0x9fa0, 0x62656572, 0x1cd1, 0x64626720, 0x74726163, 0x73636673, 0x27e0eb, 0x63677270, 0xcafe4a11];
 
-    /// <summary>Every file under <paramref name="roots"/> that holds a form of <paramref name="canary"/>.</summary>
-    public static List<string> FindIn(IEnumerable<string> roots, string canary)
+    /// <summary>statfs types of file systems in RAM: tmpfs, ramfs (what a running task's secrets are mounted on).</summary>
+    private static readonly HashSet<long> RamFileSystems = [0x01021994, 0x858458f6];
+
+    /// <summary>Every file under <paramref name="roots"/> that holds a form of <paramref name="canary"/>; with <paramref name="diskOnly"/>, files in RAM are passed over.</summary>
+    public static List<string> FindIn(IEnumerable<string> roots, string canary, bool diskOnly = false)
     {
         var forms = Forms(canary);
         var hits = new List<string>();
@@ -66,7 +69,7 @@ public static class CanaryScanner
             var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint, ReturnSpecialDirectories = false };
             foreach (var file in Directory.EnumerateFiles(root, "*", options))
             {
-                if (Contains(file, forms))
+                if ((!diskOnly || !InRam(file)) && Contains(file, forms))
                 {
                     hits.Add(file);
                 }
@@ -74,6 +77,18 @@ public static class CanaryScanner
         }
 
         return hits;
+    }
+
+    private static bool InRam(string path)
+    {
+        try
+        {
+            return RamFileSystems.Contains(Dso.Native.UnixFiles.FileSystemType(path));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     private static bool Contains(string path, IReadOnlyList<byte[]> forms)

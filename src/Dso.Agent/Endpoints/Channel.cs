@@ -7,4 +7,7 @@ internal enum Channel
     None = 0,
     Ipc = 1,
     Rest = 2,
+
+    /// <summary>The Docker secret driver's socket (agent.secret_driver.socket): the engine, as root.</summary>
+    Driver = 4,
 }

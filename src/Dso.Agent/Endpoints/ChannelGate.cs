@@ -30,6 +30,27 @@ internal sealed class ChannelGate(AgentOptions options, PeerAuthorizer authorize
     {
         var endpoint = context.GetEndpoint();
         var served = endpoint?.Metadata.GetMetadata<ChannelMetadata>();
+        if (ConnectionChannel.IsDriver(context, out var engine))
+        {
+            // Only the engine asks for values here, and it runs as root; the socket is 0600 root too.
+            if (engine is not { Uid: 0 })
+            {
+                metrics.IpcDenied.Inc();
+                audit.Write(ConnectionChannel.Actor(context), "connect", options.SecretDriverSocket ?? "secret driver", "denied", "the secret driver answers root (the Docker engine) only");
+                await EndpointErrors.WriteAsync(context, StatusCodes.Status403Forbidden, "the secret driver answers root (the Docker engine) only");
+            }
+            else if (served is null || !served.Channels.HasFlag(Channel.Driver))
+            {
+                await EndpointErrors.WriteAsync(context, StatusCodes.Status404NotFound, "no such route on the secret driver's socket");
+            }
+            else
+            {
+                await next(context);
+            }
+
+            return;
+        }
+
         if (ConnectionChannel.IsIpc(context, out var peer))
         {
             if (!authorizer.IsAllowed(peer, out var reason))

@@ -19,11 +19,15 @@ internal static class ProjectEndpoints
     public static Task<IResult> DeployStackAsync(HttpContext context, SwarmStacks stacks, SecretRedactor redactor, CancellationToken cancellationToken) =>
         RegisterAsync(context, redactor, (registration, actor) => stacks.DeployAsync(registration, actor, cancellationToken), IpcJson.Wire.SwarmDeployResult, cancellationToken);
 
-    public static async Task<IResult> RemoveAsync(string name, string? kind, HttpContext context, ProjectRegistry projects, CancellationToken cancellationToken)
+    public static async Task<IResult> RemoveAsync(string name, string? kind, HttpContext context, ProjectRegistry projects, Swarm.DriverVersions versions, CancellationToken cancellationToken)
     {
         try
         {
-            return await projects.RemoveAsync(name, ConnectionChannel.Actor(context), cancellationToken, kind)
+            var removed = await projects.RemoveAsync(name, ConnectionChannel.Actor(context), cancellationToken, kind);
+            // A Swarm stack's values held for the secret driver go with it (no compose project shares its name).
+            versions.Forget(name);
+
+            return removed
                 ? Results.NoContent()
                 : EndpointErrors.Result(StatusCodes.Status404NotFound, $"no project named {Dso.Secrets.SecretReference.Printable(name, 128)} is registered");
         }

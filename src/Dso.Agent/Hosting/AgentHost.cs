@@ -65,6 +65,10 @@ internal static class AgentHost
         var endpoint = EngineEndpoint.Resolve(variable).RequireLocal();
         var authorizer = new PeerAuthorizer(options.SocketGroup);
         AgentSocket.PrepareForBind(options.SocketPath);
+        if (options.SecretDriverSocket is { } driverSocket)
+        {
+            AgentSocket.PrepareForBind(driverSocket, "agent.secret_driver.socket", ownerOnly: true);
+        }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseKestrel(kestrel =>
@@ -77,6 +81,17 @@ internal static class AgentHost
                 connection.Items[ConnectionChannel.PeerKey] = socket is null ? null : PeerCredentials.Read(socket);
                 return next(connection);
             }));
+            if (options.SecretDriverSocket is { } driverSocket)
+            {
+                kestrel.ListenUnixSocket(driverSocket, listen => listen.Use(next => connection =>
+                {
+                    var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
+                    connection.Items[ConnectionChannel.PeerKey] = socket is null ? null : PeerCredentials.Read(socket);
+                    connection.Items[ConnectionChannel.DriverKey] = true;
+                    return next(connection);
+                }));
+            }
+
             kestrel.Listen(options.ApiEndpoint);
         });
         ConfigureLogging(builder.Logging, options);
@@ -104,8 +119,9 @@ internal static class AgentHost
         var authorizer = app.Services.GetRequiredService<PeerAuthorizer>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dso.Agent");
 
-        // The socket is created by bind(2); with this umask it is never wider than 0660, even briefly.
-        var previousUmask = UnixFiles.SetUmask(Convert.ToUInt32("117", 8));
+        // The sockets are created by bind(2); with this umask they are 0600 from the start (the IPC
+        // socket is opened to its group by Secure below; the secret driver's stays root's).
+        var previousUmask = UnixFiles.SetUmask(Convert.ToUInt32("177", 8));
         try
         {
             await app.StartAsync(cancellationToken);
@@ -118,6 +134,11 @@ internal static class AgentHost
         if (AgentSocket.Secure(options.SocketPath, authorizer) is { } warning)
         {
             log.LogWarning("{Warning}", warning);
+        }
+
+        if (options.SecretDriverSocket is { } driverSocket)
+        {
+            log.LogInformation("serving the Swarm secret driver {Driver} on {Socket}", options.SecretDriverName, driverSocket);
         }
 
         log.LogInformation("listening on {Socket} (IPC) and http://{Api} (REST); state in {State}", options.SocketPath, options.ApiAddress, options.StateDirectory);
@@ -194,7 +215,9 @@ internal static class AgentHost
         services.AddSingleton(_ => new DockerClientBuilder().WithEndpoint(new Uri(endpoint.Host)).Build());
         services.AddSingleton<TcpProxy>();
         services.AddSingleton(_ => new Injection.Swarm.SwarmEngine(endpoint));
+        services.AddSingleton<Swarm.DriverVersions>();
         services.AddSingleton<Swarm.SwarmStacks>();
+        services.AddSingleton<Swarm.SecretDriver>();
         services.AddSingleton<EngineContainers>();
         services.AddSingleton<HealthGate>();
         services.AddSingleton<RotationJournal>();

@@ -22,7 +22,8 @@ internal sealed record AgentOptions(
     string? AuditPath,
     TimeSpan Debounce,
     int MaxConcurrentRotations,
-    WatchConfig Watch)
+    WatchConfig Watch,
+    string? SecretDriverSocket)
 {
     public static AgentOptions From(LoadedConfig loaded)
     {
@@ -47,8 +48,12 @@ internal sealed record AgentOptions(
             config.Audit.Enabled ? config.Audit.Path ?? Path.Combine(agent.StateDirectory, "audit.log") : null,
             agent.Debounce,
             agent.MaxConcurrentRotations,
-            agent.Watch);
+            agent.Watch,
+            agent.SecretDriver.Socket.Length == 0 ? null : agent.SecretDriver.Socket);
     }
 
     public string ApiAddress => ApiEndpoint.ToString();
+
+    /// <summary>The secret driver's name (its socket's file name without .sock), or null when it is off.</summary>
+    public string? SecretDriverName => SecretDriverSocket is null ? null : Path.GetFileNameWithoutExtension(SecretDriverSocket);
 }

@@ -9,13 +9,18 @@ namespace Dso.Agent.Ipc;
 /// </summary>
 internal static class AgentSocket
 {
-    public static void PrepareForBind(string path)
+    /// <param name="path">The socket's path.</param>
+    /// <param name="key">The dso.yaml key that sets it (named in errors).</param>
+    /// <param name="ownerOnly">Make a missing directory 0700 (Docker's plugin directory, as the engine makes it) instead of 0755.</param>
+    public static void PrepareForBind(string path, string key = "agent.socket", bool ownerOnly = false)
     {
         var directory = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(directory))
         {
-            UnixFiles.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            UnixFiles.CreateDirectory(directory, ownerOnly
+                ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         }
 
         if (!File.Exists(path) && !Directory.Exists(path))
@@ -26,7 +31,7 @@ internal static class AgentSocket
         var what = UnixFiles.Ownership(path);
         if (what.IsDirectory || what.IsRegularFile || what.IsSymlink)
         {
-            throw new DsoException($"{path} exists and is not a socket; remove it or set agent.socket to another path");
+            throw new DsoException($"{path} exists and is not a socket; remove it or set {key} to another path");
         }
 
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -40,7 +45,7 @@ internal static class AgentSocket
             return;
         }
 
-        throw new DsoException($"another agent is already listening on {path}; stop it first (systemctl stop dso-agent)");
+        throw new DsoException($"another agent is already listening on {path}; stop it first (systemctl stop dso-agent), or set {key} to another path");
     }
 
     /// <summary>Sets the socket's owner and mode; returns a warning when it had to fall back to 0600.</summary>

@@ -62,6 +62,7 @@ internal sealed class DsoMetrics
         ConfigLastReloadSuccessful.Set(1);
         ConfigLoadedAt = factory.CreateGauge("dso_config_last_reload_success_timestamp_seconds", "When the configuration in use was loaded (Unix time).");
         SeedNames(factory);
+        SecretDriverRequests = factory.CreateCounter("dso_secret_driver_requests_total", "Values Swarm asked the secret driver for when starting a task, by result (served, refused, failed).", "result");
         Notifications = factory.CreateCounter("dso_notifications_total", "Rotation results posted to notifications.webhooks, by result (sent, failed).", "result");
     }
 
@@ -163,4 +164,6 @@ internal sealed class DsoMetrics
     public Counter ProxyDropped { get; }
 
     public Counter Notifications { get; }
+
+    public Counter SecretDriverRequests { get; }
 }

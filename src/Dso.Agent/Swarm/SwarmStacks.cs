@@ -16,8 +16,26 @@ namespace Dso.Agent.Swarm;
 /// the service's spec swapped to them (Swarm rolls the tasks with the stack's update_config), a wait
 /// for Swarm's verdict, then the versions no task uses are removed.
 /// </summary>
-internal sealed class SwarmStacks(ProjectRegistry projects, AgentProviders providers, FingerprintKey fingerprints, SwarmEngine engine)
+internal sealed class SwarmStacks(ProjectRegistry projects, AgentProviders providers, FingerprintKey fingerprints, SwarmEngine engine, Hosting.AgentOptions options, DriverVersions versions)
 {
+    /// <summary>
+    /// The secret driver new versions are made for (their values stay with this agent), or null:
+    /// values stored in Swarm — when the driver is off, or the swarm has several managers (the
+    /// leader asks its own driver, and another manager's agent does not know this agent's stacks).
+    /// </summary>
+    private async Task<(string? Driver, string? Warning)> DriverAsync(CancellationToken cancellationToken)
+    {
+        if (options.SecretDriverName is not { } driver)
+        {
+            return (null, null);
+        }
+
+        var managers = await engine.ManagersAsync(cancellationToken);
+        return managers > 1
+            ? (null, $"the swarm has {managers} managers: Swarm asks the secret driver on whichever manager leads, and only this agent knows this stack, so its versions hold their values in Swarm (versioned secrets) instead of asking driver {driver}")
+            : (driver, null);
+    }
+
     /// <summary>How long a rollout waits for Swarm to converge or roll back (as `stack deploy --timeout` by default).</summary>
     public static readonly TimeSpan ConvergeTimeout = TimeSpan.FromMinutes(5);
 
@@ -42,13 +60,16 @@ internal sealed class SwarmStacks(ProjectRegistry projects, AgentProviders provi
         }
 
         using var material = await MaterialAsync(registration.Name, registration.Services, providers.Fresh, cancellationToken);
-        var created = await engine.EnsureSecretsAsync(material.Secrets, cancellationToken);
+        var (driver, warning) = await DriverAsync(cancellationToken);
+        var created = await CreateAsync(registration.Name, material, driver, cancellationToken);
         projects.AdoptSwarm(registration, material.Services.ToDictionary(s => s.Service, s => s.Fingerprint, StringComparer.Ordinal), actor, created);
         return new SwarmDeployResult(
             registration.Name,
             [.. material.Services.Select(s => new SwarmServiceResult(s.Service, [.. s.Mounts.Select(Wire)], s.Fingerprint))],
             material.Secrets.Count,
-            created);
+            created,
+            warning is null ? null : [warning],
+            driver);
     }
 
     /// <summary>Resolves a service's references (cache where confirmed) and the fingerprint of what it consumes.</summary>
@@ -60,15 +81,18 @@ internal sealed class SwarmStacks(ProjectRegistry projects, AgentProviders provi
     {
         var secrets = material.Services.Single();
         var name = SwarmNames.Service(stack, secrets.Service);
-        var created = await engine.EnsureSecretsAsync(material.Secrets, cancellationToken);
+        var (driver, _) = await DriverAsync(cancellationToken);
+        var created = await CreateAsync(stack, material, driver, cancellationToken);
         var updated = await engine.UpdateSecretsAsync(name, secrets.Mounts, secrets.Fingerprint, cancellationToken);
         var wanted = secrets.Mounts.Select(m => m.SecretName).ToHashSet(StringComparer.Ordinal);
         var outcome = (await engine.WaitAsync([(name, wanted, updated)], ConvergeTimeout, cancellationToken)).Single();
         var pruned = await engine.PruneAsync(stack, cancellationToken);
-        var versions = $"{created} new secret version{(created == 1 ? string.Empty : "s")}, {pruned.Count} old one{(pruned.Count == 1 ? string.Empty : "s")} removed";
+        versions.Forget(stack, [.. await engine.StackSecretsAsync(stack, cancellationToken)]);
+
+        var summary = $"{created} new secret version{(created == 1 ? string.Empty : "s")}, {pruned.Count} old one{(pruned.Count == 1 ? string.Empty : "s")} removed";
         return outcome.Succeeded
-            ? (true, $"Swarm updated {name}: {outcome.Detail}; {versions}")
-            : (false, $"{name}: {outcome.Detail}; {versions}");
+            ? (true, $"Swarm updated {name}: {outcome.Detail}; {summary}")
+            : (false, $"{name}: {outcome.Detail}; {summary}");
     }
 
     /// <summary>What Swarm says of each service of the stack (for status); an engine that does not answer is said per service.</summary>
@@ -89,6 +113,24 @@ internal sealed class SwarmStacks(ProjectRegistry projects, AgentProviders provi
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Creates the versions Swarm lacks. With the secret driver on, the agent keeps their values
+    /// (before Swarm may ask for them) and Swarm gets names and labels only.
+    /// </summary>
+    private async Task<int> CreateAsync(string stack, SwarmMaterial material, string? driver, CancellationToken cancellationToken)
+    {
+        if (driver is null)
+        {
+            return await engine.EnsureSecretsAsync(material.Secrets, cancellationToken);
+        }
+
+        versions.Keep(stack, material.Secrets);
+        var created = await engine.EnsureSecretsAsync(material.Secrets, cancellationToken, driver);
+        // Versions removed from Swarm since (by stack deploy's prune, or by hand) are forgotten here too.
+        versions.Forget(stack, [.. await engine.StackSecretsAsync(stack, cancellationToken)]);
+        return created;
     }
 
     private async Task<SwarmMaterial> MaterialAsync(string stack, IReadOnlyList<ServiceRegistration> services, Dso.Providers.ProviderRegistry registry, CancellationToken cancellationToken)

@@ -113,10 +113,26 @@ internal static class ConfigLoader
         }
 
         ValidateRotation(config, file);
+        ValidateSecretDriver(config.Agent.SecretDriver, file);
         var address = ParseAddress(config.Agent.Api.Address, file);
         if (!IPAddress.IsLoopback(address.Address) && string.IsNullOrEmpty(config.Agent.Api.Token))
         {
             throw new DsoException($"{file}: agent.api.address {config.Agent.Api.Address} is not loopback, so agent.api.token must be set (anyone who can reach it could read status and trigger work)");
+        }
+    }
+
+    private static void ValidateSecretDriver(SecretDriverConfig driver, string file)
+    {
+        if (driver.Socket.Length == 0)
+        {
+            return;
+        }
+
+        var name = driver.DriverName!;
+        if (Path.GetDirectoryName(driver.Socket) != SecretDriverConfig.PluginDirectory || !driver.Socket.EndsWith(".sock", StringComparison.Ordinal)
+            || name.Length == 0 || !char.IsAsciiLetterLower(name[0]) || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '-' or '.'))
+        {
+            throw new DsoException($"{file}: agent.secret_driver.socket '{driver.Socket}' must be {SecretDriverConfig.PluginDirectory}/NAME.sock with NAME in lower-case letters, digits, '.', '_' or '-' (Docker finds plugins there by name), or \"\" to turn the driver off");
         }
     }
 

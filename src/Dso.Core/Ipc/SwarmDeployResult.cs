@@ -3,8 +3,9 @@ namespace Dso.Ipc;
 /// <summary>
 /// The answer to POST /v1/swarm/stacks: for each service, the Swarm secret versions the agent made
 /// (or found) for it and where each is mounted. Names, paths and owners only — never a value.
+/// <paramref name="Driver"/> names the secret driver that serves the values (null: Swarm holds them).
 /// </summary>
-internal sealed record SwarmDeployResult(string Stack, IReadOnlyList<SwarmServiceResult> Services, int Versions, int Created, IReadOnlyList<string>? Warnings = null);
+internal sealed record SwarmDeployResult(string Stack, IReadOnlyList<SwarmServiceResult> Services, int Versions, int Created, IReadOnlyList<string>? Warnings = null, string? Driver = null);
 
 /// <summary>One service of a <see cref="SwarmDeployResult"/>: its mounts and the fingerprint of what it consumes.</summary>
 internal sealed record SwarmServiceResult(string Name, IReadOnlyList<SwarmMountResult> Mounts, string Fingerprint);

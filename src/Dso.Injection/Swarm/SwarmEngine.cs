@@ -33,6 +33,10 @@ internal sealed class SwarmEngine(EngineEndpoint endpoint) : IDisposable
         }
     }
 
+    /// <summary>How many managers the swarm has (Swarm's leader, one of them, dispatches the tasks).</summary>
+    public async Task<long> ManagersAsync(CancellationToken cancellationToken) =>
+        Convert.ToInt64((await Reach(() => _client.System.GetSystemInfoAsync(cancellationToken))).Swarm?.Managers ?? 0, System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The secret specs of the named service as it runs now, or null when there is no such service.</summary>
     public async Task<IReadOnlySet<string>?> ServiceSecretsAsync(string service, CancellationToken cancellationToken)
     {
@@ -40,8 +44,12 @@ internal sealed class SwarmEngine(EngineEndpoint endpoint) : IDisposable
         return found is null ? null : SecretNames(found.Spec);
     }
 
-    /// <summary>Creates the versions Swarm does not have yet; returns how many it created.</summary>
-    public async Task<int> EnsureSecretsAsync(IReadOnlyList<SwarmSecret> secrets, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the versions Swarm does not have yet; returns how many it created. With a
+    /// <paramref name="driver"/>, a version is the name and labels only: Swarm asks that secret
+    /// driver for the value when it starts a task, and stores none.
+    /// </summary>
+    public async Task<int> EnsureSecretsAsync(IReadOnlyList<SwarmSecret> secrets, CancellationToken cancellationToken, string? driver = null)
     {
         var existing = (await Reach(() => _client.Secrets.ListAsync(cancellationToken))).Select(s => s.Spec?.Name ?? string.Empty).ToHashSet(StringComparer.Ordinal);
         var created = 0;
@@ -49,7 +57,9 @@ internal sealed class SwarmEngine(EngineEndpoint endpoint) : IDisposable
         {
             try
             {
-                await _client.Secrets.CreateAsync(new SwarmSecretSpec { Name = secret.Name, Labels = new Dictionary<string, string>(secret.Labels), Data = secret.Data }, cancellationToken);
+                await _client.Secrets.CreateAsync(driver is null
+                    ? new SwarmSecretSpec { Name = secret.Name, Labels = new Dictionary<string, string>(secret.Labels), Data = secret.Data }
+                    : new SwarmSecretSpec { Name = secret.Name, Labels = new Dictionary<string, string>(secret.Labels), Driver = new SwarmDriver { Name = driver } }, cancellationToken);
                 created++;
             }
             catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict)

@@ -17,13 +17,13 @@ internal sealed class RotationStack : IAsyncDisposable
 
     private readonly TempDirectory _dir = new("dso-rot-");
 
-    private RotationStack(string compose, Dictionary<string, string> secrets, string agentKeys, string extraYaml, string apiKeys)
+    private RotationStack(string compose, Dictionary<string, string> secrets, string agentKeys, string extraYaml, string apiKeys, string? secretDriver = null)
     {
         Port = AgentProcess.FreePort();
         Port2 = AgentProcess.FreePort();
         Files = new FileSecrets(_dir);
         Files.Write(secrets);
-        Agent = new AgentProcess(_dir, apiKeys + Files.Yaml + extraYaml, agentKeys: agentKeys);
+        Agent = new AgentProcess(_dir, apiKeys + Files.Yaml + extraYaml, agentKeys: agentKeys, secretDriver: secretDriver);
         Project = new ComposeProjectUnderTest(compose.Replace("{PORT}", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{PORT2}", Port2.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         Project.Environment[IpcProtocol.SocketVariable] = Agent.Socket;
@@ -51,6 +51,7 @@ internal sealed class RotationStack : IAsyncDisposable
     /// <param name="agentEnvironment">Variables for the agent process.</param>
     /// <param name="secretsFirst">Runs before the agent starts (to create a local vault, say).</param>
     /// <param name="apiKeys">More keys under `agent.api:`, each line indented by four spaces.</param>
+    /// <param name="secretDriver">The Swarm secret driver's socket (off by default).</param>
     public static async Task<RotationStack> UpAsync(
         string compose,
         Dictionary<string, string> secrets,
@@ -58,9 +59,10 @@ internal sealed class RotationStack : IAsyncDisposable
         string extraYaml = "",
         Dictionary<string, string?>? agentEnvironment = null,
         Func<RotationStack, Task>? secretsFirst = null,
-        string apiKeys = "")
+        string apiKeys = "",
+        string? secretDriver = null)
     {
-        var stack = new RotationStack(compose, secrets, agentKeys, extraYaml, apiKeys);
+        var stack = new RotationStack(compose, secrets, agentKeys, extraYaml, apiKeys, secretDriver);
         try
         {
             foreach (var (key, value) in agentEnvironment ?? [])

@@ -189,7 +189,20 @@ internal sealed class StackDeployCommand : DsoCommand
             s.Name,
             [.. s.Mounts.Select(m => new SwarmSecretMount(m.Secret, m.Target, m.Uid, m.Gid, (UnixFileMode)Convert.ToInt32(m.Mode, 8)))],
             s.Fingerprint)).ToList();
-        Announce(session, result.Versions, result.Created, services);
+        foreach (var warning in result.Warnings ?? [])
+        {
+            session.Warn(warning);
+        }
+
+        if (result.Driver is { } driver)
+        {
+            session.Say($"{result.Versions} secret version{(result.Versions == 1 ? string.Empty : "s")} for {string.Join(", ", services.Select(s => s.Service))} in Swarm ({result.Created} new) with driver {driver}: Swarm stores names and labels only and asks the agent for each value when it starts a task");
+        }
+        else
+        {
+            Announce(session, result.Versions, result.Created, services);
+        }
+
         return services;
     }
 
