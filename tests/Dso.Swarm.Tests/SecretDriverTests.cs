@@ -37,6 +37,13 @@ public sealed class SecretDriverTests
             Assert.Equal(driver, await EngineFixture.DockerOkAsync("secret", "inspect", name, "--format", "{{.Spec.Driver.Name}}"));
         }
 
+        using (var status = await setup.StatusAsync())
+        {
+            Assert.Equal(driver, status.RootElement.GetProperty("agent").GetProperty("secretDriver").GetString());
+        }
+
+        Assert.Contains($"Swarm secret driver {driver} on {Socket(driver)}", (await stack.Project.DsoOkAsync("status")).StandardOutput, StringComparison.Ordinal);
+
         // Asked once per task for each secret the task mounts: two replicas.
         Assert.Equal(2 * names.Length, AgentProcess.Metric(await agent.MetricsAsync(), Served));
 

@@ -38,7 +38,9 @@ internal sealed class StatusReporter(
             configuration.Loaded.Path,
             configuration.LoadedAt,
             configuration.LastError,
-            configuration.Reloads);
+            configuration.Reloads,
+            options.SecretDriverName,
+            options.SecretDriverSocket);
         var checks = detector.Snapshot();
         var managed = projects.Snapshot().Select(p => new ProjectStatus(
             p.Name,

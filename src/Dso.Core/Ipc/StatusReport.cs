@@ -3,7 +3,12 @@ namespace Dso.Ipc;
 /// <summary>GET /v1/status, printed by `docker dso status` (documented in docs/cli.md).</summary>
 internal sealed record StatusReport(AgentStatus Agent, IReadOnlyList<ProviderStatus> Providers, IReadOnlyList<ProjectStatus> Projects, CacheStatus Cache);
 
-/// <summary>The agent itself; <paramref name="Config"/> is its dso.yaml (null: defaults), loaded at <paramref name="ConfigLoadedAt"/>, and <paramref name="ConfigError"/> why the last reload was refused.</summary>
+/// <summary>
+/// The agent itself; <paramref name="Config"/> is its dso.yaml (null: defaults), loaded at
+/// <paramref name="ConfigLoadedAt"/>, and <paramref name="ConfigError"/> why the last reload was
+/// refused; <paramref name="SecretDriver"/> the Swarm secret driver it serves on
+/// <paramref name="SecretDriverSocket"/> (null: none).
+/// </summary>
 internal sealed record AgentStatus(
     string Version,
     int Pid,
@@ -18,7 +23,9 @@ internal sealed record AgentStatus(
     string? Config = null,
     DateTimeOffset? ConfigLoadedAt = null,
     string? ConfigError = null,
-    int ConfigReloads = 0);
+    int ConfigReloads = 0,
+    string? SecretDriver = null,
+    string? SecretDriverSocket = null);
 
 /// <summary>One configured provider, how its last call went, and its circuit breaker (closed, open, half-open; always closed for local and file, which have none).</summary>
 internal sealed record ProviderStatus(string Name, string Type, string State, string? LastError, DateTimeOffset? LastCall, bool Insecure, string Circuit = "closed");

@@ -94,6 +94,11 @@ internal sealed class StatusCommand : DsoCommand
             Context.Out.WriteLine($"       config {agent.Config ?? "defaults (no dso.yaml)"}, loaded {loadedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss}"
                 + (agent.ConfigError is { } error ? $"; last reload refused: {error}" : string.Empty));
         }
+
+        if (agent.SecretDriver is { } driver)
+        {
+            Context.Out.WriteLine($"       Swarm secret driver {driver} on {agent.SecretDriverSocket}");
+        }
         Context.Out.WriteLine();
         TextTable.Write(Context, ["PROVIDER", "TYPE", "STATE", "CIRCUIT", "LAST ERROR"], report.Providers.Select(p => new[]
         {
