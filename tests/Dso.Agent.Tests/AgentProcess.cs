@@ -227,13 +227,55 @@ internal sealed class AgentProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A loopback port no one listens on, below the kernel's ephemeral range: a port the kernel
+    /// handed out (bind to 0) is in that range, where any test's outgoing connection may take it
+    /// before the agent or its proxy binds it. Never the same port twice in this process.
+    /// </summary>
     public static int FreePort()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        var floor = EphemeralFloor();
+        lock (PortGate)
+        {
+            for (var attempt = 0; attempt < 500; attempt++)
+            {
+                var port = Random.Shared.Next(Math.Max(1024, floor - 12000), floor);
+                if (!HandedOut.Add(port))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var listener = new TcpListener(IPAddress.Loopback, port);
+                    listener.Start();
+                    listener.Stop();
+                    return port;
+                }
+                catch (SocketException)
+                {
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"no free loopback port below {floor} after 500 tries");
+    }
+
+    private static readonly Lock PortGate = new();
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>The first port of net.ipv4.ip_local_port_range (32768 unless the host changed it).</summary>
+    private static int EphemeralFloor()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            return int.TryParse(text[0], System.Globalization.CultureInfo.InvariantCulture, out var floor) && floor > 14000 ? floor : 32768;
+        }
+        catch (IOException)
+        {
+            return 32768;
+        }
     }
 
     private void Append(string? line)
