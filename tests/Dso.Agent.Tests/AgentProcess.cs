@@ -211,6 +211,15 @@ internal sealed class AgentProcess : IAsyncDisposable
         return client;
     }
 
+    /// <summary>One GetSecret request written to a secret driver's socket as the engine would send it; returns the answer's body.</summary>
+    public static async Task<string> AskDriverAsync(string socket, string json)
+    {
+        using var client = UnixSocketHttp.Create(socket);
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var answer = await client.PostAsync("/SecretProvider.GetSecret", content);
+        return await answer.Content.ReadAsStringAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

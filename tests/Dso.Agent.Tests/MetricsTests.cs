@@ -86,11 +86,9 @@ public sealed partial class MetricsTests(EngineFixture engine)
         Assert.Contains("403", denied.StandardOutput, StringComparison.Ordinal);
 
         // A request on the secret driver's socket for a secret the engine does not know (this engine is no swarm): an Err, no value.
-        var driver = await ChildProcess.RunAsync("/usr/bin/python3", ["-c",
-            "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\nb=b'{\"SecretName\":\"stray\",\"ServiceName\":\"x\"}'\ns.sendall(b'POST /SecretProvider.GetSecret HTTP/1.1\\r\\nHost: a\\r\\nContent-Type: application/json\\r\\nConnection: close\\r\\nContent-Length: %d\\r\\n\\r\\n' % len(b) + b)\nr=b''\nwhile True:\n  c=s.recv(4096)\n  if not c: break\n  r+=c\nprint(r.decode())", driverSocket],
-            null, TestContext.Current.CancellationToken);
-        Assert.Contains("{\"Err\":\"dso: ", driver.StandardOutput, StringComparison.Ordinal);
-        Assert.DoesNotContain("\"Value\"", driver.StandardOutput, StringComparison.Ordinal);
+        var driver = await AgentProcess.AskDriverAsync(driverSocket, "{\"SecretName\":\"stray\",\"ServiceName\":\"x\"}");
+        Assert.Contains("{\"Err\":\"dso: ", driver, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"Value\"", driver, StringComparison.Ordinal);
         Assert.Equal("600", Convert.ToString((int)File.GetUnixFileMode(driverSocket), 8));
 
         // SIGHUP: dso.yaml is read again (unchanged, applied).

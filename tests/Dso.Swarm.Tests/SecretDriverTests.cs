@@ -14,6 +14,16 @@ public sealed class SecretDriverTests
     private const string Refused = "dso_secret_driver_requests_total{result=\"refused\"}";
 
     /// <summary>A driver name of this test's own (engines find plugins by socket name; parallel agents never share one).</summary>
+    /// <summary>One busybox task that prints its dso:// variable.</summary>
+    internal static readonly string OneTaskStack = $$"""
+        services:
+          app:
+            image: {{TestImages.Busybox}}
+            command: ["sh", "-c", "echo TOKEN=$$TOKEN; sleep 3600"]
+            environment:
+              TOKEN: dso://shop/token
+        """;
+
     internal static string NewDriver() => $"dsot{Guid.NewGuid():N}"[..16];
 
     internal static string Socket(string driver) => $"/run/docker/plugins/{driver}.sock";
@@ -108,14 +118,7 @@ public sealed class SecretDriverTests
     {
         var driver = NewDriver();
         var value = ComposeProjectUnderTest.Canary();
-        await using var setup = await AgentStack.StartAsync($$"""
-            services:
-              app:
-                image: {{TestImages.Busybox}}
-                command: ["sh", "-c", "echo TOKEN=$$TOKEN; sleep 3600"]
-                environment:
-                  TOKEN: dso://shop/token
-            """, value, AgentSwarmTests.Timings, Socket(driver));
+        await using var setup = await AgentStack.StartAsync(SecretDriverTests.OneTaskStack, value, AgentSwarmTests.Timings, Socket(driver));
         var stack = setup.Stack;
         await stack.DeployOkAsync();
         var handMade = $"{stack.Name}-handmade";
@@ -147,12 +150,10 @@ public sealed class SecretDriverTests
 
             // A request written by hand on the socket (as root), claiming the stack's labels and service: the engine knows no such task.
             var labelsJson = string.Join(',', labels.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => $"\"{l[..l.IndexOf('=', StringComparison.Ordinal)]}\":\"{l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..]}\""));
-            var forged = await Dso.Processes.ChildProcess.RunAsync("/usr/bin/python3", ["-c",
-                "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\nb=sys.argv[2].encode()\ns.sendall(b'POST /SecretProvider.GetSecret HTTP/1.1\\r\\nHost: a\\r\\nConnection: close\\r\\nContent-Length: %d\\r\\n\\r\\n' % len(b) + b)\nr=b''\nwhile True:\n  c=s.recv(4096)\n  if not c: break\n  r+=c\nprint(r.decode())",
-                SecretDriverTests.Socket(driver), $"{{\"SecretName\":\"{version}\",\"SecretLabels\":{{{labelsJson}}},\"ServiceName\":\"{stack.Service("app")}\",\"TaskID\":\"forged\"}}"],
-                null, TestContext.Current.CancellationToken);
-            Assert.Contains("there is no task forged in the swarm", forged.StandardOutput, StringComparison.Ordinal);
-            Assert.DoesNotContain(value, forged.StandardOutput, StringComparison.Ordinal);
+            var forged = await AgentProcess.AskDriverAsync(SecretDriverTests.Socket(driver),
+                $"{{\"SecretName\":\"{version}\",\"SecretLabels\":{{{labelsJson}}},\"ServiceName\":\"{stack.Service("app")}\",\"TaskID\":\"forged\"}}");
+            Assert.Contains("there is no task forged in the swarm", forged, StringComparison.Ordinal);
+            Assert.DoesNotContain(value, forged, StringComparison.Ordinal);
             Assert.DoesNotContain(value, (await EngineFixture.DockerAsync("service", "logs", "--raw", impostor)).StandardOutput, StringComparison.Ordinal);
             Assert.DoesNotContain(value, setup.Agent.Output, StringComparison.Ordinal);
         }
@@ -195,14 +196,7 @@ public sealed class SecretDriverAgentDownTests
     {
         var driver = SecretDriverTests.NewDriver();
         var value = ComposeProjectUnderTest.Canary();
-        await using var setup = await AgentStack.StartAsync($$"""
-            services:
-              app:
-                image: {{TestImages.Busybox}}
-                command: ["sh", "-c", "echo TOKEN=$$TOKEN; sleep 3600"]
-                environment:
-                  TOKEN: dso://shop/token
-            """, value, AgentSwarmTests.Timings, SecretDriverTests.Socket(driver));
+        await using var setup = await AgentStack.StartAsync(SecretDriverTests.OneTaskStack, value, AgentSwarmTests.Timings, SecretDriverTests.Socket(driver));
         var stack = setup.Stack;
         await stack.DeployOkAsync();
         Assert.Contains($"TOKEN={value}", await stack.LogsAsync("app", "TOKEN="), StringComparison.Ordinal);
