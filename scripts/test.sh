@@ -16,9 +16,12 @@ for lane in $lanes; do lane_start "$lane"; done
 # The official provider clients that check the fake servers (tests/clients): the AWS SDK for JavaScript.
 command -v node >/dev/null 2>&1 || ensure_packages nodejs
 command -v npm >/dev/null 2>&1 || ensure_packages npm
-say "installing the provider client checks (npm ci, tests/clients)"
+say "installing the official client checks (npm ci, tests/clients)"
 npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error >/tmp/dso-npm.log 2>&1 \
   || die "npm ci in tests/clients failed; see /tmp/dso-npm.log"
+# The Connect client's types for the Secrets Engine resolver, built from proto/ with buf.
+npm run gen --prefix tests/clients >>/tmp/dso-npm.log 2>&1 \
+  || die "buf generate in tests/clients failed; see /tmp/dso-npm.log"
 
 # The package tests' Debian 12 host (systemd and an engine of its own): a few minutes of debootstrap
 # the first time, on the network while the builds below use the CPU.

@@ -24,11 +24,13 @@ internal sealed class AgentProcess : IAsyncDisposable
     /// <param name="group">The socket group.</param>
     /// <param name="agentKeys">More keys under `agent:`, each line indented by two spaces.</param>
     /// <param name="secretDriver">The secret driver's socket (in /run/docker/plugins); none by default, so agents of parallel tests never share one.</param>
-    public AgentProcess(TempDirectory directory, string extraYaml = "", string group = "dso-agent-test-absent", string agentKeys = "", string? secretDriver = null)
+    /// <param name="secretsEngine">Serve the Secrets Engine resolver API on this socket (none by default).</param>
+    public AgentProcess(TempDirectory directory, string extraYaml = "", string group = "dso-agent-test-absent", string agentKeys = "", string? secretDriver = null, string? secretsEngine = null)
     {
         Directory = directory;
         Socket = directory.Combine("run", "dso.sock");
         SecretDriverSocket = secretDriver;
+        SecretsEngineSocket = secretsEngine;
         StateDirectory = directory.Combine("state");
         SecretsDirectory = $"/dev/shm/dso-test-agent-{Guid.NewGuid():N}";
         Port = FreePort();
@@ -41,6 +43,8 @@ internal sealed class AgentProcess : IAsyncDisposable
               check_interval: 500ms
               secret_driver:
                 socket: "{secretDriver}"
+              secrets_engine:
+                socket: "{secretsEngine}"
             {agentKeys}
               api:
                 address: 127.0.0.1:{Port}
@@ -63,6 +67,9 @@ internal sealed class AgentProcess : IAsyncDisposable
 
     /// <summary>The secret driver's socket, or null when this agent serves none.</summary>
     public string? SecretDriverSocket { get; }
+
+    /// <summary>The Secrets Engine resolver's socket, or null when the agent serves none.</summary>
+    public string? SecretsEngineSocket { get; }
 
     public string Socket { get; }
 
@@ -218,6 +225,15 @@ internal sealed class AgentProcess : IAsyncDisposable
         using var content = new StringContent(json, Encoding.UTF8, "application/json");
         using var answer = await client.PostAsync("/SecretProvider.GetSecret", content);
         return await answer.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>One GetSecrets call in the Connect protocol's JSON form on a Secrets Engine resolver socket; returns the status and body.</summary>
+    public static async Task<(int Status, string Body)> AskSecretsEngineAsync(string socket, string pattern)
+    {
+        using var client = UnixSocketHttp.Create(socket);
+        using var content = new StringContent(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["pattern"] = pattern }), Encoding.UTF8, "application/json");
+        using var answer = await client.PostAsync("/resolver.v1.ResolverService/GetSecrets", content);
+        return ((int)answer.StatusCode, await answer.Content.ReadAsStringAsync());
     }
 
     public async ValueTask DisposeAsync()

@@ -29,7 +29,7 @@ public sealed class ChannelGateTests
     public async Task EveryEndpoint_IsReachedOnlyOnItsOwnChannel_WhateverThePathSpellingOrMethod()
     {
         using var dir = new TempDirectory("dso-agent-");
-        await using var agent = new AgentProcess(dir, secretDriver: $"/run/docker/plugins/dsog{Guid.NewGuid():N}"[..32] + ".sock");
+        await using var agent = new AgentProcess(dir, secretDriver: $"/run/docker/plugins/dsog{Guid.NewGuid():N}"[..32] + ".sock", secretsEngine: dir.Combine("run", "se.sock"));
         var loaded = ConfigLoader.Load(agent.ConfigPath, Variable(agent), dir.Path);
         await using var app = AgentHost.Build(loaded, Variable(agent), "warning", _ => { });
         // A route mapped outside the agent's groups carries no channel metadata: refused everywhere.
@@ -53,7 +53,7 @@ public sealed class ChannelGateTests
             {
                 foreach (var method in methods)
                 {
-                    foreach (var channel in new[] { Channel.Ipc, Channel.Rest, Channel.Driver })
+                    foreach (var channel in new[] { Channel.Ipc, Channel.Rest, Channel.Driver, Channel.SecretsEngine })
                     {
                         var (status, route) = await SendAsync(agent, channel, method, path);
                         if (route is null)
@@ -76,7 +76,7 @@ public sealed class ChannelGateTests
             {
                 var route = ChannelGate.RouteOf(endpoint);
                 var method = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods[0] ?? "GET";
-                foreach (var channel in new[] { Channel.Ipc, Channel.Rest, Channel.Driver }.Where(c => channelsByRoute[route].HasFlag(c)))
+                foreach (var channel in new[] { Channel.Ipc, Channel.Rest, Channel.Driver, Channel.SecretsEngine }.Where(c => channelsByRoute[route].HasFlag(c)))
                 {
                     Assert.True(reached.Contains((route, channel, method)), $"{method} {route} was never reached on {channel}");
                 }
@@ -85,7 +85,8 @@ public sealed class ChannelGateTests
             Assert.DoesNotContain(reached, r => r.Route == "/v1/unlabelled");
             Assert.Contains(reached, r => r.Route == "/v1/status" && r.Channel == Channel.Ipc);
             Assert.Contains(reached, r => r.Route == "/SecretProvider.GetSecret" && r.Channel == Channel.Driver);
-            Figures.Record("G10", "channel gate: requests tried against every mapped endpoint (spellings × methods × the three channels: IPC socket, REST, secret driver socket), and how many reached an endpoint on a channel it is not served on", $"{paths.Count * methods.Length * 3} requests over {endpoints.Count} endpoints; {breaches.Count} breaches");
+            Assert.Contains(reached, r => r.Route == "/resolver.v1.ResolverService/GetSecrets" && r.Channel == Channel.SecretsEngine);
+            Figures.Record("G10", "channel gate: requests tried against every mapped endpoint (spellings × methods × the four channels: IPC socket, REST, secret driver socket, Secrets Engine resolver socket), and how many reached an endpoint on a channel it is not served on", $"{paths.Count * methods.Length * 4} requests over {endpoints.Count} endpoints; {breaches.Count} breaches");
         }
         finally
         {
@@ -191,7 +192,7 @@ public sealed class ChannelGateTests
     /// <summary>One HTTP/1.1 request written byte for byte (the path exactly as given), on the socket or on TCP.</summary>
     private static async Task<(int Status, string Body, Dictionary<string, string> Headers)> RawWithHeadersAsync(AgentProcess agent, Channel channel, string method, string path, string? body, string contentType, string? extraHeaders, string host)
     {
-        using var socket = channel is Channel.Ipc or Channel.Driver
+        using var socket = channel is Channel.Ipc or Channel.Driver or Channel.SecretsEngine
             ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
             : new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
@@ -200,6 +201,7 @@ public sealed class ChannelGateTests
         {
             Channel.Ipc => new UnixDomainSocketEndPoint(agent.Socket),
             Channel.Driver => new UnixDomainSocketEndPoint(agent.SecretDriverSocket ?? throw new InvalidOperationException("this agent serves no secret driver")),
+            Channel.SecretsEngine => new UnixDomainSocketEndPoint(agent.SecretsEngineSocket ?? throw new InvalidOperationException("this agent serves no Secrets Engine resolver")),
             _ => new IPEndPoint(IPAddress.Loopback, agent.Port),
         };
         await socket.ConnectAsync(endpoint, timeout.Token);

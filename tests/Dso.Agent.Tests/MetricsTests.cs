@@ -39,7 +39,8 @@ public sealed partial class MetricsTests(EngineFixture engine)
             new() { ["app/db"] = "metrics-db", ["app/web"] = "metrics-web-1" },
             extraYaml: $"proxy:\n  backend_wait: 500ms\nnotifications:\n  webhooks:\n    - url: http://127.0.0.1:{closedPort}/\n",
             apiKeys: "    webhook_secret: k\n",
-            secretDriver: driverSocket);
+            secretDriver: driverSocket,
+            secretsEngine: Path.Combine(Path.GetTempPath(), $"dso-metrics-se-{Guid.NewGuid():N}.sock"));
         var api = await stack.Project.ContainerAsync("api");
         var web = await stack.Project.ContainerAsync("web");
         var secrets = Path.Combine(stack.Agent.SecretsDirectory, stack.Project.Name);
@@ -70,6 +71,11 @@ public sealed partial class MetricsTests(EngineFixture engine)
         await held.ConnectAsync("127.0.0.1", stack.Port, TestContext.Current.CancellationToken);
         await held.GetStream().WriteAsync("KEEP\n"u8.ToArray(), TestContext.Current.CancellationToken);
         await AgentLifecycleTests.WaitUntilAsync(async () => await stack.MetricAsync($"dso_proxy_active_connections{{project=\"{stack.Project.Name}\",service=\"web\"}}") >= 1);
+
+        // The Secrets Engine resolver answers an id (through the default realm: the files provider's app/db).
+        var (seStatus, seBody) = await AgentProcess.AskSecretsEngineAsync(stack.Agent.SecretsEngineSocket!, "app/db");
+        Assert.True(seStatus == 200, seBody);
+        Assert.Contains(Convert.ToBase64String("metrics-db"u8), seBody, StringComparison.Ordinal);
 
         // The provider breaks: a rotate serves the last known good value.
         stack.Files.WriteRaw("not json");

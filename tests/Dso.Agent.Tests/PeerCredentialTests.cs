@@ -10,27 +10,17 @@ namespace Dso.Agent.Tests;
 /// </summary>
 public sealed class PeerCredentialTests : IAsyncLifetime
 {
-    private readonly string _suffix = Guid.NewGuid().ToString("N")[..6];
+    private SocketUsers _users = null!;
 
-    private string Group => $"dsotg{_suffix}";
+    private string Group => _users.Group;
 
-    private string Outsider => $"dsoto{_suffix}";
+    private string Outsider => _users.Outsider;
 
-    private string Member => $"dsotm{_suffix}";
+    private string Member => _users.Member;
 
-    public async ValueTask InitializeAsync()
-    {
-        await Run("groupadd", Group);
-        await Run("useradd", "--no-create-home", "--no-user-group", "--shell", "/usr/sbin/nologin", Outsider);
-        await Run("useradd", "--no-create-home", "--no-user-group", "--shell", "/usr/sbin/nologin", "--groups", Group, Member);
-    }
+    public async ValueTask InitializeAsync() => _users = await SocketUsers.CreateAsync("dsot");
 
-    public async ValueTask DisposeAsync()
-    {
-        await ChildProcess.RunAsync("userdel", [Outsider]);
-        await ChildProcess.RunAsync("userdel", [Member]);
-        await ChildProcess.RunAsync("groupdel", [Group]);
-    }
+    public ValueTask DisposeAsync() => _users.DisposeAsync();
 
     [Fact]
     public async Task Socket_Is0660RootGroup_RefusesOutsiders_ServesMembersAndRoot()
@@ -45,14 +35,14 @@ public sealed class PeerCredentialTests : IAsyncLifetime
         Assert.Equal(Dso.Agent.Ipc.PeerAuthorizer.LookUpGroup(Group), owner.Gid);
 
         // An outsider's command gets one line saying why and what to do, not a crash.
-        var refused = await ChildProcess.RunAsync("setpriv", ["--reuid", Outsider, "--regid", "nogroup", "--init-groups", AgentProcess.Cli, "--config", agent.ConfigPath, "status"], new ChildProcessOptions { Environment = agent.Environment }, TestContext.Current.CancellationToken);
+        var refused = await ChildProcess.RunAsync("setpriv", SocketUsers.Setpriv(Outsider, AgentProcess.Cli, "--config", agent.ConfigPath, "status"), new ChildProcessOptions { Environment = agent.Environment }, TestContext.Current.CancellationToken);
         Assert.Equal(1, refused.ExitCode);
         Assert.Equal(
             $"dso: cannot open the agent's socket {agent.Socket}: permission denied; it admits root and members of group {Group}: sudo usermod -aG {Group} $USER, then log in again (or run the command with sudo)",
             refused.StandardError.TrimEnd('\n'));
 
         // doctor tells the outsider the same, and still checks the socket's mode and group (not "local mode").
-        var doctor = await ChildProcess.RunAsync("setpriv", ["--reuid", Outsider, "--regid", "nogroup", "--init-groups", AgentProcess.Cli, "--config", agent.ConfigPath, "doctor"], new ChildProcessOptions { Environment = agent.Environment }, TestContext.Current.CancellationToken);
+        var doctor = await ChildProcess.RunAsync("setpriv", SocketUsers.Setpriv(Outsider, AgentProcess.Cli, "--config", agent.ConfigPath, "doctor"), new ChildProcessOptions { Environment = agent.Environment }, TestContext.Current.CancellationToken);
         Assert.Matches(@"agent\.membership\s+fail\s+cannot open the agent's socket", doctor.StandardOutput);
         Assert.Matches($@"agent\.socket\s+pass\s+{System.Text.RegularExpressions.Regex.Escape(agent.Socket)} is 0660 root:{Group}", doctor.StandardOutput);
         Assert.DoesNotContain("local mode", doctor.StandardOutput, StringComparison.Ordinal);
@@ -90,14 +80,8 @@ public sealed class PeerCredentialTests : IAsyncLifetime
     private static async Task<string> RequestAs(string user, string socket)
     {
         const string Script = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ns.sendall(b'GET /v1/handshake HTTP/1.1\\r\\nHost: agent\\r\\nConnection: close\\r\\n\\r\\n')\nout=b''\nwhile True:\n  d=s.recv(4096)\n  if not d: break\n  out+=d\nsys.stdout.write(out.decode())\n";
-        var result = await ChildProcess.RunAsync("setpriv", ["--reuid", user, "--regid", "nogroup", "--init-groups", "/usr/bin/python3", "-c", Script, socket], null, TestContext.Current.CancellationToken);
+        var result = await ChildProcess.RunAsync("setpriv", SocketUsers.Setpriv(user, "/usr/bin/python3", "-c", Script, socket), null, TestContext.Current.CancellationToken);
         Assert.True(result.Succeeded, $"setpriv as {user}: {result.StandardError}");
         return result.StandardOutput;
-    }
-
-    private static async Task Run(string program, params string[] args)
-    {
-        var result = await ChildProcess.RunAsync(program, args);
-        Assert.True(result.Succeeded, $"{program} {string.Join(' ', args)}: {result.StandardError}");
     }
 }

@@ -191,6 +191,22 @@ public sealed class MigrateCommandTests
     }
 
     [Fact]
+    public async Task SeReferences_AreLeftAsWritten_OnlyPlainTextMoves()
+    {
+        using var cli = new VaultCliFixture();
+        cli.WriteFile("compose.yaml", "services:\n  a:\n    image: x\n    environment:\n      API_TOKEN: se://docker/api/token\n      DB_PASSWORD: plain-password-1\n");
+        await cli.SetAsync("docker/api/token", "from-the-vault");
+
+        var run = await cli.RunAsync("migrate", "--project", "p");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("plain-password-1", await GetAsync(cli, "p/DB_PASSWORD"));
+        Assert.Equal(
+            "services:\n  a:\n    image: x\n    environment:\n      API_TOKEN: se://docker/api/token\n      DB_PASSWORD: dso://p/DB_PASSWORD\n",
+            File.ReadAllText(Path.Combine(cli.Home, "compose.dso.yaml")));
+    }
+
+    [Fact]
     public async Task AnExistingCopy_OrAVaultSecretWithAnotherValue_IsRefused_AndNothingChanges()
     {
         using var cli = new VaultCliFixture();

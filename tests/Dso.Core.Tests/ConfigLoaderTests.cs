@@ -97,7 +97,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
     [Theory]
     [InlineData("agent:\n  watch:\n    pollin_interval: 30s\n", "dso.yaml:3: agent.watch.pollin_interval is not a known key of agent.watch (known: mode, polling_interval, backoff_limit, jitter, watch_files)")]
-    [InlineData("colour: blue\n", "dso.yaml:1: colour is not a known key (known: version, mode, providers, provider, agent, defaults, secrets, rotation, proxy, notifications, logging, audit)")]
+    [InlineData("colour: blue\n", "dso.yaml:1: colour is not a known key (known: version, mode, providers, provider, agent, defaults, secrets, realms, rotation, proxy, notifications, logging, audit)")]
     [InlineData("agent:\n  reconcile_interval: soon\n", "dso.yaml:2: agent.reconcile_interval 'soon' is not a duration (write 500ms, 30s, 5m or 1h)")]
     [InlineData("agent:\n  cache: maybe\n", "dso.yaml:2: agent.cache 'maybe' is not true or false")]
     [InlineData("logging:\n  level: loud\n", "dso.yaml:2: logging.level 'loud' is not one of trace, debug, info, warning, error")]
@@ -118,6 +118,15 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("providers:\n  aws:\n    type: aws\n", "dso.yaml: providers.aws (type aws) needs region: the region of the secrets (for example us-east-1)")]
     [InlineData("providers:\n  aws:\n    type: aws\n    region: eu-west-1\n    auth:\n      method: static\n      params:\n        access_key_id: AKIA\n", "dso.yaml: providers.aws.auth.params.secret_access_key is required for auth.method static")]
     [InlineData("providers:\n  hw:\n    type: huawei\n", "dso.yaml: providers.hw (type huawei) needs region: (for example cn-north-4) or endpoint:")]
+    [InlineData("realms:\n  \"docker/db*\": {path: x}\n", "dso.yaml: realms.\"docker/db*\": the pattern 'docker/db*' has the component 'db*'; a wildcard is a whole component")]
+    [InlineData("realms:\n  \"docker//x\": {}\n", "dso.yaml: realms.\"docker//x\": the pattern 'docker//x' has an empty component")]
+    [InlineData("realms:\n  \"docker/**\": {provider: aws}\n", "dso.yaml: realms.\"docker/**\".provider 'aws' is not one of the configured providers (local)")]
+    [InlineData("realms:\n  \"docker/**\": {path: ../etc}\n", "dso.yaml: realms.\"docker/**\".path '../etc' is not a provider path DSO can use: the path has a '..' segment")]
+    [InlineData("realms:\n  \"docker/**\": {path: \"prod/db#a\"}\n", "dso.yaml: realms.\"docker/**\".path 'prod/db#a' must be a provider path only")]
+    [InlineData("realms:\n  \"docker/**\": {path: \"files:prod\"}\n", "dso.yaml: realms.\"docker/**\".path 'files:prod' must be a provider path only")]
+    [InlineData("realms:\n  \"docker/**\": {paht: x}\n", "dso.yaml:2: realms.docker/**.paht is not a known key of realms.docker/** (known: provider, path)")]
+    [InlineData("agent:\n  secrets_engine:\n    socket: se.sock\n", "dso.yaml: agent.secrets_engine.socket 'se.sock' must be an absolute path")]
+    [InlineData("agent:\n  secrets_engine:\n    socket: /run/dso/dso.sock\n", "dso.yaml: agent.secrets_engine.socket is /run/dso/dso.sock, which is already the agent.socket")]
     public void BadConfig_IsOneLineWithFileLineAndKey(string yaml, string expected)
     {
         _dir.WriteFile("dso.yaml", yaml);

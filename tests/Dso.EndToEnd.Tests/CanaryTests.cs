@@ -25,8 +25,7 @@ public sealed class CanaryTests(EngineFixture engine)
         var home = Directory.CreateDirectory(Path.Combine(stack.Directory, "home")).FullName;
         stack.Environment["HOME"] = home;
         await stack.WithSecretsAsync(("canary/env", envCanary), ("canary/file", fileCanary));
-        var dataRoot = await EngineFixture.DockerOkAsync("info", "--format", "{{.DockerRootDir}}");
-        string[] diskTrees = [dataRoot, "/var/lib/containerd", "/run/docker", "/run/containerd", "/var/log", Path.GetTempPath(), stack.Directory, stack.DsoHome, home];
+        var diskTrees = await stack.DiskTreesAsync(home);
 
         await stack.DsoOkAsync("up", "-d");
         var container = await stack.ContainerAsync("api");

@@ -167,6 +167,30 @@ public sealed partial class StackDeployTests
         Assert.False((await EngineFixture.DockerAsync("service", "inspect", stack.Service("web"))).Succeeded);
     }
 
+    [Fact]
+    public async Task SeReference_DeploysAsTheReferenceItsRealmMaps_TaskSeesTheValue_ServiceHoldsNoSeText()
+    {
+        var token = ComposeProjectUnderTest.Canary();
+        await using var stack = new SwarmStack($$"""
+            services:
+              api:
+                image: {{TestImages.Busybox}}
+                command: ["sh", "-c", "echo TOKEN=$$API_TOKEN; echo DONE; sleep 3600"]
+                environment:
+                  API_TOKEN: se://docker/api/token
+            """);
+        stack.Project.WriteFile("dso.yaml", "realms:\n  \"docker/**\": {path: shop}\n");
+        await stack.Project.WithSecretsAsync(("shop/api/token", token));
+
+        await stack.DeployOkAsync();
+
+        Assert.Contains($"TOKEN={token}\n", await stack.LogsAsync("api", "DONE"), StringComparison.Ordinal);
+        var service = await EngineFixture.DockerOkAsync("service", "inspect", stack.Service("api"));
+        Assert.Contains("API_TOKEN=dso://shop/api/token", service, StringComparison.Ordinal);
+        Assert.DoesNotContain("se://", service, StringComparison.Ordinal);
+        Assert.False(CanaryScanner.Holds(System.Text.Encoding.UTF8.GetBytes(service), token));
+    }
+
     [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,50}-[0-9a-f]{12}$")]
     private static partial Regex SecretName();
 }

@@ -65,6 +65,17 @@ public sealed class ComposeProjectUnderTest : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// The persistent trees a value must never reach (G1): the engine's data root, containerd's,
+    /// their run directories, /var/log, the temp directory, the project and its DSO home, and
+    /// <paramref name="more"/> (a HOME of the DSO processes, say).
+    /// </summary>
+    public async Task<string[]> DiskTreesAsync(params string[] more)
+    {
+        var dataRoot = await EngineFixture.DockerOkAsync("info", "--format", "{{.DockerRootDir}}");
+        return [dataRoot, "/var/lib/containerd", "/run/docker", "/run/containerd", "/var/log", Path.GetTempPath(), Directory, DsoHome, .. more];
+    }
+
     /// <summary>Creates the vault and stores the given secrets.</summary>
     public async Task WithSecretsAsync(params (string Name, string Value)[] secrets)
     {

@@ -17,7 +17,8 @@ namespace Dso.Agent.Endpoints;
 /// The agent's endpoints, in route groups whose <see cref="ChannelMetadata"/> the gate reads after
 /// routing. On the Unix socket (IPC): /v1/handshake, /v1/status, /v1/projects, /v1/swarm/stacks,
 /// /v1/rotate. On the REST address: /health, /ready, /metrics, /v1/webhook/{provider}. On both:
-/// /v1/events. On the secret driver's socket: /Plugin.Activate, /SecretProvider.GetSecret. A route mapped outside these groups has no metadata and is refused everywhere.
+/// /v1/events. On the secret driver's socket: /Plugin.Activate, /SecretProvider.GetSecret. On the
+/// Secrets Engine resolver's socket: /resolver.v1.ResolverService/GetSecrets. A route mapped outside these groups has no metadata and is refused everywhere.
 /// </summary>
 internal static class AgentRoutes
 {
@@ -58,6 +59,9 @@ internal static class AgentRoutes
         var driver = app.MapGroup(string.Empty).WithMetadata(new ChannelMetadata(Channel.Driver));
         driver.MapPost("/Plugin.Activate", SecretDriverEndpoint.Activate);
         driver.MapPost("/SecretProvider.GetSecret", SecretDriverEndpoint.GetSecretAsync);
+
+        var secretsEngine = app.MapGroup(string.Empty).WithMetadata(new ChannelMetadata(Channel.SecretsEngine));
+        secretsEngine.MapPost(SecretsEngine.SecretsEngineEndpoint.Route, SecretsEngine.SecretsEngineEndpoint.GetSecretsAsync);
     }
 
     /// <summary>The status report; for Swarm stacks, what Swarm says of their services now (asked for at most 5 s).</summary>

@@ -10,4 +10,7 @@ internal enum Channel
 
     /// <summary>The Docker secret driver's socket (agent.secret_driver.socket): the engine, as root.</summary>
     Driver = 4,
+
+    /// <summary>The Docker Secrets Engine resolver's socket (agent.secrets_engine.socket): root and the socket group, as on the IPC socket.</summary>
+    SecretsEngine = 8,
 }

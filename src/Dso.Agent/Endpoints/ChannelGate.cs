@@ -51,6 +51,28 @@ internal sealed class ChannelGate(AgentOptions options, PeerAuthorizer authorize
             return;
         }
 
+        if (ConnectionChannel.IsSecretsEngine(context, out var caller))
+        {
+            // The same peers as the IPC socket; errors in the Connect protocol's form, which the Secrets Engine's clients read.
+            if (!authorizer.IsAllowed(caller, out var refused))
+            {
+                metrics.IpcDenied.Inc();
+                metrics.SecretsEngineRequests.WithLabels("denied").Inc();
+                audit.Write(ConnectionChannel.Actor(context), "connect", options.SecretsEngineSocket ?? "secrets engine", "denied", refused);
+                await SecretsEngine.ConnectErrors.WriteAsync(context, SecretsEngine.ConnectErrors.PermissionDenied, $"{refused}; only root and members of group {authorizer.GroupName} may ask the agent for secrets");
+            }
+            else if (served is null || !served.Channels.HasFlag(Channel.SecretsEngine))
+            {
+                await SecretsEngine.ConnectErrors.WriteAsync(context, SecretsEngine.ConnectErrors.Unimplemented, "the agent serves resolver.v1.ResolverService/GetSecrets only on this socket");
+            }
+            else
+            {
+                await next(context);
+            }
+
+            return;
+        }
+
         if (ConnectionChannel.IsIpc(context, out var peer))
         {
             if (!authorizer.IsAllowed(peer, out var reason))

@@ -70,6 +70,11 @@ internal static class AgentHost
             AgentSocket.PrepareForBind(driverSocket, "agent.secret_driver.socket", ownerOnly: true);
         }
 
+        if (options.SecretsEngineSocket is { } secretsEngineSocket)
+        {
+            AgentSocket.PrepareForBind(secretsEngineSocket, "agent.secrets_engine.socket");
+        }
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseKestrel(kestrel =>
         {
@@ -88,6 +93,17 @@ internal static class AgentHost
                     var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
                     connection.Items[ConnectionChannel.PeerKey] = socket is null ? null : PeerCredentials.Read(socket);
                     connection.Items[ConnectionChannel.DriverKey] = true;
+                    return next(connection);
+                }));
+            }
+
+            if (options.SecretsEngineSocket is { } secretsEngineSocket)
+            {
+                kestrel.ListenUnixSocket(secretsEngineSocket, listen => listen.Use(next => connection =>
+                {
+                    var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
+                    connection.Items[ConnectionChannel.PeerKey] = socket is null ? null : PeerCredentials.Read(socket);
+                    connection.Items[ConnectionChannel.SecretsEngineKey] = true;
                     return next(connection);
                 }));
             }
@@ -120,7 +136,7 @@ internal static class AgentHost
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dso.Agent");
 
         // The sockets are created by bind(2); with this umask they are 0600 from the start (the IPC
-        // socket is opened to its group by Secure below; the secret driver's stays root's).
+        // socket and the Secrets Engine resolver's are opened to their group by Secure below; the secret driver's stays root's).
         var previousUmask = UnixFiles.SetUmask(Convert.ToUInt32("177", 8));
         try
         {
@@ -134,6 +150,17 @@ internal static class AgentHost
         if (AgentSocket.Secure(options.SocketPath, authorizer) is { } warning)
         {
             log.LogWarning("{Warning}", warning);
+        }
+
+        if (options.SecretsEngineSocket is { } secretsEngineSocket)
+        {
+            // The same peers as the IPC socket: root and the socket group.
+            if (AgentSocket.Secure(secretsEngineSocket, authorizer) is { } engineWarning)
+            {
+                log.LogWarning("{Warning}", engineWarning);
+            }
+
+            log.LogInformation("serving the Docker Secrets Engine resolver API on {Socket}", secretsEngineSocket);
         }
 
         if (options.SecretDriverSocket is { } driverSocket)
@@ -218,6 +245,7 @@ internal static class AgentHost
         services.AddSingleton<Swarm.DriverVersions>();
         services.AddSingleton<Swarm.SwarmStacks>();
         services.AddSingleton<Swarm.SecretDriver>();
+        services.AddSingleton<SecretsEngine.SecretsEngineResolver>();
         services.AddSingleton<EngineContainers>();
         services.AddSingleton<HealthGate>();
         services.AddSingleton<RotationJournal>();

@@ -23,7 +23,8 @@ internal sealed record AgentOptions(
     TimeSpan Debounce,
     int MaxConcurrentRotations,
     WatchConfig Watch,
-    string? SecretDriverSocket)
+    string? SecretDriverSocket,
+    string? SecretsEngineSocket = null)
 {
     public static AgentOptions From(LoadedConfig loaded)
     {
@@ -49,7 +50,8 @@ internal sealed record AgentOptions(
             agent.Debounce,
             agent.MaxConcurrentRotations,
             agent.Watch,
-            agent.SecretDriver.Socket.Length == 0 ? null : agent.SecretDriver.Socket);
+            agent.SecretDriver.Socket.Length == 0 ? null : agent.SecretDriver.Socket,
+            agent.SecretsEngine.Socket.Length == 0 ? null : agent.SecretsEngine.Socket);
     }
 
     public string ApiAddress => ApiEndpoint.ToString();

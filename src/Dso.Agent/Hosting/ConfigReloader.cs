@@ -42,6 +42,7 @@ internal sealed partial class ConfigReloader(
         ("agent.socket", (o, _) => o.SocketPath),
         ("agent.socket_group", (o, _) => o.SocketGroup),
         ("agent.secret_driver.socket", (o, _) => o.SecretDriverSocket),
+        ("agent.secrets_engine.socket", (o, _) => o.SecretsEngineSocket),
         ("agent.api.address", (o, _) => o.ApiAddress),
         ("agent.api.token", (o, _) => o.ApiToken),
         ("agent.api.webhook_secret", (o, _) => o.WebhookSecret),

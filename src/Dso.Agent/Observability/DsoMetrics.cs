@@ -63,6 +63,7 @@ internal sealed class DsoMetrics
         ConfigLoadedAt = factory.CreateGauge("dso_config_last_reload_success_timestamp_seconds", "When the configuration in use was loaded (Unix time).");
         SeedNames(factory);
         SecretDriverRequests = factory.CreateCounter("dso_secret_driver_requests_total", "Values Swarm asked the secret driver for when starting a task, by result (served, refused, failed).", "result");
+        SecretsEngineRequests = factory.CreateCounter("dso_secrets_engine_requests_total", "GetSecrets calls on the Docker Secrets Engine resolver socket, by result (served, not_found, invalid, denied, failed).", "result");
         Notifications = factory.CreateCounter("dso_notifications_total", "Rotation results posted to notifications.webhooks, by result (sent, failed).", "result");
     }
 
@@ -166,4 +167,6 @@ internal sealed class DsoMetrics
     public Counter Notifications { get; }
 
     public Counter SecretDriverRequests { get; }
+
+    public Counter SecretsEngineRequests { get; }
 }

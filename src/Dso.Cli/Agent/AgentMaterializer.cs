@@ -22,7 +22,7 @@ internal sealed class AgentMaterializer(AgentClient agent) : IStackMaterializer
             s.Service.Name,
             s.Owner.Uid,
             s.Owner.Gid,
-            [.. s.References.Select(r => new ReferenceRegistration(r.Variable, r.Text, r.Where, r.Rotation))],
+            [.. s.References.Select(r => new ReferenceRegistration(r.Variable, r.Text, r.Where, r.Rotation, r.SecretsEngineId))],
             RotationLabels.Read(s.Service)))],
         kind);
 

@@ -15,6 +15,9 @@ internal sealed class AgentConfig
     [ConfigKey("secret_driver", "The Docker secret driver for Swarm: Swarm keeps only each secret's name and labels and asks the agent for the value when a task starts.")]
     public SecretDriverConfig SecretDriver { get; set; } = new();
 
+    [ConfigKey("secrets_engine", "The Docker Secrets Engine resolver API: `se://` ids answered over a Unix socket.")]
+    public SecretsEngineConfig SecretsEngine { get; set; } = new();
+
     [ConfigKey("state_dir", "Registered projects, fingerprints and the journal; never a value.")]
     public string StateDirectory { get; set; } = "/var/lib/dso";
 

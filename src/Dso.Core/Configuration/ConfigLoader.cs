@@ -1,4 +1,5 @@
 using System.Net;
+using Dso.Secrets;
 using Dso.Yaml;
 
 namespace Dso.Configuration;
@@ -114,11 +115,58 @@ internal static class ConfigLoader
 
         ValidateRotation(config, file);
         ValidateSecretDriver(config.Agent.SecretDriver, file);
+        ValidateRealms(config, file);
         var address = ParseAddress(config.Agent.Api.Address, file);
         if (!IPAddress.IsLoopback(address.Address) && string.IsNullOrEmpty(config.Agent.Api.Token))
         {
             throw new DsoException($"{file}: agent.api.address {config.Agent.Api.Address} is not loopback, so agent.api.token must be set (anyone who can reach it could read status and trigger work)");
         }
+    }
+
+    private static void ValidateRealms(DsoConfig config, string file)
+    {
+        foreach (var (pattern, realm) in config.Realms)
+        {
+            var where = $"{file}: realms.\"{SecretReference.Printable(pattern)}\"";
+            if (Dso.Secrets.SecretsEngineId.PatternProblem(pattern) is { } problem)
+            {
+                throw new DsoException($"{where}: {problem}");
+            }
+
+            if (realm.Provider is { } provider && provider != "local" && !config.Providers.ContainsKey(provider))
+            {
+                throw new DsoException($"{where}.provider '{SecretReference.Printable(provider)}' is not one of the configured providers ({string.Join(", ", config.Providers.Keys.Append("local").Distinct())})");
+            }
+
+            if (realm.Path is { } path && !SecretReference.TryParse(SecretReference.EnvScheme + path, out _, out var pathProblem))
+            {
+                throw new DsoException($"{where}.path '{SecretReference.Printable(path)}' is not a provider path DSO can use: {pathProblem}");
+            }
+
+            if (realm.Path is { } plain && plain.IndexOfAny([':', '#', '@', '?']) >= 0)
+            {
+                throw new DsoException($"{where}.path '{SecretReference.Printable(plain)}' must be a provider path only (letters, digits, '.', '_', '-', '+', '=' and '/'): the provider goes in provider:, and the rest of each id is appended to the path");
+            }
+        }
+
+        if (config.Agent.SecretsEngine.Socket is { Length: > 0 } socket && !socket.StartsWith('/'))
+        {
+            throw new DsoException($"{file}: agent.secrets_engine.socket '{SecretReference.Printable(socket)}' must be an absolute path (or \"\" to serve no resolver API)");
+        }
+
+        if (config.Agent.SecretsEngine.Socket is { Length: > 0 } same && SameSocket(same, config.Agent.Socket, config.Agent.SecretDriver.Socket) is { } other)
+        {
+            throw new DsoException($"{file}: agent.secrets_engine.socket is {same}, which is already the {other}; give it a path of its own");
+        }
+    }
+
+    /// <summary>Which other socket key names the same file as <paramref name="socket"/> (compared as full paths), or null.</summary>
+    private static string? SameSocket(string socket, string agentSocket, string driverSocket)
+    {
+        var full = Path.GetFullPath(socket);
+        return full == Path.GetFullPath(agentSocket) ? "agent.socket"
+            : driverSocket.Length > 0 && full == Path.GetFullPath(driverSocket) ? "agent.secret_driver.socket"
+            : null;
     }
 
     private static void ValidateSecretDriver(SecretDriverConfig driver, string file)

@@ -24,6 +24,9 @@ internal sealed class DsoConfig
     [ConfigKey("secrets", "Named secrets mapped onto environment variables of labelled containers (the seed's agent-mode model).")]
     public List<SecretMappingConfig> Secrets { get; set; } = [];
 
+    [ConfigKey("realms", "Docker Secrets Engine ids (`se://ID` in a compose file) by pattern (`docker/db/**`: `*` is one component, `**` any number): the provider and path each resolves through. The first pattern that matches wins; an id none matches is resolved through the default provider under its own name.")]
+    public Dictionary<string, RealmConfig> Realms { get; set; } = new(StringComparer.Ordinal);
+
     [ConfigKey("rotation", "Default rotation settings (older top-level form of defaults.rotation).")]
     public RotationConfig? Rotation { get; set; }
 

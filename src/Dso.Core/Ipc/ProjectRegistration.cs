@@ -20,9 +20,10 @@ internal sealed record ServiceRegistration(string Name, int Uid, int Gid, IReadO
 
 /// <summary>
 /// One reference of a service: the variable, the reference as written, and where; for a reference
-/// a dso.yaml `secrets[]` entry mapped, how a change of it is rotated (null: as the service).
+/// a dso.yaml `secrets[]` entry mapped, how a change of it is rotated (null: as the service); for
+/// one written as `se://ID`, the id (the agent's Secrets Engine resolver serves it by that name).
 /// </summary>
-internal sealed record ReferenceRegistration(string Variable, string Reference, string Where, SecretRotation? Rotation = null);
+internal sealed record ReferenceRegistration(string Variable, string Reference, string Where, SecretRotation? Rotation = null, string? SecretsEngineId = null);
 
 /// <summary>
 /// What the compose file says about rotating a service: its labels (`dso.strategy`, `dso.signal`,

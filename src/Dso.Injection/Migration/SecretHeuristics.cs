@@ -6,7 +6,7 @@ namespace Dso.Injection.Migration;
 /// Decides whether a plain-text environment value looks like a secret: its variable is named like
 /// one (PASSWORD, TOKEN, API_KEY, …), it is a URL carrying a password, or it is a long random-looking
 /// word (letters and digits, at least 20 characters, at least 3.5 bits of entropy per character).
-/// Numbers, booleans, paths and references are never secrets.
+/// Numbers, booleans, paths and references (DSO's and Docker's `se://`) are never secrets.
 /// </summary>
 internal static partial class SecretHeuristics
 {
@@ -17,7 +17,7 @@ internal static partial class SecretHeuristics
     /// <summary>Why <paramref name="value"/> of <paramref name="variable"/> looks like a secret, or null.</summary>
     public static string? Reason(string variable, string? value)
     {
-        if (string.IsNullOrEmpty(value) || Dso.Secrets.SecretReference.IsReference(value) || MistypedReference().IsMatch(value)
+        if (string.IsNullOrEmpty(value) || Dso.Secrets.SecretReference.IsReference(value) || Dso.Secrets.SecretsEngineId.IsReference(value) || MistypedReference().IsMatch(value)
             || Inert().IsMatch(value) || (variable.EndsWith("_FILE", StringComparison.Ordinal) && value.StartsWith('/')))
         {
             return null;

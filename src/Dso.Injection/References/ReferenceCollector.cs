@@ -33,7 +33,7 @@ internal static class ReferenceCollector
                     throw new DsoException($"{entry.Where}: service {service.Name}: the variable name '{variable}' has a tab or newline");
                 }
 
-                references.Add(new ServiceReference(service.Name, variable, entry.Value!, reference, entry.Where, entry.Mapped, entry.Rotation));
+                references.Add(new ServiceReference(service.Name, variable, entry.Value!, reference, entry.Where, entry.Mapped, entry.Rotation, entry.SecretsEngineId));
             }
 
             CheckFileNames(service.Name, references);

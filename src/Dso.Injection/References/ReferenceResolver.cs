@@ -14,7 +14,7 @@ internal static class ReferenceResolver
     public static async Task<ResolvedValues> ResolveAsync(IEnumerable<ServiceReference> references, ProviderRegistry providers, CancellationToken cancellationToken)
     {
         var outcomes = await ResolveEachAsync(references, providers, cancellationToken);
-        var errors = outcomes.Where(o => o.Error is not null).Select(o => $"{o.Reference.Where}: {o.Reference.Reference}: {o.Error}").Distinct().ToList();
+        var errors = outcomes.Where(o => o.Error is not null).Select(o => $"{o.Reference.Where}: {Named(o.Reference)}: {o.Error}").Distinct().ToList();
         var resolved = new ResolvedValues();
         foreach (var outcome in outcomes)
         {
@@ -75,7 +75,7 @@ internal static class ReferenceResolver
                         var answer = byRequest[new SecretRequest(reference.Reference.Path, reference.Reference.Version)];
                         if (answer.Value is null)
                         {
-                            outcomes.Add(new ReferenceOutcome(reference, null, answer.Error));
+                            outcomes.Add(new ReferenceOutcome(reference, null, answer.Error, answer.Transient));
                             continue;
                         }
 
@@ -100,6 +100,10 @@ internal static class ReferenceResolver
 
         return outcomes;
     }
+
+    /// <summary>The reference as an error names it: an `se://` id with the reference dso.yaml's realms map it to.</summary>
+    private static string Named(ServiceReference reference) =>
+        reference.SecretsEngineId is { } id ? $"se://{id} ({reference.Reference})" : reference.Reference.ToString();
 
     /// <summary>The whole value, or for `#KEY` the field of a JSON object (a string as is, anything else as JSON).</summary>
     private static SecretValue? Pick(SecretValue value, ServiceReference reference, out string problem)

@@ -17,13 +17,13 @@ internal sealed class RotationStack : IAsyncDisposable
 
     private readonly TempDirectory _dir = new("dso-rot-");
 
-    private RotationStack(string compose, Dictionary<string, string> secrets, string agentKeys, string extraYaml, string apiKeys, string? secretDriver = null)
+    private RotationStack(string compose, Dictionary<string, string> secrets, string agentKeys, string extraYaml, string apiKeys, string? secretDriver = null, string? secretsEngine = null)
     {
         Port = AgentProcess.FreePort();
         Port2 = AgentProcess.FreePort();
         Files = new FileSecrets(_dir);
         Files.Write(secrets);
-        Agent = new AgentProcess(_dir, apiKeys + Files.Yaml + extraYaml, agentKeys: agentKeys, secretDriver: secretDriver);
+        Agent = new AgentProcess(_dir, apiKeys + Files.Yaml + extraYaml, agentKeys: agentKeys, secretDriver: secretDriver, secretsEngine: secretsEngine);
         Project = new ComposeProjectUnderTest(compose.Replace("{PORT}", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{PORT2}", Port2.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         Project.Environment[IpcProtocol.SocketVariable] = Agent.Socket;
@@ -52,6 +52,7 @@ internal sealed class RotationStack : IAsyncDisposable
     /// <param name="secretsFirst">Runs before the agent starts (to create a local vault, say).</param>
     /// <param name="apiKeys">More keys under `agent.api:`, each line indented by four spaces.</param>
     /// <param name="secretDriver">The Swarm secret driver's socket (off by default).</param>
+    /// <param name="secretsEngine">The Secrets Engine resolver's socket (off by default).</param>
     public static async Task<RotationStack> UpAsync(
         string compose,
         Dictionary<string, string> secrets,
@@ -60,9 +61,10 @@ internal sealed class RotationStack : IAsyncDisposable
         Dictionary<string, string?>? agentEnvironment = null,
         Func<RotationStack, Task>? secretsFirst = null,
         string apiKeys = "",
-        string? secretDriver = null)
+        string? secretDriver = null,
+        string? secretsEngine = null)
     {
-        var stack = new RotationStack(compose, secrets, agentKeys, extraYaml, apiKeys, secretDriver);
+        var stack = new RotationStack(compose, secrets, agentKeys, extraYaml, apiKeys, secretDriver, secretsEngine);
         try
         {
             foreach (var (key, value) in agentEnvironment ?? [])

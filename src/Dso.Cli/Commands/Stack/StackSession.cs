@@ -19,13 +19,17 @@ internal sealed class StackSession(CliContext context)
 
     public CliContext Context => context;
 
-    /// <summary>The compose project, with dso.yaml's `secrets:` mapped onto the services they target.</summary>
+    /// <summary>
+    /// The compose project, with dso.yaml's `secrets:` mapped onto the services they target and
+    /// each `se://ID` replaced by the reference dso.yaml's realms map it to.
+    /// </summary>
     public ComposeProject LoadProject(ComposeOptions options)
     {
         var project = ComposeLoader.Load(options, context.Environment, context.WorkingDirectory);
         context.ErrorMasks.Add(project.Mask);
         // Applied even when dso.yaml maps nothing: a dso.secrets label naming no entry is an error then too (fail closed).
-        return Dso.Injection.References.SecretMappings.Apply(project, Config.Config, Config.Path);
+        project = Dso.Injection.References.SecretMappings.Apply(project, Config.Config, Config.Path);
+        return Dso.Injection.References.SecretsEngineReferences.Apply(project, Config.Config);
     }
 
     public EngineEndpoint LocalEngine() => EngineEndpoint.Resolve(context.GetEnvironmentVariable).RequireLocal();

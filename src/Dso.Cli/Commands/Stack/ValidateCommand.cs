@@ -57,12 +57,12 @@ internal sealed class ValidateCommand : DsoCommand
                 project.Name,
                 project.Files,
                 valid,
-                [.. outcomes.Select(o => new ReferenceReport(o.Reference.Service, o.Reference.Variable, Context.Masked(o.Reference.Text), o.Reference.Where, o.Error is null, o.Error is null ? null : Context.Masked(o.Error)))],
+                [.. outcomes.Select(o => new ReferenceReport(o.Reference.Service, o.Reference.Variable, Context.Masked(o.Reference.Text), o.Reference.Where, o.Error is null, o.Error is null ? null : Context.Masked(o.Error), ProviderOf(session, o.Reference), o.Reference.SecretsEngineId))],
                 [.. warnings.Select(Context.Masked)])));
         }
         else
         {
-            WriteText(project, outcomes, warnings, valid);
+            WriteText(session, project, outcomes, warnings, valid);
         }
 
         return valid ? ExitCodes.Success : ExitCodes.Failure;
@@ -77,7 +77,17 @@ internal sealed class ValidateCommand : DsoCommand
     private static bool IsUnder(string path, string directory) =>
         Path.GetFullPath(path).StartsWith(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)) + "/", StringComparison.Ordinal);
 
-    private void WriteText(ComposeProject project, IReadOnlyList<ReferenceOutcome> outcomes, List<string> warnings, bool valid)
+    /// <summary>The provider a reference resolves through: the one it names, else the default (null when there is none).</summary>
+    private static string? ProviderOf(StackSession session, ServiceReference reference) =>
+        reference.Reference.Provider ?? Dso.Configuration.ConfigLoader.DefaultProvider(session.Config.Config);
+
+    /// <summary>A reference as the table shows it; an `se://` id with the provider and path it resolves through.</summary>
+    private string Shown(StackSession session, ServiceReference reference) =>
+        Context.Masked(reference.SecretsEngineId is { } id
+            ? $"se://{id} -> {ProviderOf(session, reference) ?? "(no default provider)"}:{reference.Reference.Path}"
+            : reference.Text);
+
+    private void WriteText(StackSession session, ComposeProject project, IReadOnlyList<ReferenceOutcome> outcomes, List<string> warnings, bool valid)
     {
         var services = outcomes.Select(o => o.Reference.Service).Distinct().Count();
         Context.Out.WriteLine($"project {project.Name} ({string.Join(", ", project.Files.Select(Path.GetFileName))}): {outcomes.Count} reference{(outcomes.Count == 1 ? string.Empty : "s")} in {services} service{(services == 1 ? string.Empty : "s")}");
@@ -88,14 +98,14 @@ internal sealed class ValidateCommand : DsoCommand
                 o.Error is null ? "ok" : "ERROR",
                 o.Reference.Service,
                 o.Reference.Variable,
-                Context.Masked(o.Reference.Text),
+                Shown(session, o.Reference),
                 o.Reference.Where,
             }));
         }
 
         foreach (var outcome in outcomes.Where(o => o.Error is not null))
         {
-            Context.Error.WriteLine(Context.Masked($"error: {outcome.Reference.Where}: {outcome.Reference.Text}: {outcome.Error}"));
+            Context.Error.WriteLine(Context.Masked($"error: {outcome.Reference.Where}: {Shown(session, outcome.Reference)}: {outcome.Error}"));
         }
 
         foreach (var warning in warnings)
