@@ -233,6 +233,7 @@ internal static class AgentHost
         services.AddSingleton(_ => FingerprintKey.LoadOrCreate(options.StateDirectory));
         services.AddSingleton<EventHub>();
         services.AddSingleton(s => new AuditLog(options.AuditPath, s.GetRequiredService<SecretRedactor>(), time));
+        services.AddSingleton<ProjectLocks>();
         services.AddSingleton<ProjectRegistry>();
         services.AddSingleton<ContainerBook>();
         services.AddSingleton<AgentRuntime>();
@@ -253,6 +254,14 @@ internal static class AgentHost
         services.AddSingleton<ContainerSwap>();
         services.AddSingleton<RotationBook>();
         services.AddSingleton<AgentNotifier>();
+        services.AddSingleton<RotationResults>();
+        services.AddSingleton<ServiceCommits>();
+        services.AddSingleton<IRotationStrategy, NoneStrategy>();
+        services.AddSingleton<IRotationStrategy, LiveStrategy>();
+        services.AddSingleton<IRotationStrategy, SignalStrategy>();
+        services.AddSingleton<IRotationStrategy>(s => ActivatorUtilities.CreateInstance<SwapStrategy>(s, SwapPhases.Restart));
+        services.AddSingleton<IRotationStrategy>(s => ActivatorUtilities.CreateInstance<SwapStrategy>(s, SwapPhases.Rolling));
+        services.AddSingleton<RotationStrategies>();
         services.AddSingleton<ServiceRotator>();
         services.AddSingleton<SwapRecovery>();
         services.AddSingleton<RotationQueue>();

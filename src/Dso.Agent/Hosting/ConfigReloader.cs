@@ -271,7 +271,7 @@ internal sealed partial class ConfigReloader(
         var defaultName = ConfigLoader.DefaultProvider(next);
         foreach (var project in projects.Snapshot())
         {
-            if (ProjectRegistry.FirstMissingProvider(project.Registration.Services, names, defaultName) is { } missing)
+            if (RegistrationRules.FirstMissingProvider(project.Registration.Services, names, defaultName) is { } missing)
             {
                 return $"project '{project.Name}': {missing}; keep it, or take the project down first ('docker dso down')";
             }

@@ -49,11 +49,11 @@ internal sealed class StatusReporter(
             [.. p.Registration.Services.Select(s =>
             {
                 var state = p.Services.GetValueOrDefault(s.Name) ?? ServiceState.Pending(s.References.Count);
-                var secretChecks = s.References.Select(r =>
+                var secretChecks = Projects.RegistrationRules.Parsed(s).Select(r =>
                 {
-                    var key = Dso.Secrets.SecretReference.TryParse(r.Reference, out var parsed, out _) ? detector.KeyOf(parsed) : null;
+                    var key = r.Parsed is { } parsed ? detector.KeyOf(parsed) : null;
                     var watch = key is { } k ? checks.GetValueOrDefault(k) : null;
-                    return new SecretCheckStatus(r.Reference, watch?.Version, watch?.LastCheck, watch?.NextCheck);
+                    return new SecretCheckStatus(r.Registration.Reference, watch?.Version, watch?.LastCheck, watch?.NextCheck);
                 }).ToList();
                 return new ServiceStatus(
                     s.Name,

@@ -9,7 +9,7 @@ internal sealed record ManagedProject(ProjectRegistration Registration, DateTime
 
     /// <summary>Providers its references name (null stands for the default provider).</summary>
     public IEnumerable<string?> Providers => Registration.Services
-        .SelectMany(s => s.References)
-        .Select(r => Dso.Secrets.SecretReference.TryParse(r.Reference, out var parsed, out _) ? parsed.Provider : null)
+        .SelectMany(RegistrationRules.Parsed)
+        .Select(r => r.Parsed?.Provider)
         .Distinct();
 }

@@ -6,9 +6,7 @@ using Dso.Agent.Proxy;
 using Dso.Agent.Rotation;
 using Dso.Agent.Secrets;
 using Dso.Agent.State;
-using Dso.Configuration;
 using Dso.Injection.Planning;
-using Dso.Injection.References;
 using Dso.Injection.Secrets;
 using Dso.Ipc;
 using Dso.Launching;
@@ -22,8 +20,8 @@ namespace Dso.Agent.Projects;
 /// project's secrets (fresh from the providers), then remembers it and the fingerprint each
 /// service's containers get (its baseline) in the state directory; repairing rewrites the secrets of
 /// any service whose files have vanished (a reboot, a wipe); removing wipes them and forgets it.
-/// One project is worked on by one caller at a time (<see cref="LockAsync"/>): registrations,
-/// repairs and rotations take turns.
+/// One project is worked on by one caller at a time (<see cref="ProjectLocks"/>): registrations,
+/// repairs and rotations take turns. What a registration must be is <see cref="RegistrationRules"/>.
 /// </summary>
 internal sealed class ProjectRegistry(
     StateStore state,
@@ -32,6 +30,7 @@ internal sealed class ProjectRegistry(
     FingerprintKey fingerprints,
     TcpProxy proxy,
     SwapDrains drains,
+    ProjectLocks locks,
     LiveConfig config,
     EventHub events,
     AuditLog audit,
@@ -41,7 +40,6 @@ internal sealed class ProjectRegistry(
     ILogger<ProjectRegistry> log)
 {
     private readonly ConcurrentDictionary<string, ManagedProject> _projects = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 
     public string SecretsDirectory => store.Root;
 
@@ -69,38 +67,6 @@ internal sealed class ProjectRegistry(
 
     /// <summary>Held while a registration commits and while a reload of dso.yaml checks the projects and swaps its providers in.</summary>
     public Lock CommitGate { get; } = new();
-
-    /// <summary>
-    /// The first reference of <paramref name="services"/> whose provider is not among
-    /// <paramref name="names"/> (references without one use <paramref name="defaultName"/>), as a
-    /// phrase naming service, variable and provider; null when every one is there.
-    /// </summary>
-    public static string? FirstMissingProvider(IEnumerable<ServiceRegistration> services, IEnumerable<string> names, string? defaultName)
-    {
-        var known = new HashSet<string>(names, StringComparer.Ordinal);
-        foreach (var service in services)
-        {
-            foreach (var reference in service.References)
-            {
-                if (!SecretReference.TryParse(reference.Reference, out var parsed, out _))
-                {
-                    continue;
-                }
-
-                if ((parsed.Provider ?? defaultName) is not { } provider)
-                {
-                    return $"service '{service.Name}' ({reference.Variable}) names no provider, and dso.yaml has no default one (set defaults.provider)";
-                }
-
-                if (!known.Contains(provider))
-                {
-                    return $"service '{service.Name}' ({reference.Variable}) uses provider '{provider}', which dso.yaml does not define";
-                }
-            }
-        }
-
-        return null;
-    }
 
     /// <summary>The strategy status and results show for a Swarm service.</summary>
     public const string SwarmStrategy = "swarm";
@@ -149,13 +115,13 @@ internal sealed class ProjectRegistry(
 
     public async Task<RegistrationResult> RegisterAsync(ProjectRegistration registration, string actor, CancellationToken cancellationToken)
     {
-        Validate(registration);
+        RegistrationRules.Validate(registration);
         if (registration.IsSwarm)
         {
             throw new DsoException($"stack {registration.Name} is a Swarm stack: it registers through docker dso stack deploy (POST /v1/swarm/stacks)");
         }
 
-        using var held = await LockAsync(registration.Name, cancellationToken);
+        using var held = await locks.LockAsync(registration.Name, cancellationToken);
 
         // compose is about to run: it must not meet an old container of a rolling swap still draining
         // (same project, service and number labels) and converge by removing the wrong one. Those
@@ -185,7 +151,7 @@ internal sealed class ProjectRegistry(
             {
                 // A reload of dso.yaml may have dropped a provider while this registration resolved
                 // on the old set; it checked the projects it knew, which did not include this one.
-                if (FirstMissingProvider(registration.Services, providers.Base.Names, providers.Base.DefaultName) is { } missing)
+                if (RegistrationRules.FirstMissingProvider(registration.Services, providers.Base.Names, providers.Base.DefaultName) is { } missing)
                 {
                     if (previous is null)
                     {
@@ -244,7 +210,7 @@ internal sealed class ProjectRegistry(
     /// <summary>Forgets a project and wipes its secrets; <paramref name="kind"/> (when given) must be what it was registered as.</summary>
     public async Task<bool> RemoveAsync(string name, string actor, CancellationToken cancellationToken, string? kind = null)
     {
-        using var held = await LockAsync(name, cancellationToken);
+        using var held = await locks.LockAsync(name, cancellationToken);
         if (kind is not null && _projects.TryGetValue(name, out var registered) && (registered.Registration.IsSwarm ? ProjectRegistration.SwarmKind : ProjectRegistration.ComposeKind) != kind)
         {
             throw new DsoException(registered.Registration.IsSwarm
@@ -284,7 +250,7 @@ internal sealed class ProjectRegistry(
                 continue;
             }
 
-            using var held = await LockAsync(project.Name, cancellationToken);
+            using var held = await locks.LockAsync(project.Name, cancellationToken);
             if (!_projects.TryGetValue(project.Name, out var current))
             {
                 continue;
@@ -340,21 +306,9 @@ internal sealed class ProjectRegistry(
         }
     }
 
-    /// <summary>Holds a project for one caller: registration, repair, rotation and removal take turns.</summary>
-    public async Task<IDisposable> LockAsync(string project, CancellationToken cancellationToken)
-    {
-        var gate = _locks.GetOrAdd(project, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken);
-        return new Releaser(gate);
-    }
-
-    /// <summary>The references of a service as the resolver takes them.</summary>
-    public static IReadOnlyList<ServiceReference> ReferencesOf(ServiceRegistration service) =>
-        [.. service.References.Select(r => new ServiceReference(service.Name, r.Variable, r.Reference, SecretReference.Parse(r.Reference), r.Where))];
-
     private async Task<MaterializedStack> MaterializeAsync(ProjectRegistration registration, bool preferCache, string trigger, CancellationToken cancellationToken)
     {
-        var services = registration.Services.Select(service => (service.Name, ReferencesOf(service), new ServiceOwner(service.Uid, service.Gid, null))).ToList();
+        var services = registration.Services.Select(service => (service.Name, RegistrationRules.ReferencesOf(service), new ServiceOwner(service.Uid, service.Gid, null))).ToList();
         var materializer = new LocalMaterializer(preferCache ? providers.Cached : providers.Fresh, store, fingerprints);
         try
         {
@@ -416,138 +370,9 @@ internal sealed class ProjectRegistry(
         return warnings;
     }
 
-    public static void Validate(ProjectRegistration registration)
-    {
-        if (MissingField(registration) is { } missing)
-        {
-            throw new DsoException($"the registration has no {missing}");
-        }
-
-        // Names become paths (state file, RAM directory): only compose's own name characters.
-        if (!ValidName(registration.Name, allowUpper: false))
-        {
-            throw new DsoException($"'{registration.Name}' is not a compose project name (lowercase letters, digits, '_' and '-')");
-        }
-
-        if (registration.Kind is { } kind && kind is not (ProjectRegistration.ComposeKind or ProjectRegistration.SwarmKind))
-        {
-            throw new DsoException($"project {registration.Name}: kind '{kind}' is not {ProjectRegistration.ComposeKind} or {ProjectRegistration.SwarmKind}");
-        }
-
-        if (registration.Services.FirstOrDefault(s => !ValidName(s.Name, allowUpper: true)) is { } badService)
-        {
-            throw new DsoException($"'{badService.Name}' is not a compose service name (letters, digits, '_', '.' and '-')");
-        }
-
-        if (registration.Services.Count == 0)
-        {
-            throw new DsoException($"project {registration.Name} registers no services");
-        }
-
-        foreach (var service in registration.Services)
-        {
-            if (service.Uid < 0 || service.Gid < 0)
-            {
-                throw new DsoException($"service {service.Name}: uid and gid must not be negative");
-            }
-
-            var parsed = new List<(string Variable, SecretReference Reference)>();
-            foreach (var reference in service.References)
-            {
-                if (!SecretReference.TryParse(reference.Reference, out var one, out var problem))
-                {
-                    throw new DsoException($"{reference.Where}: service {service.Name}, {reference.Variable}: invalid reference '{SecretReference.Printable(reference.Reference)}': {SecretReference.Printable(problem, 400)}");
-                }
-
-                parsed.Add((reference.Variable, one));
-            }
-
-            if (SecretReference.FileNameClash(parsed) is var (index, clash))
-            {
-                throw new DsoException($"{service.References[index].Where}: service {service.Name}: {clash}");
-            }
-
-            ValidateRotation(service);
-        }
-    }
-
-    /// <summary>A field the wire left out (JSON may omit what the record says is never null).</summary>
-    private static string? MissingField(ProjectRegistration registration)
-    {
-        if (registration.Name is null || registration.Directory is null || registration.Files is null || registration.Services is null)
-        {
-            return "name, directory, files or services";
-        }
-
-        foreach (var service in registration.Services)
-        {
-            if (service?.Name is null || service.References is null)
-            {
-                return "service name or references";
-            }
-
-            if (service.References.Any(r => r?.Variable is null || r.Reference is null || r.Where is null)
-                || service.Rotation is { } rotation && (rotation.Ports is null || rotation.DependsOn is null || rotation.Ports.Any(p => p?.HostIp is null || p.Source is null || p.Where is null)))
-            {
-                return $"variable, reference or where in a reference of service {service.Name}, or ports in its rotation";
-            }
-        }
-
-        return null;
-    }
-
-    private static void ValidateRotation(ServiceRegistration service)
-    {
-        if (service.Rotation is not { } rotation)
-        {
-            return;
-        }
-
-        if (rotation.Strategy is { } strategy && !RotationDefaults.Strategies.Contains(strategy, StringComparer.Ordinal))
-        {
-            throw new DsoException($"service {service.Name}: strategy '{strategy}' is not one of {string.Join(", ", RotationDefaults.Strategies)}");
-        }
-
-        if (rotation.Signal is { } signal && SignalName.Normalize(signal) != signal)
-        {
-            throw new DsoException($"service {service.Name}: '{signal}' is not {SignalName.Expected}");
-        }
-
-        if (rotation.Probe is { } probe && RotationLabels.ProbeProblem(probe) is { } problem)
-        {
-            throw new DsoException($"service {service.Name}: probe '{probe}' {problem}");
-        }
-
-        foreach (var port in rotation.Ports)
-        {
-            if (port.HostPort is < 1 or > 65535 || port.ContainerPort is < 1 or > 65535 || !System.Net.IPAddress.TryParse(port.HostIp, out _)
-                || port.Source is not (PortRegistration.FromCompose or PortRegistration.FromLabel))
-            {
-                throw new DsoException($"service {service.Name}: port {port.HostIp}:{port.HostPort}->{port.ContainerPort} ({port.Source}) is not a valid host address, port pair and source");
-            }
-        }
-    }
-
-    private static bool ValidName(string name, bool allowUpper) =>
-        name.Length is > 0 and <= 128 && char.IsAsciiLetterOrDigit(name[0])
-        && name.All(c => char.IsAsciiDigit(c) || char.IsAsciiLetterLower(c) || (allowUpper && char.IsAsciiLetterUpper(c)) || c is '_' or '-' || (allowUpper && c == '.'));
-
     private void UpdateGauges()
     {
         metrics.ManagedProjects.Set(_projects.Count);
         metrics.ManagedServices.Set(_projects.Values.Sum(p => p.Registration.Services.Count));
-    }
-
-    private sealed class Releaser(SemaphoreSlim gate) : IDisposable
-    {
-        private int _released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                gate.Release();
-            }
-        }
     }
 }

@@ -47,6 +47,8 @@ internal sealed partial class ChangeDetector(
 
     private Dso.Configuration.WatchConfig Watch => runtime.Options.Watch;
 
+    private PollSchedule Schedule => new(Watch);
+
     /// <summary>What status shows per secret: the version last seen and the last and next check.</summary>
     public IReadOnlyDictionary<SecretKey, SecretWatch> Snapshot()
     {
@@ -222,7 +224,7 @@ internal sealed partial class ChangeDetector(
             if (answer.Version is null)
             {
                 metrics.SecretChecks.WithLabels(key.Provider, "error").Inc();
-                _watches[key] = watch with { LastCheck = now, NextCheck = Next(now, 1) };
+                _watches[key] = watch with { LastCheck = now, NextCheck = Schedule.Next(now, 1) };
                 ledger.Unknown(key.Provider, key.Path);
 
                 // A secret that vanished is a change too: the rotation that follows fails closed and says why.
@@ -237,8 +239,8 @@ internal sealed partial class ChangeDetector(
             {
                 changed = watch.Version != answer.Version;
                 firstSight = watch.Version is null;
-                var factor = changed ? 1 : Math.Min(watch.Factor * 2, Math.Max(1, Watch.BackoffLimit));
-                _watches[key] = new SecretWatch(answer.Version, now, Next(now, factor), factor);
+                var factor = Schedule.FactorAfter(changed, watch.Factor);
+                _watches[key] = new SecretWatch(answer.Version, now, Schedule.Next(now, factor), factor);
                 _versions[key.ToString()] = answer.Version;
                 metrics.SecretChecks.WithLabels(key.Provider, changed ? "changed" : "unchanged").Inc();
                 if (changed)
@@ -310,9 +312,9 @@ internal sealed partial class ChangeDetector(
         foreach (var (project, service) in consumers)
         {
             var registration = projects.TryGet(project)?.Registration.Services.FirstOrDefault(s => s.Name == service);
-            result[(project, service)] = registration?.References
-                .Where(r => SecretReference.TryParse(r.Reference, out var parsed, out _) && KeyOf(parsed) == key)
-                .Select(r => r.Variable).ToHashSet(StringComparer.Ordinal) ?? [];
+            result[(project, service)] = registration is null ? [] : RegistrationRules.Parsed(registration)
+                .Where(r => r.Parsed is { } parsed && KeyOf(parsed) == key)
+                .Select(r => r.Registration.Variable).ToHashSet(StringComparer.Ordinal);
         }
 
         return result;
@@ -326,9 +328,9 @@ internal sealed partial class ChangeDetector(
         {
             foreach (var service in project.Registration.Services)
             {
-                foreach (var reference in service.References)
+                foreach (var (_, parsed) in RegistrationRules.Parsed(service))
                 {
-                    if (SecretReference.TryParse(reference.Reference, out var parsed, out _) && KeyOf(parsed) is { } key)
+                    if (parsed is not null && KeyOf(parsed) is { } key)
                     {
                         if (!consumers.TryGetValue(key, out var list))
                         {
@@ -345,13 +347,6 @@ internal sealed partial class ChangeDetector(
         }
 
         return consumers.ToDictionary(c => c.Key, c => (IReadOnlyList<(string, string)>)c.Value);
-    }
-
-    private DateTimeOffset Next(DateTimeOffset now, double factor)
-    {
-        var interval = Watch.PollingInterval * factor;
-        var jitter = interval * (Watch.Jitter / 100.0) * ((Random.Shared.NextDouble() * 2) - 1);
-        return now + interval + jitter;
     }
 
     private void EnsureFileWatch(string provider)

@@ -14,6 +14,7 @@ namespace Dso.Agent.Rotation;
 /// </summary>
 internal sealed partial class RotationQueue(
     ProjectRegistry projects,
+    ProjectLocks locks,
     ServiceRotator rotator,
     SwapDrains drains,
     AgentOptions options,
@@ -22,22 +23,13 @@ internal sealed partial class RotationQueue(
     ILogger<RotationQueue> log) : BackgroundService
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<(string Project, string Service), (DateTimeOffset Due, RotationTrigger Trigger)> _pending = [];
+    private readonly PendingRotations _pending = new(time, options.Debounce);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly SemaphoreSlim _slots = new(options.MaxConcurrentRotations, options.MaxConcurrentRotations);
     private readonly List<Task> _running = [];
 
     /// <summary>Services waiting for their debounce window to end.</summary>
-    public int PendingCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _pending.Count;
-            }
-        }
-    }
+    public int PendingCount => _pending.Count;
 
     /// <summary>
     /// Queues the services one change concerns, with one due time, so that they rotate in one batch
@@ -50,31 +42,19 @@ internal sealed partial class RotationQueue(
     /// <param name="changed">Per service, its variables whose secrets changed (absent: all).</param>
     public void Enqueue(IReadOnlyList<(string Project, string Service)> services, RotationTrigger trigger, bool immediate = false, IReadOnlyDictionary<(string Project, string Service), IReadOnlySet<string>>? changed = null)
     {
-        var now = time.GetUtcNow();
-        lock (_gate)
+        var registered = new Dictionary<(string Project, string Service), (ProjectRegistration Project, ServiceRegistration Service)>();
+        foreach (var (project, service) in services)
         {
-            foreach (var (project, service) in services)
+            var managed = projects.TryGet(project)?.Registration;
+            if (managed?.Services.FirstOrDefault(s => s.Name == service) is { } registration)
             {
-                var managed = projects.TryGet(project)?.Registration;
-                var registration = managed?.Services.FirstOrDefault(s => s.Name == service);
-                if (managed is null || registration is null)
-                {
-                    continue;
-                }
-
-                var own = trigger with { Variables = changed?.GetValueOrDefault((project, service)) };
-                var pending = _pending.TryGetValue((project, service), out var existing);
-                if (pending)
-                {
-                    var changedAt = existing.Trigger.ChangedAt is { } first && (trigger.ChangedAt is null || first < trigger.ChangedAt) ? first : trigger.ChangedAt;
-                    own = existing.Trigger with { ChangedAt = changedAt, Variables = RotationTrigger.Union(existing.Trigger.Variables, own.Variables) };
-                }
-
-                var atOnce = immediate || projects.PolicyOf(managed, registration, own.Variables).Strategy is "live" or "none";
-                _pending[(project, service)] = (atOnce ? now : pending ? existing.Due : now + options.Debounce, own);
+                registered[(project, service)] = (managed, registration);
             }
         }
 
+        _pending.Add(
+            [.. registered.Keys.Select(key => (key, trigger with { Variables = changed?.GetValueOrDefault(key) }))],
+            (key, own) => immediate || projects.PolicyOf(registered[key].Project, registered[key].Service, own.Variables).Strategy is "live" or "none");
         _wake.Release();
     }
 
@@ -85,14 +65,7 @@ internal sealed partial class RotationQueue(
     /// </summary>
     public async Task<IReadOnlyList<RotationResult>> RotateNowAsync(IReadOnlyList<(string Project, string Service)> services, RotationTrigger trigger, CancellationToken cancellationToken)
     {
-        lock (_gate)
-        {
-            foreach (var key in services)
-            {
-                _pending.Remove(key);
-            }
-        }
-
+        _pending.Remove(services);
         var byProject = services.GroupBy(s => s.Project, StringComparer.Ordinal)
             .Select(g => RunProjectAsync(g.Key, [.. g.Select(s => (s.Service, trigger))], cancellationToken));
         var results = (await Task.WhenAll(byProject)).SelectMany(r => r).ToList();
@@ -105,24 +78,8 @@ internal sealed partial class RotationQueue(
         await runtime.Ready.WaitAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
-            var wait = TimeSpan.FromSeconds(1);
-            List<(string Project, string Service, RotationTrigger Trigger)> due;
-            lock (_gate)
-            {
-                var now = time.GetUtcNow();
-                due = [.. _pending.Where(p => p.Value.Due <= now).Select(p => (p.Key.Project, p.Key.Service, p.Value.Trigger))];
-                foreach (var item in due)
-                {
-                    _pending.Remove((item.Project, item.Service));
-                }
-
-                if (_pending.Count > 0)
-                {
-                    var next = _pending.Values.Min(p => p.Due) - now;
-                    wait = next < wait ? next : wait;
-                }
-            }
-
+            var due = _pending.TakeDue(out var untilNext);
+            var wait = untilNext is { } next && next < TimeSpan.FromSeconds(1) ? next : TimeSpan.FromSeconds(1);
             foreach (var project in due.GroupBy(d => d.Project, StringComparer.Ordinal))
             {
                 Track(RunProjectAsync(project.Key, [.. project.Select(p => (p.Service, p.Trigger))], stoppingToken));
@@ -155,7 +112,7 @@ internal sealed partial class RotationQueue(
             await _slots.WaitAsync(cancellationToken);
             try
             {
-                using var held = await projects.LockAsync(project, cancellationToken);
+                using var held = await locks.LockAsync(project, cancellationToken);
                 var registration = projects.TryGet(project)?.Registration;
                 var dependsOn = (registration?.Services ?? []).ToDictionary(s => s.Name, s => s.Rotation?.DependsOn ?? [], StringComparer.Ordinal);
                 var triggers = services.ToDictionary(s => s.Service, s => s.Trigger, StringComparer.Ordinal);

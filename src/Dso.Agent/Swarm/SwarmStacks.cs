@@ -16,7 +16,7 @@ namespace Dso.Agent.Swarm;
 /// the service's spec swapped to them (Swarm rolls the tasks with the stack's update_config), a wait
 /// for Swarm's verdict, then the versions no task uses are removed.
 /// </summary>
-internal sealed class SwarmStacks(ProjectRegistry projects, AgentProviders providers, FingerprintKey fingerprints, SwarmEngine engine, Hosting.AgentOptions options, DriverVersions versions)
+internal sealed class SwarmStacks(ProjectRegistry projects, ProjectLocks locks, AgentProviders providers, FingerprintKey fingerprints, SwarmEngine engine, Hosting.AgentOptions options, DriverVersions versions)
 {
     /// <summary>
     /// The secret driver new versions are made for (their values stay with this agent), or null:
@@ -51,9 +51,9 @@ internal sealed class SwarmStacks(ProjectRegistry projects, AgentProviders provi
             throw new DsoException($"stack {registration.Name}: at most {SwarmNames.MaxStackLength} characters, so secret version names stay within Swarm's 64");
         }
 
-        ProjectRegistry.Validate(registration);
+        RegistrationRules.Validate(registration);
         await engine.RequireManagerAsync(cancellationToken);
-        using var held = await projects.LockAsync(registration.Name, cancellationToken);
+        using var held = await locks.LockAsync(registration.Name, cancellationToken);
         if (projects.TryGet(registration.Name) is { Registration.IsSwarm: false })
         {
             throw new DsoException($"the agent manages a compose project named {registration.Name} on this host; give the stack another name");
@@ -135,7 +135,7 @@ internal sealed class SwarmStacks(ProjectRegistry projects, AgentProviders provi
 
     private async Task<SwarmMaterial> MaterialAsync(string stack, IReadOnlyList<ServiceRegistration> services, Dso.Providers.ProviderRegistry registry, CancellationToken cancellationToken)
     {
-        var references = services.Select(s => (s.Name, ProjectRegistry.ReferencesOf(s), new ServiceOwner(s.Uid, s.Gid, null))).ToList();
+        var references = services.Select(s => (s.Name, RegistrationRules.ReferencesOf(s), new ServiceOwner(s.Uid, s.Gid, null))).ToList();
         using var values = await ReferenceResolver.ResolveAsync(references.SelectMany(r => r.Item2), registry, cancellationToken);
         return SwarmMaterial.Build(stack, references, values, fingerprints);
     }

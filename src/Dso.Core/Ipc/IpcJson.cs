@@ -31,7 +31,7 @@ internal sealed partial class IpcJson : JsonSerializerContext
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         // A null the contract does not allow is refused as the body is read (a field left out is
-        // checked by the receiver: ProjectRegistry.Validate), never a crash further in.
+        // checked by the receiver: RegistrationRules.Validate), never a crash further in.
         RespectNullableAnnotations = true,
     });
 
