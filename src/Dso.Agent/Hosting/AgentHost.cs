@@ -261,6 +261,7 @@ internal static class AgentHost
         services.AddSingleton<IRotationStrategy, SignalStrategy>();
         services.AddSingleton<IRotationStrategy>(s => ActivatorUtilities.CreateInstance<SwapStrategy>(s, SwapPhases.Restart));
         services.AddSingleton<IRotationStrategy>(s => ActivatorUtilities.CreateInstance<SwapStrategy>(s, SwapPhases.Rolling));
+        services.AddSingleton<IRotationStrategy, SwarmUpdateStrategy>();
         services.AddSingleton<RotationStrategies>();
         services.AddSingleton<ServiceRotator>();
         services.AddSingleton<SwapRecovery>();

@@ -5,14 +5,22 @@ using Dso.Ipc;
 
 namespace Dso.Agent.Rotation;
 
-/// <summary>What a strategy applies a service's new values to: the service, its policy, the prepared values, and where it records step timings.</summary>
-internal sealed record StrategyContext(string Project, ServiceRegistration Service, ServicePolicy Policy, PreparedSecrets Prepared, Dictionary<string, double> Timings);
+/// <summary>
+/// What a strategy applies a service's new values to: the service, its policy, the prepared values,
+/// where it records step timings, and the seconds since the rotation began (Elapsed).
+/// </summary>
+internal sealed record StrategyContext(string Project, ServiceRegistration Service, ServicePolicy Policy, IPreparedValues Prepared, Dictionary<string, double> Timings, Func<double> Elapsed)
+{
+    /// <summary>A compose service's new files (every strategy but `swarm` works on them).</summary>
+    public PreparedSecrets Files => Prepared as PreparedSecrets
+        ?? throw new DsoException($"{Project}/{Service.Name} is a Swarm stack's service; strategy {Policy.Strategy} applies to compose services only");
+}
 
 /// <summary>What a strategy did: the outcome (<see cref="RotationResult"/>'s words), a message, and the containers it touched.</summary>
 internal sealed record StrategyOutcome(string Outcome, string Message, IReadOnlyList<string> Containers);
 
 /// <summary>
-/// One way to bring a compose service's new values to its containers (spec 5). The values are
+/// One way to bring a service's new values to its containers or tasks (spec 5). The values are
 /// resolved and found to differ from what the containers have before a strategy runs; a strategy
 /// that delivers them commits the new fingerprint (<see cref="ServiceCommits"/>).
 /// </summary>
@@ -29,10 +37,11 @@ internal sealed class RotationStrategies(IEnumerable<IRotationStrategy> strategi
 {
     private readonly Dictionary<string, IRotationStrategy> _byName = strategies.ToDictionary(s => s.Name, StringComparer.Ordinal);
 
-    public IRotationStrategy Get(string name) =>
-        _byName.TryGetValue(name, out var strategy)
-            ? strategy
-            : throw new DsoException($"no rotation strategy '{name}' (known: {string.Join(", ", _byName.Keys.Order(StringComparer.Ordinal))})");
+    /// <summary>The strategy of that name, or null.</summary>
+    public IRotationStrategy? Find(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>The names, in order.</summary>
+    public IEnumerable<string> Names => _byName.Keys.Order(StringComparer.Ordinal);
 }
 
 /// <summary>Records that a service's containers have the values of a fingerprint (its new baseline).</summary>
@@ -42,13 +51,15 @@ internal sealed class ServiceCommits(ProjectRegistry projects, SecretStore store
         projects.Commit(project, service.Name, new ServiceState("ok", null, service.References.Count, fingerprint, store.MountPath(project, service.Name), time.GetUtcNow()));
 }
 
-/// <summary>`none`: the agent's cache holds the new values; the containers keep theirs until they are recreated.</summary>
+/// <summary>`none`: the agent's cache holds the new values; the containers (or a Swarm service's tasks) keep theirs until they are recreated.</summary>
 internal sealed class NoneStrategy : IRotationStrategy
 {
     public string Name => "none";
 
     public Task<StrategyOutcome> ApplyAsync(StrategyContext context, CancellationToken cancellationToken) =>
-        Task.FromResult(new StrategyOutcome(RotationResult.Skipped, "strategy none: the agent's cache holds the new values; the containers keep theirs", []));
+        Task.FromResult(new StrategyOutcome(RotationResult.Skipped, context.Prepared is PreparedVersions
+            ? "strategy none: the tasks keep the versions they have until the next stack deploy"
+            : "strategy none: the agent's cache holds the new values; the containers keep theirs", []));
 }
 
 /// <summary>`live`: the files in the service's RAM directory are rewritten in place; the containers run on.</summary>
@@ -65,7 +76,7 @@ internal class LiveStrategy(SecretStore store, ServiceCommits commits) : IRotati
     /// <summary>Writes the new files and commits their fingerprint.</summary>
     protected void Rewrite(StrategyContext context)
     {
-        store.Materialize(context.Project, context.Service.Name, context.Prepared.Files);
+        store.Materialize(context.Project, context.Service.Name, context.Files.Files);
         commits.Commit(context.Project, context.Service, context.Prepared.Fingerprint);
     }
 
@@ -107,7 +118,7 @@ internal sealed class SwapStrategy(string name, SecretStore store, ServiceCommit
 
     public async Task<StrategyOutcome> ApplyAsync(StrategyContext context, CancellationToken cancellationToken)
     {
-        var (project, service, policy, prepared) = (context.Project, context.Service, context.Policy, context.Prepared);
+        var (project, service, policy, prepared) = (context.Project, context.Service, context.Policy, context.Files);
         var containers = await engine.OfServiceAsync(project, service.Name, cancellationToken);
         var oldGeneration = store.CurrentGeneration(project, service.Name);
         var newGeneration = store.PrepareGeneration(project, service.Name, prepared.Files);
@@ -166,5 +177,31 @@ internal sealed class SwapStrategy(string name, SecretStore store, ServiceCommit
         }
 
         return (SwapPhases.Rolling, null);
+    }
+}
+
+/// <summary>
+/// `swarm`, a Swarm stack's service: new secret versions for what changed, the service's spec
+/// swapped to them, Swarm's rolling update awaited (its rollback is a failure and keeps the old
+/// versions), unused versions removed.
+/// </summary>
+internal sealed class SwarmUpdateStrategy(Swarm.SwarmStacks swarm, ProjectRegistry projects, TimeProvider time) : IRotationStrategy
+{
+    public string Name => ProjectRegistry.SwarmStrategy;
+
+    public async Task<StrategyOutcome> ApplyAsync(StrategyContext context, CancellationToken cancellationToken)
+    {
+        var prepared = context.Prepared as PreparedVersions
+            ?? throw new DsoException($"{context.Project}/{context.Service.Name} is a compose service; strategy swarm applies to Swarm stacks only");
+        var tasks = new[] { Dso.Injection.Swarm.SwarmNames.Service(context.Project, context.Service.Name) };
+        var (succeeded, message) = await swarm.RollOutAsync(context.Project, prepared.Material, cancellationToken);
+        context.Timings["rollout"] = context.Elapsed();
+        if (!succeeded)
+        {
+            return new StrategyOutcome(RotationResult.Failed, message, tasks);
+        }
+
+        projects.Commit(context.Project, context.Service.Name, new ServiceState("ok", null, context.Service.References.Count, prepared.Fingerprint, null, time.GetUtcNow()));
+        return new StrategyOutcome(RotationResult.Rotated, message, tasks);
     }
 }

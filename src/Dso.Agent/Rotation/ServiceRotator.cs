@@ -7,7 +7,6 @@ using Dso.Agent.Secrets;
 using Dso.Agent.Swarm;
 using Dso.Injection.Planning;
 using Dso.Injection.References;
-using Dso.Injection.Swarm;
 using Dso.Ipc;
 
 namespace Dso.Agent.Rotation;
@@ -16,8 +15,9 @@ namespace Dso.Agent.Rotation;
 /// Rotates one service (spec 5): resolves its references fresh, and only when the fingerprint of
 /// what it consumes differs from what its containers were given (G8) applies its strategy, an
 /// <see cref="IRotationStrategy"/> found by name — `live` rewrites the files in place, `signal` also
-/// signals the containers, `restart` and `rolling` swap them (<see cref="ContainerSwap"/>), `none`
-/// leaves them; a Swarm stack's service is rolled through Swarm. The result goes to
+/// signals the containers, `restart` and `rolling` swap them (<see cref="ContainerSwap"/>), `swarm`
+/// rolls a stack's service through Swarm with new secret versions, `none` leaves them. The
+/// baseline and retry rules are the same for every strategy. The result goes to
 /// <see cref="RotationResults"/>. The caller holds the project's lock.
 /// </summary>
 internal sealed class ServiceRotator(
@@ -59,26 +59,25 @@ internal sealed class ServiceRotator(
             return Finish(Result(RotationResult.Skipped, "rotation is disabled for this service (rotation.enabled: false)"), trigger);
         }
 
-        if (managed.Registration.IsSwarm)
-        {
-            return await RotateSwarmAsync(managed, registration, policy, trigger, Result, timings, clock, cancellationToken);
-        }
-
-        PreparedSecrets prepared;
+        var swarmStack = managed.Registration.IsSwarm;
+        var keeps = swarmStack ? "its tasks keep the versions they have" : "its containers keep the values they have";
+        IPreparedValues prepared;
         try
         {
-            prepared = await PrepareAsync(project, registration, cancellationToken);
+            prepared = swarmStack
+                ? new PreparedVersions(await swarm.PrepareAsync(project, registration, cancellationToken))
+                : await PrepareAsync(project, registration, cancellationToken);
             timings["resolve"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
         }
         catch (DsoException e)
         {
-            return Finish(Result(RotationResult.Failed, $"cannot resolve its secrets ({e.Message}); its containers keep the values they have"), trigger);
+            return Finish(Result(RotationResult.Failed, $"cannot resolve its secrets ({e.Message}); {keeps}"), trigger);
         }
 
         using (prepared)
         {
             var baseline = managed.Services.GetValueOrDefault(service)?.Fingerprint;
-            if (baseline is null)
+            if (baseline is null && !swarmStack)
             {
                 // Registered by an agent that kept no baseline: adopt what the providers hold now rather than rotate on a guess.
                 commits.Commit(project, registration, prepared.Fingerprint);
@@ -87,7 +86,7 @@ internal sealed class ServiceRotator(
 
             if (prepared.Fingerprint == baseline && !trigger.Force)
             {
-                return Result(RotationResult.Unchanged, "the values it consumes are the ones its containers have");
+                return Result(RotationResult.Unchanged, $"the values it consumes are the ones its {(swarmStack ? "tasks" : "containers")} have");
             }
 
             if (!trigger.Force && !trigger.Manual && _failedFingerprints.TryGetValue((project, service), out var failed) && failed == prepared.Fingerprint)
@@ -95,10 +94,23 @@ internal sealed class ServiceRotator(
                 return Result(RotationResult.Unchanged, "these values failed to roll out before; 'docker dso rotate' retries them");
             }
 
-            results.Started(project, service, policy.Strategy, $"{policy.Strategy} rotation", trigger);
+            if (strategies.Find(policy.Strategy) is not { } strategy)
+            {
+                _failedFingerprints[(project, service)] = prepared.Fingerprint;
+                return Finish(Result(RotationResult.Failed, $"the agent has no rotation strategy '{policy.Strategy}' (it has {string.Join(", ", strategies.Names)}); {keeps}"), trigger);
+            }
+
+            var context = new StrategyContext(project, registration, policy, prepared, timings, () => Math.Round(clock.Elapsed.TotalSeconds, 4));
+            if (swarmStack && strategy is NoneStrategy)
+            {
+                // A Swarm service left alone is no rotation under way.
+                return Finish(Result(RotationResult.Skipped, (await strategy.ApplyAsync(context, cancellationToken)).Message), trigger);
+            }
+
+            results.Started(project, service, policy.Strategy, swarmStack ? "Swarm update" : $"{policy.Strategy} rotation", trigger);
             try
             {
-                var (outcome, message, containers) = await strategies.Get(policy.Strategy).ApplyAsync(new StrategyContext(project, registration, policy, prepared, timings), cancellationToken);
+                var (outcome, message, containers) = await strategy.ApplyAsync(context, cancellationToken);
                 if (outcome == RotationResult.Failed)
                 {
                     _failedFingerprints[(project, service)] = prepared.Fingerprint;
@@ -113,70 +125,7 @@ internal sealed class ServiceRotator(
             catch (Exception e) when (e is DsoException or IOException or DockerApiException or HttpRequestException)
             {
                 _failedFingerprints[(project, service)] = prepared.Fingerprint;
-                return Finish(Result(RotationResult.Failed, $"{e.Message}; its containers keep the values they have"), trigger);
-            }
-        }
-    }
-
-    /// <summary>
-    /// A service of a Swarm stack: new versions for what changed, the service's spec swapped to
-    /// them, Swarm's rolling update awaited (its rollback is a failure and keeps the old versions),
-    /// unused versions removed. Baseline and retry rules as for a compose service.
-    /// </summary>
-    private async Task<RotationResult> RotateSwarmAsync(
-        ManagedProject managed, ServiceRegistration service, ServicePolicy policy, RotationTrigger trigger, Func<string, string, IReadOnlyList<string>?, RotationResult> result, Dictionary<string, double> timings, Stopwatch clock, CancellationToken cancellationToken)
-    {
-        var key = (managed.Name, service.Name);
-        SwarmMaterial material;
-        try
-        {
-            material = await swarm.PrepareAsync(managed.Name, service, cancellationToken);
-            timings["resolve"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
-        }
-        catch (DsoException e)
-        {
-            return Finish(result(RotationResult.Failed, $"cannot resolve its secrets ({e.Message}); its tasks keep the versions they have", null), trigger);
-        }
-
-        using (material)
-        {
-            var fingerprint = material.Services.Single().Fingerprint;
-            var baseline = managed.Services.GetValueOrDefault(service.Name)?.Fingerprint;
-            if (fingerprint == baseline && !trigger.Force)
-            {
-                return result(RotationResult.Unchanged, "the values it consumes are the ones its tasks have", null);
-            }
-
-            if (!trigger.Force && !trigger.Manual && _failedFingerprints.TryGetValue(key, out var failed) && failed == fingerprint)
-            {
-                return result(RotationResult.Unchanged, "these values failed to roll out before; 'docker dso rotate' retries them", null);
-            }
-
-            if (policy.Strategy == "none")
-            {
-                return Finish(result(RotationResult.Skipped, "strategy none: the tasks keep the versions they have until the next stack deploy", null), trigger);
-            }
-
-            results.Started(managed.Name, service.Name, policy.Strategy, "Swarm update", trigger);
-            var tasks = new[] { SwarmNames.Service(managed.Name, service.Name) };
-            try
-            {
-                var (succeeded, message) = await swarm.RollOutAsync(managed.Name, material, cancellationToken);
-                timings["rollout"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
-                if (!succeeded)
-                {
-                    _failedFingerprints[key] = fingerprint;
-                    return Finish(result(RotationResult.Failed, message, tasks), trigger);
-                }
-
-                _failedFingerprints.TryRemove(key, out _);
-                projects.Commit(managed.Name, service.Name, new ServiceState("ok", null, service.References.Count, fingerprint, null, time.GetUtcNow()));
-                return Finish(result(RotationResult.Rotated, message, tasks), trigger);
-            }
-            catch (Exception e) when (e is DsoException or DockerApiException or HttpRequestException)
-            {
-                _failedFingerprints[key] = fingerprint;
-                return Finish(result(RotationResult.Failed, $"{e.Message}; its tasks keep the versions they have", tasks), trigger);
+                return Finish(Result(RotationResult.Failed, $"{e.Message}; {keeps}", swarmStack ? [Dso.Injection.Swarm.SwarmNames.Service(project, service)] : null), trigger);
             }
         }
     }

@@ -6,11 +6,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Dso.Agent.Tests.Rotation;
 
-/// <summary>The agent's container as it starts: every strategy a policy can name is there under its name.</summary>
+/// <summary>The agent's container as it starts: every strategy a policy can name (compose's and `swarm`) is there under its name.</summary>
 public sealed class RotationStrategiesTests
 {
     [Fact]
-    public async Task EveryStrategyAPolicyCanName_IsRegisteredUnderThatName_AndAnUnknownOneSaysWhichExist()
+    public async Task EveryStrategyAPolicyCanName_IsRegisteredUnderThatName_AndNoOther()
     {
         using var dir = new TempDirectory("dso-agent-");
         await using var agent = new AgentProcess(dir);
@@ -18,12 +18,12 @@ public sealed class RotationStrategiesTests
         await using var app = AgentHost.Build(ConfigLoader.Load(agent.ConfigPath, Variable, dir.Path), Variable, "warning", _ => { });
         var strategies = app.Services.GetRequiredService<RotationStrategies>();
 
-        foreach (var name in RotationDefaults.Strategies)
+        foreach (var name in RotationDefaults.Strategies.Append(Dso.Agent.Projects.ProjectRegistry.SwarmStrategy))
         {
-            Assert.Equal(name, strategies.Get(name).Name);
+            Assert.Equal(name, strategies.Find(name)?.Name);
         }
 
-        var unknown = Assert.Throws<DsoException>(() => strategies.Get("explode"));
-        Assert.Equal("no rotation strategy 'explode' (known: live, none, restart, rolling, signal)", unknown.Message);
+        Assert.Null(strategies.Find("explode"));
+        Assert.Equal(["live", "none", "restart", "rolling", "signal", "swarm"], strategies.Names);
     }
 }
