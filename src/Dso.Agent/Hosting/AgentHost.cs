@@ -265,6 +265,7 @@ internal static class AgentHost
         services.AddSingleton<RotationStrategies>();
         services.AddSingleton<ServiceRotator>();
         services.AddSingleton<SwapRecovery>();
+        services.AddSingleton<RotationRequests>();
         services.AddSingleton<RotationQueue>();
         services.AddSingleton<ChangeDetector>();
         services.AddSingleton<DockerWatcher>();

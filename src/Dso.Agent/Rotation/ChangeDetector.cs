@@ -24,7 +24,7 @@ namespace Dso.Agent.Rotation;
 internal sealed partial class ChangeDetector(
     ProjectRegistry projects,
     AgentProviders providers,
-    RotationQueue queue,
+    RotationRequests requests,
     StateStore state,
     FingerprintKey fingerprints,
     AgentRuntime runtime,
@@ -264,7 +264,7 @@ internal sealed partial class ChangeDetector(
                 LogChanged(key.ToString(), trigger, string.Join(", ", consumers.Select(c => $"{c.Project}/{c.Service}")));
             }
 
-            queue.Enqueue(consumers, new RotationTrigger(trigger, "agent", changedAt), immediate: firstSight, changed: firstSight ? null : VariablesOf(key, consumers));
+            requests.Post(new DetectedChange(consumers, new RotationTrigger(trigger, "agent", changedAt), Immediate: firstSight, Changed: firstSight ? null : VariablesOf(key, consumers)));
         }
 
         return changed && answer.Version is not null;

@@ -224,16 +224,7 @@ internal sealed partial class ContainerSwap(
         var clock = System.Diagnostics.Stopwatch.StartNew();
         if (entry.Mode == SwapPhases.Rolling)
         {
-            if (grace > TimeSpan.Zero)
-            {
-                try
-                {
-                    await Task.Delay(grace, time, hurry);
-                }
-                catch (OperationCanceledException) when (hurry.IsCancellationRequested)
-                {
-                }
-            }
+            await drains.GraceAsync(entry.At, grace, hurry);
 
             entry = Step(entry, SwapPhase.StopOld);
             foreach (var container in entry.Containers)

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Dso.Agent.Hosting;
 using Dso.Agent.Projects;
 using Dso.Ipc;
@@ -7,7 +8,9 @@ using Microsoft.Extensions.Logging;
 namespace Dso.Agent.Rotation;
 
 /// <summary>
-/// Coalesces detected changes and runs the rotations (spec 5): a service changed within the
+/// Coalesces detected changes and runs the rotations (spec 5). Changes arrive over
+/// <see cref="RotationRequests"/>; the queue wakes when one does or when the window's next service
+/// is due, on the agent's clock (no polling). A service changed within the
 /// debounce window rotates once, at the end of the window counted from its first change (`live`
 /// and `none` at once: a file rewrite disturbs nobody). Projects rotate in parallel up to
 /// max_concurrent_rotations; within a project, one service at a time, dependencies first.
@@ -15,6 +18,7 @@ namespace Dso.Agent.Rotation;
 internal sealed partial class RotationQueue(
     ProjectRegistry projects,
     ProjectLocks locks,
+    RotationRequests requests,
     ServiceRotator rotator,
     SwapDrains drains,
     AgentOptions options,
@@ -24,26 +28,17 @@ internal sealed partial class RotationQueue(
 {
     private readonly Lock _gate = new();
     private readonly PendingRotations _pending = new(time, options.Debounce);
-    private readonly SemaphoreSlim _wake = new(0);
     private readonly SemaphoreSlim _slots = new(options.MaxConcurrentRotations, options.MaxConcurrentRotations);
     private readonly List<Task> _running = [];
 
-    /// <summary>Services waiting for their debounce window to end.</summary>
-    public int PendingCount => _pending.Count;
-
     /// <summary>
-    /// Queues the services one change concerns, with one due time, so that they rotate in one batch
-    /// per project (in dependency order) rather than in the order the change found them.
-    /// <paramref name="immediate"/> skips the debounce (a check that a service is up to date, not a change).
+    /// Adds the services one change concerns to the window, with one due time, so that they rotate
+    /// in one batch per project (in dependency order) rather than in the order the change found them.
     /// </summary>
-    /// <param name="services">The services.</param>
-    /// <param name="trigger">Why.</param>
-    /// <param name="immediate">Skip the debounce.</param>
-    /// <param name="changed">Per service, its variables whose secrets changed (absent: all).</param>
-    public void Enqueue(IReadOnlyList<(string Project, string Service)> services, RotationTrigger trigger, bool immediate = false, IReadOnlyDictionary<(string Project, string Service), IReadOnlySet<string>>? changed = null)
+    private void Add(DetectedChange change)
     {
         var registered = new Dictionary<(string Project, string Service), (ProjectRegistration Project, ServiceRegistration Service)>();
-        foreach (var (project, service) in services)
+        foreach (var (project, service) in change.Services)
         {
             var managed = projects.TryGet(project)?.Registration;
             if (managed?.Services.FirstOrDefault(s => s.Name == service) is { } registration)
@@ -53,9 +48,8 @@ internal sealed partial class RotationQueue(
         }
 
         _pending.Add(
-            [.. registered.Keys.Select(key => (key, trigger with { Variables = changed?.GetValueOrDefault(key) }))],
-            (key, own) => immediate || projects.PolicyOf(registered[key].Project, registered[key].Service, own.Variables).Strategy is "live" or "none");
-        _wake.Release();
+            [.. registered.Keys.Select(key => (key, change.Trigger with { Variables = change.Changed?.GetValueOrDefault(key) }))],
+            (key, own) => change.Immediate || projects.PolicyOf(registered[key].Project, registered[key].Service, own.Variables).Strategy is "live" or "none");
     }
 
     /// <summary>
@@ -76,24 +70,21 @@ internal sealed partial class RotationQueue(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await runtime.Ready.WaitAsync(stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
+        var changes = requests.Reader;
+        TimeSpan? untilNext;
+        do
         {
-            var due = _pending.TakeDue(out var untilNext);
-            var wait = untilNext is { } next && next < TimeSpan.FromSeconds(1) ? next : TimeSpan.FromSeconds(1);
-            foreach (var project in due.GroupBy(d => d.Project, StringComparer.Ordinal))
+            while (changes.TryRead(out var change))
+            {
+                Add(change);
+            }
+
+            foreach (var project in _pending.TakeDue(out untilNext).GroupBy(d => d.Project, StringComparer.Ordinal))
             {
                 Track(RunProjectAsync(project.Key, [.. project.Select(p => (p.Service, p.Trigger))], stoppingToken));
             }
-
-            try
-            {
-                await _wake.WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
         }
+        while (await NextAsync(changes, untilNext, stoppingToken));
 
         Task[] running;
         lock (_gate)
@@ -102,6 +93,28 @@ internal sealed partial class RotationQueue(
         }
 
         await Task.WhenAll(running);
+    }
+
+    /// <summary>
+    /// Waits until a change arrives or the next service in the window is due (on the agent's clock);
+    /// false once the agent stops.
+    /// </summary>
+    private async Task<bool> NextAsync(ChannelReader<DetectedChange> changes, TimeSpan? untilDue, CancellationToken stoppingToken)
+    {
+        using var due = untilDue is { } wait ? new CancellationTokenSource(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time) : new CancellationTokenSource();
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, due.Token);
+        try
+        {
+            return await changes.WaitToReadAsync(either.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     private async Task<IReadOnlyList<RotationResult>> RunProjectAsync(string project, IReadOnlyList<(string Service, RotationTrigger Trigger)> services, CancellationToken cancellationToken)

@@ -26,11 +26,13 @@ internal sealed partial class SwapDrains : IHostedService, IDisposable
     private readonly Lock _gate = new();
     private readonly List<Drain> _running = [];
     private readonly DsoMetrics _metrics;
+    private readonly TimeProvider _time;
     private readonly ILogger<SwapDrains> _log;
 
-    public SwapDrains(DsoMetrics metrics, IHostApplicationLifetime lifetime, ILogger<SwapDrains> log)
+    public SwapDrains(DsoMetrics metrics, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<SwapDrains> log)
     {
         _metrics = metrics;
+        _time = time;
         _log = log;
         _stoppingToken = _stopping.Token;
         lifetime.ApplicationStopping.Register(HurryAll);
@@ -45,11 +47,13 @@ internal sealed partial class SwapDrains : IHostedService, IDisposable
     {
         if (_stoppingToken.IsCancellationRequested)
         {
+            _metrics.Draining.Inc();
             await RunAsync(project, service, drain, _stoppingToken);
             return;
         }
 
         await _slots.WaitAsync(cancellationToken);
+        _metrics.Draining.Inc();
         var hurry = CancellationTokenSource.CreateLinkedTokenSource(_stoppingToken);
         var work = Task.Run(
             async () =>
@@ -69,6 +73,30 @@ internal sealed partial class SwapDrains : IHostedService, IDisposable
         {
             _running.RemoveAll(r => r.Work.IsCompleted);
             _running.Add(new Drain(project, service, work, hurry));
+        }
+    }
+
+    /// <summary>
+    /// A drain's grace period: completes <paramref name="grace"/> after <paramref name="since"/> (the
+    /// switch, so a drain that waited for a slot or an agent restart does not wait it out again), or
+    /// as soon as <paramref name="hurry"/> fires. Returns whether it was hurried.
+    /// </summary>
+    public async Task<bool> GraceAsync(DateTimeOffset since, TimeSpan grace, CancellationToken hurry)
+    {
+        var left = since + grace - _time.GetUtcNow();
+        if (left <= TimeSpan.Zero)
+        {
+            return hurry.IsCancellationRequested;
+        }
+
+        try
+        {
+            await Task.Delay(left, _time, hurry);
+            return false;
+        }
+        catch (OperationCanceledException) when (hurry.IsCancellationRequested)
+        {
+            return true;
         }
     }
 
@@ -137,9 +165,9 @@ internal sealed partial class SwapDrains : IHostedService, IDisposable
         }
     }
 
+    /// <summary>Runs a drain counted in the gauge (the caller counted it when it took its slot).</summary>
     private async Task RunAsync(string project, string service, Func<CancellationToken, Task> drain, CancellationToken hurry)
     {
-        _metrics.Draining.Inc();
         try
         {
             await drain(hurry);

@@ -8,7 +8,7 @@ namespace Dso.Agent.Tests.Rotation;
 /// SIGKILL after 10 s stops it, like busybox httpd as PID 1): the service is released once clients
 /// are on the new container, and the old ones drain and stop in the background, so each change
 /// reaches clients within the debounce window plus one swap instead of queueing behind 10-second
-/// stops. Repeated three times (the scenario is timing-heavy; once proves little). Runs in the main
+/// stops. Repeated five times (the scenario is timing-heavy; once proves little). Runs in the main
 /// (Compose v2) lane only: it exercises the agent, not compose.
 /// </summary>
 [Trait("compose", "v2")]
@@ -18,7 +18,7 @@ public sealed class RotationPipelineTests(EngineFixture engine)
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Debounce = TimeSpan.FromSeconds(1);
 
-    public static TheoryData<int> Runs() => [1, 2, 3];
+    public static TheoryData<int> Runs() => [1, 2, 3, 4, 5];
 
     [Theory]
     [MemberData(nameof(Runs))]
