@@ -46,6 +46,7 @@ ln -s ../../../lib/dso/docker-dso "$stage/usr/libexec/docker/cli-plugins/docker-
 
 sed "s:@DSO_AGENT@:$lib/dso-agent:g; s:^# Installed by .*:# Installed by the docker-dso package (docker dso system install writes the same unit to /etc).:" \
   packaging/systemd/dso-agent.service > "$stage/lib/systemd/system/dso-agent.service"
+install -D -m 0644 packaging/systemd/kernel-forwarding.conf "$stage$lib/systemd/kernel-forwarding.conf"
 install -m 0644 packaging/systemd/run-dso-secrets.mount "$stage/lib/systemd/system/run-dso-secrets.mount"
 chmod 0644 "$stage/lib/systemd/system/dso-agent.service"
 install -m 0644 packaging/systemd/dso.yaml "$stage/etc/dso/dso.yaml"
@@ -80,6 +81,7 @@ Maintainer: DSO maintainers <dso-maintainers@users.noreply.github.com>
 Installed-Size: $installed_size
 Depends: libc6 (>= 2.31), libgcc-s1, libstdc++6, libssl3 | libssl1.1, adduser | passwd
 Recommends: docker.io | docker-ce, docker-compose | docker-compose-plugin
+Suggests: nftables, iptables
 Section: admin
 Priority: optional
 Homepage: https://github.com/docker-secret-operator/dso

@@ -9,7 +9,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$DSO_ROOT"
 
-packages=systemd,systemd-sysv,dbus,procps,iproute2,iptables,kmod,docker.io,busybox-static,ca-certificates,curl,python3,adduser,passwd,libssl3,libstdc++6,util-linux
+packages=systemd,systemd-sysv,dbus,procps,iproute2,iptables,nftables,kmod,docker.io,busybox-static,ca-certificates,curl,python3,adduser,passwd,libssl3,libstdc++6,util-linux
 out="$DSO_ROOT/artifacts/systemd-host"
 stamp="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
 if [ -f "$out/rootfs.tar" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then

@@ -97,13 +97,17 @@ lane_start() {
   local lane="$1" ns="dso-$1" sock exec_path config
   sock=$(lane_socket "$lane")
   config=$(lane_config "$lane")
+  local flags=()
   case "$lane" in
     v2) ensure_trixie_engine; exec_path="$LANE_ROOT/trixie/usr/sbin:$LANE_ROOT/trixie/usr/bin:$PATH" ;;
+    # The v2 engine as many production hosts run it: published ports forwarded by iptables DNAT even
+    # for loopback clients, no docker-proxy (bench/run --only proxy measures Docker's kernel path there).
+    kernel) ensure_trixie_engine; exec_path="$LANE_ROOT/trixie/usr/sbin:$LANE_ROOT/trixie/usr/bin:$PATH"; flags=(--userland-proxy=false) ;;
     v1) exec_path="$PATH" ;;
-    *) die "unknown lane '$lane' (v2 or v1)" ;;
+    *) die "unknown lane '$lane' (v2, v1 or kernel)" ;;
   esac
   as_root mkdir -p "$config/cli-plugins" "/run/dso-lanes/$lane"
-  if [ "$lane" = v2 ]; then
+  if [ "$lane" != v1 ]; then
     as_root cp -f "$LANE_ROOT/trixie/usr/libexec/docker/cli-plugins/docker-compose" "$config/cli-plugins/docker-compose"
   fi
   [ -e "/var/run/netns/$ns" ] || as_root ip netns add "$ns"
@@ -113,7 +117,7 @@ lane_start() {
   # nsenter, not `ip netns exec`: that remounts /sys and hides the cgroup hierarchy dockerd needs.
   as_root sh -c "nohup nsenter --net=/var/run/netns/$ns env PATH='$exec_path' dockerd \
     --data-root '$LANE_ROOT/$lane/docker' --exec-root '/run/dso-lanes/$lane/exec' --pidfile '/run/dso-lanes/$lane/docker.pid' \
-    -H 'unix://$sock' --cgroup-parent '/dso-lane-$lane' >/tmp/dso-lane-$lane.log 2>&1 &"
+    -H 'unix://$sock' --cgroup-parent '/dso-lane-$lane' ${flags[*]} >/tmp/dso-lane-$lane.log 2>&1 &"
   local i
   for i in $(seq 1 60); do
     if DOCKER_HOST="unix://$sock" docker info >/dev/null 2>&1; then say "$lane engine ready after ${i}s"; return 0; fi

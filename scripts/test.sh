@@ -10,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$DSO_ROOT"
 
 ensure_dotnet
-ensure_packages docker.io docker-compose busybox-static clang lld systemd python3 python3-hvac zsh fish man-db dpkg-dev iproute2 util-linux
+ensure_packages docker.io docker-compose busybox-static clang lld systemd python3 python3-hvac zsh fish man-db dpkg-dev iproute2 util-linux nftables iptables
 lanes="${DSO_TEST_LANES:-v2 v1}"
 for lane in $lanes; do lane_start "$lane"; done
 # The official provider clients that check the fake servers (tests/clients): the AWS SDK for JavaScript.

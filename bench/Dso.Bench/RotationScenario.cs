@@ -12,20 +12,18 @@ namespace Dso.Bench;
 /// Rotation as whole processes, each figure beside a baseline from the same run:
 /// detection latency (a change in the provider → the rotation's start, by webhook and by polling;
 /// baseline: `rotate` asked directly), DSO's own overhead in a rolling swap (total time minus the
-/// new container's start-to-healthy time; baseline: that start-to-healthy time), and the proxy
-/// (throughput and p99 with wrk through DSO's proxy, through Docker's own `docker-proxy` on the
-/// same container and port, and straight to the container).
+/// new container's start-to-healthy time; baseline: that start-to-healthy time), and back-to-back
+/// changes of a rolling service (baseline: an isolated change). The proxy's throughput is
+/// <see cref="ProxyScenario"/>.
 /// </summary>
 internal static partial class RotationScenario
 {
     private const int WebhookSamples = 40;
     private const int PollingSamples = 25;
     private const int SwapSamples = 20;
-    private const int WrkRounds = 5;
     private const int IsolatedSamples = 8;
     private const int BurstChanges = 20;
     private const string WebhookKey = "bench-webhook-key";
-    private static readonly string[] CloseHeader = ["-H", "Connection: close"];
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public static async Task<int> RunAsync(string output)
@@ -38,7 +36,7 @@ internal static partial class RotationScenario
         var projects = new List<(string Directory, string Name)>();
         try
         {
-            // Detection by webhook (and the baseline, rotate asked directly), then the swap and the proxy, on one agent.
+            // Detection by webhook (and the baseline, rotate asked directly), then the swap, on one agent.
             await using (var agent = await BenchAgent.StartAsync(
                 work,
                 agentKeys: "  debounce: 0s\n  watch:\n    mode: webhook\n    watch_files: false\n  rotation:\n    grace_period: 0s\n",
@@ -71,19 +69,6 @@ internal static partial class RotationScenario
                     """);
                 results["swap"] = await SwapAsync(agent);
 
-                var proxyPort = BenchProcess.FreePort();
-                await UpAsync(agent, work, "dsobenchhttp", projects, $$"""
-                    services:
-                      http:
-                        image: dso-bench/app:1
-                        command: ["http", "8080"]
-                        labels:
-                          dso.strategy: rolling
-                        ports: ["127.0.0.1:{{proxyPort}}:8080"]
-                        environment:
-                          TOKEN: dso://bench/http
-                    """);
-                results["proxy"] = await ProxyAsync(proxyPort);
                 _ = live;
             }
 
@@ -321,62 +306,6 @@ internal static partial class RotationScenario
         return (isolated, burst);
     }
 
-    /// <summary>
-    /// wrk (1 thread, 32 connections, 10 s) straight to the container, through docker-proxy and
-    /// through DSO's proxy, alternating; with keep-alive, and with a new connection per request.
-    /// </summary>
-    private static async Task<Dictionary<string, List<double[]>>> ProxyAsync(int dsoPort)
-    {
-        var container = (await BenchProcess.RunAsync("docker", ["ps", "-q", "--filter", "label=com.docker.compose.project=dsobenchhttp"], new Dictionary<string, string>())).Trim();
-        var address = (await BenchProcess.RunAsync("docker", ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container], new Dictionary<string, string>())).Trim();
-        var dockerPort = BenchProcess.FreePort();
-        // docker-proxy reports to its parent on fd 3 and then closes it: give it one, or it closes its own listener.
-        using var dockerProxy = BenchProcess.Start("/bin/sh", ["-c", "exec /usr/sbin/docker-proxy \"$@\" 3>/dev/null", "docker-proxy", "-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", dockerPort.ToString(CultureInfo.InvariantCulture), "-container-ip", address, "-container-port", "8080"], new Dictionary<string, string>());
-        await Task.Delay(500);
-        var targets = new Dictionary<string, string>
-        {
-            ["direct"] = $"http://{address}:8080/",
-            ["docker-proxy"] = $"http://127.0.0.1:{dockerPort}/",
-            ["dso"] = $"http://127.0.0.1:{dsoPort}/",
-        };
-        var runs = new Dictionary<string, List<double[]>>();
-        foreach (var (_, url) in targets)
-        {
-            await WrkAsync(url, 2, close: false);
-        }
-
-        for (var round = 0; round < WrkRounds; round++)
-        {
-            foreach (var close in new[] { false, true })
-            {
-                foreach (var (name, url) in targets)
-                {
-                    var key = close ? name + "/close" : name;
-                    if (!runs.TryGetValue(key, out var list))
-                    {
-                        runs[key] = list = [];
-                    }
-
-                    list.Add(await WrkAsync(url, 10, close));
-                }
-            }
-        }
-
-        dockerProxy.Kill(entireProcessTree: true);
-        return runs;
-    }
-
-    /// <summary>One wrk run: [requests per second, p99 latency in ms].</summary>
-    private static async Task<double[]> WrkAsync(string url, int seconds, bool close)
-    {
-        var text = await BenchProcess.RunAsync("wrk", ["-t1", "-c32", $"-d{seconds}s", "--latency", .. close ? CloseHeader : [], url], new Dictionary<string, string>());
-        var rate = double.Parse(RequestsPerSecond().Match(text).Groups[1].Value, CultureInfo.InvariantCulture);
-        var p99 = P99().Match(text);
-        var value = double.Parse(p99.Groups[1].Value, CultureInfo.InvariantCulture);
-        var ms = p99.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
-        return [rate, ms];
-    }
-
     private static string Sign(string timestamp, byte[] body)
     {
         using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(WebhookKey));
@@ -392,7 +321,6 @@ internal static partial class RotationScenario
         var webhook = (List<double>)results["webhook"];
         var polling = (List<double>)results["polling"];
         var swaps = (List<Dictionary<string, double>>)results["swap"];
-        var proxy = (Dictionary<string, List<double[]>>)results["proxy"];
         double P(List<double> s, double p) => Percentiles.Of(s, p);
         var isolated = (List<double>)results["pipelineIsolated"];
         var burst = (List<double>)results["pipelineBurst"];
@@ -402,13 +330,9 @@ internal static partial class RotationScenario
         var total = swaps.Select(s => s["total"] * 1000).ToList();
         var create = swaps.Select(s => s["create"] * 1000).ToList();
         double Median(IEnumerable<double> values) => Percentiles.Of([.. values], 50);
-        var rate = proxy.ToDictionary(p => p.Key, p => Median(p.Value.Select(r => r[0])));
-        var p99 = proxy.ToDictionary(p => p.Key, p => Median(p.Value.Select(r => r[1])));
-        string Row(string label, string key, string baseline) =>
-            $"| {label} | {F(rate[key])} | {F(p99[key], "0.00")} ms | {F(rate[key] / rate[baseline], "0.00")} | {F(p99[key] / p99[baseline], "0.00")} |";
         return $"""
 
-            ## rotation: detection latency, swap overhead, proxy
+            ## rotation: detection latency, swap overhead, back-to-back changes
 
             The installed agent with a `file` provider, `agent.debounce: 0s` (the debounce window adds to
             detection by design; 5 s by default). Each latency is from the moment the benchmark changed the
@@ -449,21 +373,6 @@ internal static partial class RotationScenario
             | isolated (baseline) | {isolated.Count} | {F(P(isolated, 50))} ms | {F(P(isolated, 99))} ms | 1.00 |
             | every 2 s | {burst.Count} | {F(P(burst, 50))} ms | {F(P(burst, 99))} ms | {F(P(burst, 50) / P(isolated, 50), "0.00")} |
 
-            Proxy: `wrk -t1 -c32 -d10s --latency` against a small HTTP server in a container (the test
-            application's `http` mode, a 600-byte answer), {WrkRounds} rounds alternating, medians; with keep-alive, and with
-            `Connection: close` (a new TCP connection per request). **Baseline:** Docker's own userland proxy,
-            `/usr/sbin/docker-proxy`, run on the same container and port. The client, the server and the proxy
-            share the machine's 2 cores. Targets: throughput ≥ 1.0×, p99 ≤ 1.2×.
-
-            | path | requests/s | p99 latency | throughput ratio | p99 ratio |
-            |---|---:|---:|---:|---:|
-            {Row("docker-proxy (baseline), keep-alive", "docker-proxy", "docker-proxy")}
-            {Row("DSO proxy, keep-alive", "dso", "docker-proxy")}
-            {Row("straight to the container, keep-alive", "direct", "docker-proxy")}
-            {Row("docker-proxy (baseline), connection per request", "docker-proxy/close", "docker-proxy/close")}
-            {Row("DSO proxy, connection per request", "dso/close", "docker-proxy/close")}
-            {Row("straight to the container, connection per request", "direct/close", "docker-proxy/close")}
-
             Rerun: `bench/run --only rotation` (raw samples: `artifacts/bench/process/rotation.json`).
             """;
     }
@@ -471,9 +380,4 @@ internal static partial class RotationScenario
     [GeneratedRegex(@"TOKEN=pipe-([0-9]+)")]
     private static partial Regex PipeValue();
 
-    [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)")]
-    private static partial Regex RequestsPerSecond();
-
-    [GeneratedRegex(@"\s99%\s+([0-9.]+)(us|ms|s)")]
-    private static partial Regex P99();
 }

@@ -94,6 +94,10 @@ install_file "$source_dir/docker-dso" "$lib_dir/docker-dso"
 install_file "$source_dir/libsodium.so" "$lib_dir/libsodium.so" 0644
 install_file "$source_dir/dso-agent" "$lib_dir/dso-agent"
 install_file "$source_dir/dso-init" "$lib_dir/dso-init"
+# The systemd drop-in proxy.forwarding: kernel needs (docs/rotation.md says how to enable it).
+if [ -f "$source_dir/systemd/kernel-forwarding.conf" ]; then
+  install_file "$source_dir/systemd/kernel-forwarding.conf" "$lib_dir/systemd/kernel-forwarding.conf" 0644
+fi
 mkdir -p "$plugin_dir"
 if [ "$(readlink "$plugin_dir/docker-dso" 2>/dev/null)" = "$lib_dir/docker-dso" ]; then
   say "unchanged: $plugin_dir/docker-dso -> $lib_dir/docker-dso"

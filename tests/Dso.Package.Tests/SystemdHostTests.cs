@@ -238,6 +238,77 @@ public sealed partial class SystemdHostTests(EngineFixture engine)
         Assert.Equal("640 root dso", await host.OkAsync("stat -c '%a %U %G' /etc/dso/dso.yaml", cancellationToken: cancel));
     }
 
+    /// <summary>
+    /// `proxy.forwarding: kernel` on the production host: the package's drop-in gives the unit what
+    /// nft and iptables need, the agent binds port 80 (below 1024) for a rolling service, and the
+    /// kernel carries clients on the host's loopback and from another machine (this test, outside
+    /// the host) — also after `systemctl restart docker` brings the container back; stopping the
+    /// agent leaves no rule.
+    /// </summary>
+    [Fact]
+    public async Task KernelForwarding_UnderSystemd_CarriesClients_AcrossADockerRestart_AndLeavesNoRule()
+    {
+        await engine.RequireAsync();
+        var cancel = TestContext.Current.CancellationToken;
+        await using var host = await SystemdHost.StartAsync(cancel);
+        await EngineFixture.DockerOkAsync("cp", NativeArtifacts.DebianPackage, $"{host.Name}:/tmp/docker-dso.deb");
+        await host.OkAsync("dpkg -i /tmp/docker-dso.deb", cancellationToken: cancel);
+        await WaitActiveAsync(host, cancel);
+        await host.OkAsync(
+            "install -D -m 0644 /usr/lib/dso/systemd/kernel-forwarding.conf /etc/systemd/system/dso-agent.service.d/kernel-forwarding.conf"
+            + " && printf 'proxy:\\n  forwarding: kernel\\n' >> /etc/dso/dso.yaml && systemctl daemon-reload && systemctl restart dso-agent",
+            cancellationToken: cancel);
+        await WaitActiveAsync(host, cancel);
+
+        await host.OkAsync("mkdir -p /tmp/bb/bin /srv/web && cp /bin/busybox /tmp/bb/bin/ && for a in sh sleep cat mkdir httpd; do ln -s busybox /tmp/bb/bin/$a; done && tar -C /tmp/bb -c . | docker import - dso-host/busybox:1", cancellationToken: cancel);
+        await host.OkAsync("DSO_HOME=/var/lib/dso docker dso init && DSO_HOME=/var/lib/dso docker dso secret set app/db", input: "kernel-" + Guid.NewGuid().ToString("N"), cancellationToken: cancel);
+        await host.OkAsync("cat > /srv/web/compose.yaml", input: """
+            services:
+              web:
+                image: dso-host/busybox:1
+                command: ["sh", "-c", "mkdir -p /www && echo served > /www/index.html && exec httpd -f -p 8080 -h /www"]
+                restart: unless-stopped
+                labels:
+                  dso.strategy: rolling
+                ports: ["80:8080"]
+                environment:
+                  DB_PASSWORD: dso://app/db
+            """, cancellationToken: cancel);
+        await host.OkAsync("cd /srv/web && docker dso up -d", cancellationToken: cancel);
+        var address = (await EngineFixture.DockerOkAsync("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", host.Name)).Trim();
+
+        await AssertCarriedAsync(host, address, "after up", cancel);
+        await host.OkAsync("systemctl restart docker", cancellationToken: cancel);
+        await AssertCarriedAsync(host, address, "after systemctl restart docker", cancel);
+        var journal = await host.OkAsync("journalctl -u dso-agent --no-pager -o cat", cancellationToken: cancel);
+        Assert.DoesNotContain("kernel forwarding:", journal, StringComparison.Ordinal);
+
+        await host.OkAsync("systemctl stop dso-agent", cancellationToken: cancel);
+        Assert.False((await host.RunAsync("nft list table ip dso", cancellationToken: cancel)).Succeeded, "the agent's table outlived it");
+        Assert.DoesNotContain("DSO-FORWARD", await host.OkAsync("iptables -S DOCKER-USER", cancellationToken: cancel), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The service answers on port 80 on the host's loopback and from outside the host, and the
+    /// agent's table carries the port (so the answers did not come through its listener).
+    /// </summary>
+    private static async Task AssertCarriedAsync(SystemdHost host, string address, string step, CancellationToken cancel)
+    {
+        var rule = string.Empty;
+        for (var i = 0; i < 120 && !rule.Contains("tcp dport 80 dnat to", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(500, cancel);
+            rule = (await host.RunAsync("nft list table ip dso", cancellationToken: cancel)).StandardOutput;
+        }
+
+        Assert.True(rule.Contains("tcp dport 80 dnat to", StringComparison.Ordinal), $"{step}: no rule for port 80\n{rule}\n{await JournalAsync(host, cancel)}");
+        var container = await host.OkAsync("docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' $(docker ps -q --filter label=com.docker.compose.service=web --filter status=running)", cancellationToken: cancel);
+        Assert.Contains($"dnat to {container}:8080", rule, StringComparison.Ordinal);
+        Assert.Equal("served", await host.OkAsync("curl -fsS --max-time 5 http://127.0.0.1/", cancellationToken: cancel));
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        Assert.Equal("served\n", await client.GetStringAsync($"http://{address}/", cancel));
+    }
+
     private static Task<string> MainPidAsync(SystemdHost host, CancellationToken cancel) =>
         host.OkAsync("systemctl show -p MainPID --value dso-agent", cancellationToken: cancel);
 

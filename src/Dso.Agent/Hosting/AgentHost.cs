@@ -241,6 +241,7 @@ internal static class AgentHost
         services.AddSingleton<ReconcileSignal>();
         services.AddSingleton(_ => new WebhookVerifier(options.WebhookSecret, options.WebhookRatePerMinute, time));
         services.AddSingleton(_ => new DockerClientBuilder().WithEndpoint(new Uri(endpoint.Host)).Build());
+        services.AddSingleton<KernelForwarding>();
         services.AddSingleton<TcpProxy>();
         services.AddSingleton(_ => new Injection.Swarm.SwarmEngine(endpoint));
         services.AddSingleton<Swarm.DriverVersions>();

@@ -60,6 +60,7 @@ internal sealed partial class ConfigReloader(
         ("audit", (o, _) => o.AuditPath),
         ("proxy.connect_timeout", (_, c) => c.Proxy.ConnectTimeout),
         ("proxy.backend_wait", (_, c) => c.Proxy.BackendWait),
+        ("proxy.forwarding", (_, c) => c.Proxy.Forwarding),
     ];
 
     private readonly SemaphoreSlim _signal = new(0);

@@ -109,6 +109,7 @@ internal sealed class ProjectRegistry(
             _projects[registration.Name] = new ManagedProject(registration, time.GetUtcNow(), services);
         }
 
+        proxy.SyncKernelRules();
         UpdateGauges();
         log.LogInformation("loaded {Count} registered project(s) from {Directory}", _projects.Count, state.Directory);
     }

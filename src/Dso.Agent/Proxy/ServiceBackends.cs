@@ -15,6 +15,9 @@ internal sealed class ServiceBackends
 
     public IReadOnlyList<Backend> Current => Volatile.Read(ref _backends);
 
+    /// <summary>Called after every change of the set, outside its lock (kernel forwarding rewrites its rules).</summary>
+    public Action? OnChanged { get; init; }
+
     /// <summary>Completes the next time the set changes.</summary>
     public Task Changed
     {
@@ -56,6 +59,8 @@ internal sealed class ServiceBackends
 
             ReplaceLocked(backends);
         }
+
+        OnChanged?.Invoke();
     }
 
     public void Upsert(Backend backend) =>
@@ -90,6 +95,8 @@ internal sealed class ServiceBackends
             change(list);
             ReplaceLocked(list);
         }
+
+        OnChanged?.Invoke();
     }
 
     private void ReplaceLocked(IEnumerable<Backend> backends)

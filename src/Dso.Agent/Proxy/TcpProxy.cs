@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Dso.Agent.Observability;
 using Dso.Ipc;
 using Microsoft.Extensions.Logging;
@@ -10,9 +12,10 @@ namespace Dso.Agent.Proxy;
 /// runs; the Docker watcher keeps the sets current; a rotation pins a service's set and switches it
 /// itself; removing a project closes its listeners.
 /// </summary>
-internal sealed partial class TcpProxy(ProxyOptions options, DsoMetrics metrics, ILogger<TcpProxy> log) : IDisposable
+internal sealed partial class TcpProxy(ProxyOptions options, DsoMetrics metrics, ILogger<TcpProxy> log, KernelForwarding? forwarding = null) : IDisposable
 {
     private readonly Lock _gate = new();
+    private readonly Lock _sync = new();
     private readonly Dictionary<(string HostIp, int Port), ProxyListener> _listeners = [];
     private readonly Dictionary<(string Project, string Service), ServiceBackends> _services = [];
 
@@ -21,6 +24,38 @@ internal sealed partial class TcpProxy(ProxyOptions options, DsoMetrics metrics,
     /// ones, closes the ones no longer asked for. Nothing changes when a port cannot be bound.
     /// </summary>
     public void Apply(string project, IReadOnlyDictionary<string, IReadOnlyList<PortRegistration>> ports)
+    {
+        ApplyListeners(project, ports);
+        SyncKernelRules();
+    }
+
+    /// <summary>
+    /// With `proxy.forwarding: kernel`, makes the kernel's NAT rules match the listeners and their
+    /// services' containers now (each change calls it; the agent's start calls it once, so rules a
+    /// previous agent left are replaced even when no project is registered).
+    /// </summary>
+    public void SyncKernelRules()
+    {
+        if (!options.KernelForwarding || forwarding is null)
+        {
+            return;
+        }
+
+        lock (_sync)
+        {
+            List<KernelRoute> routes;
+            lock (_gate)
+            {
+                routes = [.. _listeners.Values
+                    .Select(l => new KernelRoute(IPAddress.Parse(l.Port.HostIp), l.Port.HostPort, l.Port.ContainerPort, [.. l.Backends.Current.Select(b => b.Address).Where(a => a.AddressFamily == AddressFamily.InterNetwork)]))
+                    .Where(r => r.HostIp.AddressFamily == AddressFamily.InterNetwork || r.HostIp.Equals(IPAddress.IPv6Any))];
+            }
+
+            forwarding.Apply(routes);
+        }
+    }
+
+    private void ApplyListeners(string project, IReadOnlyDictionary<string, IReadOnlyList<PortRegistration>> ports)
     {
         lock (_gate)
         {
@@ -92,7 +127,7 @@ internal sealed partial class TcpProxy(ProxyOptions options, DsoMetrics metrics,
         {
             if (!_services.TryGetValue((project, service), out var backends))
             {
-                backends = new ServiceBackends();
+                backends = new ServiceBackends { OnChanged = SyncKernelRules };
                 _services[(project, service)] = backends;
             }
 
@@ -121,6 +156,10 @@ internal sealed partial class TcpProxy(ProxyOptions options, DsoMetrics metrics,
 
             _listeners.Clear();
         }
+
+        // The agent stops: no rule outlives it (a crash leaves them, carrying clients to live
+        // containers, and the next start replaces them).
+        forwarding?.Clear();
     }
 
     [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "proxy listening on {HostIp}:{Port} for {Project}/{Service} (container port {ContainerPort})")]
