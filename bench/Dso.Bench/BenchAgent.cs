@@ -54,14 +54,14 @@ internal sealed class BenchAgent : IAsyncDisposable
     }
 
     /// <param name="work">The work directory (secrets.json must exist).</param>
-    /// <param name="agentKeys">Keys under `agent:`, two-space indented.</param>
+    /// <param name="agentKeys">Keys under `agent:`, two-space indented (the Swarm secret driver is off: several bench agents may run at once).</param>
     /// <param name="apiKeys">Keys under `agent.api:`, four-space indented.</param>
     /// <param name="extra">Top-level sections.</param>
     public static async Task<BenchAgent> StartAsync(string work, string agentKeys = "", string apiKeys = "", string extra = "")
     {
         var port = BenchProcess.FreePort();
         var config = Path.Combine(work, "dso.yaml");
-        File.WriteAllText(config, $"agent:\n  socket: {SocketPath(work)}\n  socket_group: dso-bench-absent\n  state_dir: {work}/state\n  secrets_dir: /dev/shm/dso-bench-{Path.GetFileName(work)}\n{agentKeys}  api:\n    address: 127.0.0.1:{port}\n{apiKeys}providers:\n  files:\n    type: file\n    path: {SecretsFile(work)}\n{extra}");
+        File.WriteAllText(config, $"agent:\n  socket: {SocketPath(work)}\n  socket_group: dso-bench-absent\n  state_dir: {work}/state\n  secrets_dir: /dev/shm/dso-bench-{Path.GetFileName(work)}\n  secret_driver:\n    socket: \"\"\n{agentKeys}  api:\n    address: 127.0.0.1:{port}\n{apiKeys}providers:\n  files:\n    type: file\n    path: {SecretsFile(work)}\n{extra}");
         var process = BenchProcess.Start(BenchProcess.Cli, ["agent", "--config", config, "--log-level", "warning"], new Dictionary<string, string>());
         var agent = new BenchAgent(work, port, process);
         await BenchProcess.WaitReadyAsync(agent.Rest);

@@ -307,6 +307,10 @@ public sealed partial class SystemdHostTests(EngineFixture engine)
         Assert.Equal("served", await host.OkAsync("curl -fsS --max-time 5 http://127.0.0.1/", cancellationToken: cancel));
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         Assert.Equal("served\n", await client.GetStringAsync($"http://{address}/", cancel));
+
+        // The kernel carried them: the agent's listener forwarded none.
+        var forwarded = await host.OkAsync("curl -fsS --max-time 5 http://127.0.0.1:8471/metrics | grep '^dso_proxy_connections_total' || true", cancellationToken: cancel);
+        Assert.DoesNotMatch(@"\} [1-9]", forwarded);
     }
 
     private static Task<string> MainPidAsync(SystemdHost host, CancellationToken cancel) =>

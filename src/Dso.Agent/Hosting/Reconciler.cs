@@ -23,6 +23,7 @@ internal sealed class Reconciler(
     RotationQueue queue,
     AgentRuntime runtime,
     ReconcileSignal signal,
+    Proxy.TcpProxy proxy,
     DsoMetrics metrics,
     TimeProvider time,
     ILogger<Reconciler> log) : BackgroundService
@@ -57,6 +58,7 @@ internal sealed class Reconciler(
 
         log.LogInformation("ready: {Projects} project(s) managed, secrets in {Directory}", projects.Snapshot().Count, projects.SecretsDirectory);
         var lastFull = time.GetUtcNow();
+        var lastVerified = lastFull;
         while (!stoppingToken.IsCancellationRequested)
         {
             bool signalled;
@@ -78,6 +80,12 @@ internal sealed class Reconciler(
             }
 
             await PassAsync(trigger, stoppingToken);
+            // Kernel forwarding's rules may be removed under it (a firewall reload): looked at every 15 s.
+            if (time.GetUtcNow() - lastVerified >= TimeSpan.FromSeconds(15))
+            {
+                lastVerified = time.GetUtcNow();
+                proxy.VerifyKernelRules();
+            }
         }
     }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Dso.Agent.Hosting;
+using Dso.Native;
 using Dso.Processes;
 using Microsoft.Extensions.Logging;
 
@@ -13,22 +14,41 @@ internal sealed record KernelRoute(IPAddress HostIp, int HostPort, int Container
 
 /// <summary>
 /// `proxy.forwarding: kernel` (spec 6): the host ports the agent owns are carried to their service's
-/// containers by NAT rules in an nftables table of the agent's own (`ip dso`), so the data path stays
-/// in the kernel. The whole table is replaced in one nftables transaction whenever a port or a
-/// service's set of containers changes: a swap's switch is one atomic step, and connections already
-/// open keep their container (conntrack decided their NAT on their first packet), which is what lets
-/// old containers drain. Clients on the host's loopback need `route_localnet` on the bridges the
-/// containers are on, as Docker's own kernel path sets it, and a guard that drops packets for
-/// 127.0.0.0/8 arriving on those bridges (neighbours must not reach the host's loopback services);
-/// their connections are masqueraded so the container can answer. Clients from other machines pass
-/// Docker's FORWARD filter through one rule in `DOCKER-USER` (the chain Docker keeps for its users),
-/// which accepts only connections NAT sent from the owned ports. The agent's listener stays bound for
-/// what NAT leaves to it (IPv6, and a service with no container, whose clients it holds for
-/// backend_wait). Everything here runs the host's own `nft` and `iptables`; a failure is logged and
-/// leaves forwarding to the listener.
+/// containers by NAT rules in an nftables table of the agent's own, so the data path stays in the
+/// kernel. The whole table is replaced in one nftables transaction whenever a port or a service's
+/// set of containers changes: a swap's switch is one atomic step, and connections already open keep
+/// their container (conntrack decided their NAT on their first packet), which is what lets old
+/// containers drain.
+/// <list type="bullet">
+/// <item>Ports bound to a loopback address get no prerouting rule (only the host's own clients reach
+/// them); the table always drops packets for 127.0.0.0/8 that arrive on any interface but `lo`.</item>
+/// <item>Clients on the host's loopback need `route_localnet` on the bridges the containers are on
+/// (as Docker's own kernel path sets it); it is switched on only once the table (and its guard) is in
+/// force, recorded in the state directory, and switched back off when no rule needs it — also by the
+/// next agent after a crash. Their connections are masqueraded so the container can answer.</item>
+/// <item>Clients from other machines pass Docker's FORWARD filter through one jump at the end of
+/// `DOCKER-USER` (the chain Docker keeps for its users; rules an operator put there come first) to a
+/// chain that accepts exactly the connections NAT sent from an owned port to one of its containers.</item>
+/// </list>
+/// The agent's listener stays bound for what NAT leaves to it (IPv6, a service with no container, and
+/// every client when the kernel's tools refuse: then the table is removed). Everything here runs the
+/// host's own `nft` and `iptables`.
 /// </summary>
 internal sealed partial class KernelForwarding(AgentOptions options, ILogger<KernelForwarding> log) : IDisposable
 {
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(10);
+    private readonly Lock _gate = new();
+    private readonly HashSet<string> _localnet = new(StringComparer.Ordinal);
+    private readonly string _localnetFile = Path.Combine(options.StateDirectory, "route-localnet");
+    private IReadOnlyList<KernelRoute> _routes = [];
+    private string? _applied;
+    private string? _allowed;
+    private bool _tablePresent;
+    private bool _chainPresent;
+    private bool _started;
+    private bool _disposed;
+    private bool _warnedNoDockerUser;
+
     /// <summary>The agent's nftables table (family ip).</summary>
     public string Table { get; } = NamesFor(options.StateDirectory).Table;
 
@@ -51,21 +71,22 @@ internal sealed partial class KernelForwarding(AgentOptions options, ILogger<Ker
         return ($"dso_{tag}", $"DSO-FORWARD-{tag}");
     }
 
-    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(10);
-    private readonly Lock _gate = new();
-    private string? _applied;
-    private string? _allowed;
-    private bool _cleared;
-    private readonly HashSet<string> _localnet = new(StringComparer.Ordinal);
-
     /// <summary>
-    /// Makes the rules exactly <paramref name="routes"/> (no route: no table). False when the kernel's
-    /// tools refused (logged); the listeners then carry every connection.
+    /// Makes the rules exactly <paramref name="routes"/> (no route: no table, no chain). False when the
+    /// kernel's tools refused (logged); the table is then removed, so the listeners carry every client.
     /// </summary>
     public bool Apply(IReadOnlyList<KernelRoute> routes)
     {
         lock (_gate)
         {
+            if (_disposed)
+            {
+                return false;
+            }
+
+            StartLocked();
+            var previous = _routes;
+            _routes = routes;
             if (routes.Count == 0)
             {
                 ClearLocked();
@@ -73,61 +94,85 @@ internal sealed partial class KernelForwarding(AgentOptions options, ILogger<Ker
             }
 
             var carried = routes.Where(r => r.Backends.Count > 0).OrderBy(r => r.HostPort).ThenBy(r => r.HostIp.ToString(), StringComparer.Ordinal).ToList();
-            var bridges = carried.Where(CoversLoopback).SelectMany(r => r.Backends).Select(InterfaceOf).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-            var loopback = bridges.All(EnableRouteLocalnet);
-            RestoreLocalnet(bridges);
-            var ruleset = Render(Table, carried, loopback ? bridges : [], loopback);
-            if (ruleset == _applied)
-            {
-                return true;
-            }
+            var loopbackBackends = carried.Where(CoversLoopback).SelectMany(r => r.Backends).ToList();
+            var known = loopbackBackends.Count > 0 ? Bridges() : new HashSet<string>();
+            var bridges = loopbackBackends.Select(b => BridgeOf(b, known)).ToList();
+            var loopback = bridges.All(b => b is not null);
+            var needed = loopback ? bridges.OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList() : [];
 
-            if (!Run("nft", ["-f", "-"], ruleset, out var error))
+            // A switch never meets a filter that does not know its new containers yet: first both sets, then the new one.
+            AllowForwarded([.. AllowedOf(previous), .. AllowedOf(carried)]);
+            if (!ApplyRuleset(Render(Table, carried, loopback)))
             {
-                LogRulesFailed(error);
-                _applied = null;
                 return false;
             }
 
-            _applied = ruleset;
-            AllowForwarded([.. routes.Select(r => r.HostPort).Distinct().Order()]);
+            var failed = needed.Where(b => !EnableRouteLocalnet(b)).ToList();
+            if (failed.Count > 0 && !ApplyRuleset(Render(Table, carried, loopback: false)))
+            {
+                return false;
+            }
+
+            RestoreLocalnet(failed.Count > 0 ? [] : needed);
+            AllowForwarded(AllowedOf(carried));
             return true;
         }
     }
 
-    /// <summary>Removes the table and the DOCKER-USER rule (agent stop; nothing is left behind).</summary>
-    public void Clear()
+    /// <summary>
+    /// Checks that the rules are still in force (a firewall reload or `nft flush ruleset` removes them)
+    /// and puts them back if not. The agent's reconciliation calls it every check interval.
+    /// </summary>
+    public void Verify()
+    {
+        IReadOnlyList<KernelRoute> routes;
+        lock (_gate)
+        {
+            if (_disposed || _applied is null || _routes.Count == 0)
+            {
+                return;
+            }
+
+            var tableGone = !Run("nft", ["list", "table", "ip", Table], null, out _);
+            var jumpGone = _allowed is not null && !Run("iptables", ["-w", "-C", "DOCKER-USER", "-j", ForwardChain], null, out _);
+            if (!tableGone && !jumpGone)
+            {
+                return;
+            }
+
+            LogRulesRestored(Table);
+            _applied = tableGone ? null : _applied;
+            _allowed = jumpGone ? null : _allowed;
+            routes = _routes;
+        }
+
+        Apply(routes);
+    }
+
+    /// <summary>
+    /// The agent runs with `proxy.forwarding: userland`: rules a previous agent left (it crashed in
+    /// kernel mode) would keep taking the ports from the listeners, so they go.
+    /// </summary>
+    public void ClearLeftovers()
     {
         lock (_gate)
         {
+            StartLocked();
             ClearLocked();
         }
     }
 
-    public void Dispose() => Clear();
-
-    /// <summary>
-    /// No route left: the table, the DOCKER-USER jump and its chain go, route_localnet is switched
-    /// back. Also run once at the agent's first sync, so what a crashed agent left is removed.
-    /// </summary>
-    private void ClearLocked()
+    /// <summary>Removes the table and the DOCKER-USER rule (agent stop; nothing is left behind). Later changes are ignored.</summary>
+    public void Dispose()
     {
-        RestoreLocalnet([]);
-        if (_applied is not null || _cleared is false)
+        lock (_gate)
         {
-            Run("nft", ["-f", "-"], $"table ip {Table}\ndelete table ip {Table}\n", out _);
+            if (!_disposed)
+            {
+                ClearLocked();
+                _disposed = true;
+            }
         }
-
-        if (_allowed is not null || _cleared is false)
-        {
-            Run("iptables", ["-w", "-D", "DOCKER-USER", "-j", ForwardChain], null, out _);
-            Run("iptables", ["-w", "-F", ForwardChain], null, out _);
-            Run("iptables", ["-w", "-X", ForwardChain], null, out _);
-        }
-
-        _applied = null;
-        _allowed = null;
-        _cleared = true;
     }
 
     /// <summary>
@@ -135,7 +180,7 @@ internal sealed partial class KernelForwarding(AgentOptions options, ILogger<Ker
     /// Without <paramref name="loopback"/> (route_localnet could not be set) the host's loopback
     /// clients are left to the listener.
     /// </summary>
-    internal static string Render(string table, IReadOnlyList<KernelRoute> routes, IReadOnlyList<string> loopbackBridges, bool loopback = true)
+    internal static string Render(string table, IReadOnlyList<KernelRoute> routes, bool loopback = true)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"table ip {table}\ndelete table ip {table}\n");
@@ -144,72 +189,182 @@ internal sealed partial class KernelForwarding(AgentOptions options, ILogger<Ker
             return text.ToString();
         }
 
-        var dnat = new StringBuilder();
+        var incoming = new StringBuilder();
         var local = new StringBuilder();
+        var masquerade = new StringBuilder();
         foreach (var route in routes)
         {
-            var destination = route.HostIp.Equals(IPAddress.Any) || route.HostIp.Equals(IPAddress.IPv6Any) ? "fib daddr type local" : $"ip daddr {route.HostIp}";
+            var any = route.HostIp.Equals(IPAddress.Any) || route.HostIp.Equals(IPAddress.IPv6Any);
+            var destination = any ? "fib daddr type local" : $"ip daddr {route.HostIp}";
             var to = route.Backends.Count == 1
                 ? route.Backends[0].ToString()
                 : $"numgen inc mod {route.Backends.Count} map {{ {string.Join(", ", route.Backends.Select((b, i) => $"{i} : {b}"))} }}";
             var rule = $"{destination} tcp dport {route.HostPort} dnat to {to} : {route.ContainerPort}";
-            dnat.Append(CultureInfo.InvariantCulture, $"    {rule}\n");
-            local.Append(CultureInfo.InvariantCulture, $"    {(loopback ? string.Empty : "ip daddr != 127.0.0.0/8 ")}{rule}\n");
+
+            // A port bound to a loopback address is the host's own: nothing arriving from outside may reach it.
+            if (!IPAddress.IsLoopback(route.HostIp))
+            {
+                incoming.Append(CultureInfo.InvariantCulture, $"    {rule}\n");
+            }
+
+            if (loopback || !IPAddress.IsLoopback(route.HostIp))
+            {
+                local.Append(CultureInfo.InvariantCulture, $"    {(loopback ? string.Empty : "ip daddr != 127.0.0.0/8 ")}{rule}\n");
+            }
+
+            var backends = string.Join(", ", route.Backends);
+            masquerade.Append(CultureInfo.InvariantCulture, $"    ct status dnat meta l4proto tcp ct original proto-dst {route.HostPort} ip daddr {{ {backends} }} tcp dport {route.ContainerPort} fib saddr type local masquerade\n");
         }
 
-        var ports = string.Join(", ", routes.Select(r => r.HostPort).Distinct());
         text.Append(CultureInfo.InvariantCulture, $"table ip {table} {{\n");
-        text.Append("  chain prerouting {\n    type nat hook prerouting priority dstnat - 1; policy accept;\n").Append(dnat).Append("  }\n");
+        text.Append("  chain guard {\n    type filter hook prerouting priority raw; policy accept;\n");
+        text.Append("    ip daddr 127.0.0.0/8 iifname != \"lo\" counter drop\n  }\n");
+        text.Append("  chain prerouting {\n    type nat hook prerouting priority dstnat - 1; policy accept;\n").Append(incoming).Append("  }\n");
         text.Append("  chain output {\n    type nat hook output priority -101; policy accept;\n").Append(local).Append("  }\n");
-        text.Append("  chain postrouting {\n    type nat hook postrouting priority srcnat - 1; policy accept;\n");
-        text.Append(CultureInfo.InvariantCulture, $"    ct status dnat meta l4proto tcp ct original proto-dst {{ {ports} }} fib saddr type local masquerade\n  }}\n");
-        if (loopbackBridges.Count > 0)
-        {
-            text.Append("  chain guard {\n    type filter hook prerouting priority raw; policy accept;\n");
-            text.Append(CultureInfo.InvariantCulture, $"    iifname {{ {string.Join(", ", loopbackBridges.Select(b => $"\"{b}\""))} }} ip daddr 127.0.0.0/8 drop\n  }}\n");
-        }
-
+        text.Append("  chain postrouting {\n    type nat hook postrouting priority srcnat - 1; policy accept;\n").Append(masquerade).Append("  }\n");
         text.Append("}\n");
         return text.ToString();
     }
 
-    private static bool CoversLoopback(KernelRoute route) =>
-        route.HostIp.Equals(IPAddress.Any) || route.HostIp.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(route.HostIp);
+    /// <summary>The host's bridge interfaces (`ip -o link show type bridge`).</summary>
+    internal static IReadOnlySet<string> Bridges()
+    {
+        if (!Run("ip", ["-o", "link", "show", "type", "bridge"], null, out _, out var listing))
+        {
+            return new HashSet<string>();
+        }
 
-    /// <summary>The interface the kernel routes <paramref name="address"/> through (longest prefix in /proc/net/route).</summary>
-    internal static string? InterfaceOf(IPAddress address)
+        // "5: br-0123456789ab: <BROADCAST,…> …"
+        return listing.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(':', 3))
+            .Where(f => f.Length == 3)
+            .Select(f => f[1].Trim().Split('@')[0])
+            .Where(IsInterfaceName)
+            .ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The bridge the kernel reaches <paramref name="address"/> through: the longest directly
+    /// connected prefix in /proc/net/route (never a gateway or default route) on an interface that
+    /// is one of <paramref name="bridges"/>. Null for any other network (macvlan, ipvlan, an uplink).
+    /// </summary>
+    internal static string? BridgeOf(IPAddress address, IReadOnlySet<string> bridges)
     {
         if (address.AddressFamily != AddressFamily.InterNetwork)
         {
             return null;
         }
 
+        const int gatewayFlag = 0x2;
         var target = BitConverter.ToUInt32(address.GetAddressBytes());
         string? best = null;
-        var bestMask = -1L;
+        var bestWidth = 0;
         foreach (var line in File.ReadLines("/proc/net/route").Skip(1))
         {
             var fields = line.Split('\t', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (fields.Length < 8
                 || !uint.TryParse(fields[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var destination)
+                || !int.TryParse(fields[3], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var flags)
                 || !uint.TryParse(fields[7], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var mask))
             {
                 continue;
             }
 
-            var width = (long)uint.PopCount(mask);
-            if ((target & mask) == destination && width > bestMask && IsInterfaceName(fields[0]))
+            var width = (int)uint.PopCount(mask);
+            if (width > bestWidth && (flags & gatewayFlag) == 0 && (target & mask) == destination && IsInterfaceName(fields[0]))
             {
                 best = fields[0];
-                bestMask = width;
+                bestWidth = width;
             }
         }
 
-        return best;
+        return best is not null && bridges.Contains(best) ? best : null;
     }
+
+    private static bool CoversLoopback(KernelRoute route) =>
+        route.HostIp.Equals(IPAddress.Any) || route.HostIp.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(route.HostIp);
 
     private static bool IsInterfaceName(string name) =>
         name.Length is > 0 and <= 15 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    private static IEnumerable<(int HostPort, int ContainerPort, IPAddress Backend)> AllowedOf(IEnumerable<KernelRoute> routes) =>
+        routes.Where(r => !IPAddress.IsLoopback(r.HostIp)).SelectMany(r => r.Backends.Select(b => (r.HostPort, r.ContainerPort, b)));
+
+    /// <summary>Once: the bridges a previous agent switched route_localnet on for, and whether its rules are still there.</summary>
+    private void StartLocked()
+    {
+        if (_started)
+        {
+            return;
+        }
+
+        _started = true;
+        try
+        {
+            if (File.Exists(_localnetFile))
+            {
+                _localnet.UnionWith(File.ReadAllLines(_localnetFile).Where(IsInterfaceName));
+            }
+        }
+        catch (IOException e)
+        {
+            LogRecordFailed(_localnetFile, e.Message);
+        }
+
+        _tablePresent = Run("nft", ["list", "table", "ip", Table], null, out _);
+        _chainPresent = Run("iptables", ["-w", "-S", ForwardChain], null, out _);
+    }
+
+    /// <summary>Applies a ruleset; when nft refuses it, removes the table so that no stale rule carries clients anywhere.</summary>
+    private bool ApplyRuleset(string ruleset)
+    {
+        if (ruleset == _applied)
+        {
+            return true;
+        }
+
+        if (Run("nft", ["-f", "-"], ruleset, out var error))
+        {
+            _applied = ruleset;
+            _tablePresent = true;
+            return true;
+        }
+
+        LogRulesFailed(error);
+        _applied = null;
+        _tablePresent = !DeleteTable();
+        RestoreLocalnet([]);
+        return false;
+    }
+
+    private bool DeleteTable() => Run("nft", ["-f", "-"], $"table ip {Table}\ndelete table ip {Table}\n", out _);
+
+    /// <summary>No route left: the table, the DOCKER-USER jump and its chain go, route_localnet is switched back.</summary>
+    private void ClearLocked()
+    {
+        RestoreLocalnet([]);
+        if (_tablePresent || _applied is not null)
+        {
+            if (DeleteTable())
+            {
+                _tablePresent = false;
+            }
+            else
+            {
+                LogClearFailed(Table);
+            }
+        }
+
+        if (_chainPresent || _allowed is not null)
+        {
+            Run("iptables", ["-w", "-D", "DOCKER-USER", "-j", ForwardChain], null, out _);
+            Run("iptables", ["-w", "-F", ForwardChain], null, out _);
+            _chainPresent = !Run("iptables", ["-w", "-X", ForwardChain], null, out _) && Run("iptables", ["-w", "-S", ForwardChain], null, out _);
+        }
+
+        _applied = null;
+        _allowed = null;
+    }
 
     private bool EnableRouteLocalnet(string bridge)
     {
@@ -218,8 +373,13 @@ internal sealed partial class KernelForwarding(AgentOptions options, ILogger<Ker
         {
             if (File.ReadAllText(path).Trim() != "1")
             {
+                // Recorded before it is switched on: an agent that dies right after still switches it back.
+                if (_localnet.Add(bridge))
+                {
+                    SaveLocalnet();
+                }
+
                 File.WriteAllText(path, "1");
-                _localnet.Add(bridge);
             }
 
             return true;
@@ -231,13 +391,11 @@ internal sealed partial class KernelForwarding(AgentOptions options, ILogger<Ker
         }
     }
 
-    /// <summary>
-    /// Switches route_localnet off again on the bridges the agent switched it on and no longer needs
-    /// (the guard against neighbours reaching the host's loopback goes with the table).
-    /// </summary>
+    /// <summary>Switches route_localnet off again on the bridges the agent switched it on and no longer needs.</summary>
     private void RestoreLocalnet(IReadOnlyList<string> needed)
     {
-        foreach (var bridge in _localnet.Except(needed, StringComparer.Ordinal).ToList())
+        var done = _localnet.Except(needed, StringComparer.Ordinal).ToList();
+        foreach (var bridge in done)
         {
             try
             {
@@ -250,58 +408,110 @@ internal sealed partial class KernelForwarding(AgentOptions options, ILogger<Ker
 
             _localnet.Remove(bridge);
         }
+
+        if (done.Count > 0)
+        {
+            SaveLocalnet();
+        }
+    }
+
+    private void SaveLocalnet()
+    {
+        try
+        {
+            if (_localnet.Count == 0)
+            {
+                File.Delete(_localnetFile);
+            }
+            else
+            {
+                AtomicFile.Write(_localnetFile, Encoding.UTF8.GetBytes(string.Join('\n', _localnet.Order(StringComparer.Ordinal)) + "\n"), UnixFileMode.UserRead | UnixFileMode.UserWrite, durable: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogRecordFailed(_localnetFile, e.Message);
+        }
     }
 
     /// <summary>
-    /// Lets connections NAT sent from the owned ports through Docker's FORWARD filter (clients on other
-    /// machines): one chain of the agent's, rebuilt in one iptables-restore, jumped to from DOCKER-USER.
-    /// Nothing when the host has no DOCKER-USER (Docker's iptables management is off: nothing drops them).
+    /// Lets through Docker's FORWARD filter (clients on other machines) exactly the connections NAT
+    /// sent from an owned port to one of its containers: one chain of the agent's, rebuilt in one
+    /// iptables-restore, jumped to from the end of DOCKER-USER (before a final RETURN), so the rules an
+    /// operator keeps there are met first.
     /// </summary>
-    private void AllowForwarded(IReadOnlyList<int> ports)
+    private void AllowForwarded(IEnumerable<(int HostPort, int ContainerPort, IPAddress Backend)> allowed)
     {
         var rules = new StringBuilder($"*filter\n:{ForwardChain} - [0:0]\n");
-        foreach (var port in ports)
+        foreach (var (hostPort, containerPort, backend) in allowed.Distinct().OrderBy(a => a.HostPort).ThenBy(a => a.Backend.ToString(), StringComparer.Ordinal))
         {
-            rules.Append(CultureInfo.InvariantCulture, $"-A {ForwardChain} -p tcp -m conntrack --ctstate DNAT --ctorigdstport {port} -j ACCEPT\n");
+            rules.Append(CultureInfo.InvariantCulture, $"-A {ForwardChain} -d {backend}/32 -p tcp --dport {containerPort} -m conntrack --ctstate DNAT --ctorigdstport {hostPort} -j ACCEPT\n");
         }
 
         rules.Append("COMMIT\n");
         var text = rules.ToString();
-        if (text == _allowed || !Run("iptables", ["-w", "-S", "DOCKER-USER"], null, out _))
+        if (text == _allowed)
         {
             return;
         }
 
-        if (!Run("iptables-restore", ["-w", "--noflush"], text, out var error)
-            || (!Run("iptables", ["-w", "-C", "DOCKER-USER", "-j", ForwardChain], null, out _)
-                && !Run("iptables", ["-w", "-I", "DOCKER-USER", "-j", ForwardChain], null, out error)))
+        if (!Run("iptables", ["-w", "-S", "DOCKER-USER"], null, out _, out var listing))
+        {
+            if (!_warnedNoDockerUser)
+            {
+                _warnedNoDockerUser = true;
+                LogNoDockerUser();
+            }
+
+            return;
+        }
+
+        if (!Run("iptables-restore", ["-w", "--noflush"], text, out var error))
         {
             LogForwardFailed(error);
             return;
         }
 
+        _chainPresent = true;
+        var rulesThere = listing.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => l.StartsWith("-A DOCKER-USER ", StringComparison.Ordinal)).ToList();
+        if (!rulesThere.Contains($"-A DOCKER-USER -j {ForwardChain}"))
+        {
+            string[] jump = rulesThere.Count > 0 && rulesThere[^1] == "-A DOCKER-USER -j RETURN"
+                ? ["-w", "-I", "DOCKER-USER", rulesThere.Count.ToString(CultureInfo.InvariantCulture), "-j", ForwardChain]
+                : ["-w", "-A", "DOCKER-USER", "-j", ForwardChain];
+            if (!Run("iptables", jump, null, out error))
+            {
+                LogForwardFailed(error);
+                return;
+            }
+        }
+
         _allowed = text;
     }
 
+    private static bool Run(string tool, IReadOnlyList<string> arguments, string? input, out string error) => Run(tool, arguments, input, out error, out _);
+
     /// <summary>Runs one of the kernel's tools (no shell; the input is addresses and numbers the agent wrote).</summary>
-    private static bool Run(string tool, IReadOnlyList<string> arguments, string? input, out string error)
+    private static bool Run(string tool, IReadOnlyList<string> arguments, string? input, out string error, out string output)
     {
         try
         {
-            var options = new ChildProcessOptions { Timeout = CommandTimeout, StandardInput = input is null ? null : Encoding.UTF8.GetBytes(input) };
+            var run = new ChildProcessOptions { Timeout = CommandTimeout, StandardInput = input is null ? null : Encoding.UTF8.GetBytes(input) };
             // Synchronous on purpose: a swap's switch is in force when the set's change returns.
-            var result = ChildProcess.RunAsync(tool, arguments, options).GetAwaiter().GetResult();
+            var result = ChildProcess.RunAsync(tool, arguments, run).GetAwaiter().GetResult();
             error = result.StandardError.Trim().ReplaceLineEndings(" ");
+            output = result.StandardOutput;
             return result.Succeeded;
         }
         catch (Exception e) when (e is DsoException or TimeoutException or OperationCanceledException)
         {
             error = $"{e.Message} (install nftables and iptables, or set proxy.forwarding: userland)";
+            output = string.Empty;
             return false;
         }
     }
 
-    [LoggerMessage(EventId = 320, Level = LogLevel.Error, Message = "kernel forwarding: nft refused the agent's rules ({Error}); the proxy's listeners carry the connections (under systemd, install the drop-in kernel-forwarding.conf: docs/rotation.md)")]
+    [LoggerMessage(EventId = 320, Level = LogLevel.Error, Message = "kernel forwarding: nft refused the agent's rules ({Error}); the table is removed and the proxy's listeners carry the connections (under systemd, install the drop-in kernel-forwarding.conf: docs/rotation.md)")]
     private partial void LogRulesFailed(string error);
 
     [LoggerMessage(EventId = 321, Level = LogLevel.Warning, Message = "kernel forwarding: cannot set route_localnet on {Bridge} ({Error}); clients on the host's loopback go through the listener")]
@@ -309,4 +519,16 @@ internal sealed partial class KernelForwarding(AgentOptions options, ILogger<Ker
 
     [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "kernel forwarding: cannot let forwarded connections through DOCKER-USER ({Error}); clients on other machines may be dropped by Docker's FORWARD filter")]
     private partial void LogForwardFailed(string error);
+
+    [LoggerMessage(EventId = 323, Level = LogLevel.Warning, Message = "kernel forwarding: the host has no DOCKER-USER chain (Docker's iptables rules are off, or it uses another firewall backend); connections from other machines pass only if nothing else drops them")]
+    private partial void LogNoDockerUser();
+
+    [LoggerMessage(EventId = 324, Level = LogLevel.Warning, Message = "kernel forwarding: the rules of table {Table} were removed by someone else (a firewall reload?); putting them back")]
+    private partial void LogRulesRestored(string table);
+
+    [LoggerMessage(EventId = 326, Level = LogLevel.Warning, Message = "kernel forwarding: cannot keep the record of the bridges it switched route_localnet on in {File} ({Error})")]
+    private partial void LogRecordFailed(string file, string error);
+
+    [LoggerMessage(EventId = 325, Level = LogLevel.Error, Message = "kernel forwarding: cannot remove the nftables table {Table}; remove it by hand (nft delete table ip {Table})")]
+    private partial void LogClearFailed(string table);
 }

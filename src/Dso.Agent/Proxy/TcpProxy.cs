@@ -16,6 +16,7 @@ internal sealed partial class TcpProxy(ProxyOptions options, DsoMetrics metrics,
 {
     private readonly Lock _gate = new();
     private readonly Lock _sync = new();
+    private int _leftoversCleared;
     private readonly Dictionary<(string HostIp, int Port), ProxyListener> _listeners = [];
     private readonly Dictionary<(string Project, string Service), ServiceBackends> _services = [];
 
@@ -36,8 +37,18 @@ internal sealed partial class TcpProxy(ProxyOptions options, DsoMetrics metrics,
     /// </summary>
     public void SyncKernelRules()
     {
-        if (!options.KernelForwarding || forwarding is null)
+        if (forwarding is null)
         {
+            return;
+        }
+
+        if (!options.KernelForwarding)
+        {
+            if (Interlocked.Exchange(ref _leftoversCleared, 1) == 0)
+            {
+                forwarding.ClearLeftovers();
+            }
+
             return;
         }
 
@@ -52,6 +63,15 @@ internal sealed partial class TcpProxy(ProxyOptions options, DsoMetrics metrics,
             }
 
             forwarding.Apply(routes);
+        }
+    }
+
+    /// <summary>Puts the kernel's rules back if someone removed them (the reconciliation's checks call it).</summary>
+    public void VerifyKernelRules()
+    {
+        if (options.KernelForwarding)
+        {
+            forwarding?.Verify();
         }
     }
 
@@ -159,7 +179,7 @@ internal sealed partial class TcpProxy(ProxyOptions options, DsoMetrics metrics,
 
         // The agent stops: no rule outlives it (a crash leaves them, carrying clients to live
         // containers, and the next start replaces them).
-        forwarding?.Clear();
+        forwarding?.Dispose();
     }
 
     [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "proxy listening on {HostIp}:{Port} for {Project}/{Service} (container port {ContainerPort})")]

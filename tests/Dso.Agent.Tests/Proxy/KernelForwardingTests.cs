@@ -29,20 +29,26 @@ public sealed class KernelForwardingTests(EngineFixture engine)
             new(IPAddress.Loopback, 18081, 80, [IPAddress.Parse("172.30.0.3"), IPAddress.Parse("172.30.0.4")]),
         };
 
-        var ruleset = KernelForwarding.Render("dso", routes, ["br-0123456789ab"]);
+        var ruleset = KernelForwarding.Render("dso", routes);
         Assert.StartsWith("table ip dso\ndelete table ip dso\ntable ip dso {", ruleset, StringComparison.Ordinal);
         Assert.Contains("fib daddr type local tcp dport 18080 dnat to 172.30.0.2 : 8080", ruleset, StringComparison.Ordinal);
         Assert.Contains("ip daddr 127.0.0.1 tcp dport 18081 dnat to numgen inc mod 2 map { 0 : 172.30.0.3, 1 : 172.30.0.4 } : 80", ruleset, StringComparison.Ordinal);
-        Assert.Contains("iifname { \"br-0123456789ab\" } ip daddr 127.0.0.0/8 drop", ruleset, StringComparison.Ordinal);
+        Assert.Contains("ip daddr 127.0.0.0/8 iifname != \"lo\" counter drop", ruleset, StringComparison.Ordinal);
+        Assert.Contains("ct status dnat meta l4proto tcp ct original proto-dst 18081 ip daddr { 172.30.0.3, 172.30.0.4 } tcp dport 80 fib saddr type local masquerade", ruleset, StringComparison.Ordinal);
+
+        // A port bound to the loopback address is carried for the host's own clients only (output), never from outside (prerouting).
+        var prerouting = ruleset[ruleset.IndexOf("chain prerouting", StringComparison.Ordinal)..ruleset.IndexOf("chain output", StringComparison.Ordinal)];
+        Assert.Contains("dport 18080", prerouting, StringComparison.Ordinal);
+        Assert.DoesNotContain("dport 18081", prerouting, StringComparison.Ordinal);
 
         // Checked, not applied (nft -c): the syntax of the nft this host has.
         var check = await ChildProcess.RunAsync("nft", ["-c", "-f", "-"], new ChildProcessOptions { StandardInput = System.Text.Encoding.UTF8.GetBytes(ruleset) }, TestContext.Current.CancellationToken);
         Assert.True(check.Succeeded, check.StandardError);
 
-        var noLoopback = KernelForwarding.Render("dso", routes, [], loopback: false);
+        var noLoopback = KernelForwarding.Render("dso", routes, loopback: false);
         Assert.Contains("ip daddr != 127.0.0.0/8 fib daddr type local tcp dport 18080", noLoopback, StringComparison.Ordinal);
-        Assert.DoesNotContain("chain guard", noLoopback, StringComparison.Ordinal);
-        Assert.Equal("table ip dso\ndelete table ip dso\n", KernelForwarding.Render("dso", [], []));
+        Assert.DoesNotContain("ip daddr 127.0.0.1 tcp dport 18081", noLoopback, StringComparison.Ordinal);
+        Assert.Equal("table ip dso\ndelete table ip dso\n", KernelForwarding.Render("dso", []));
     }
 
     [Fact]
@@ -131,7 +137,12 @@ public sealed class KernelForwardingTests(EngineFixture engine)
         stack.Set("app/db", "value-1");
         await RotationStack.WaitForAnswerAsync(stack.Port, "DB_PASSWORD=value-1\n", 60);
         await AgentLifecycleTests.WaitUntilAsync(async () => (await stack.Project.AllContainersAsync()).Length == 1, 60);
-        await WaitForRuleAsync(stack, await AddressAsync(await stack.Project.ContainerAsync("web")));
+        var bridge = await WaitForRuleAsync(stack, await AddressAsync(await stack.Project.ContainerAsync("web")));
+
+        // The agent that died had switched route_localnet on; the one that took over switches it off when it stops.
+        Assert.Equal(0, await stack.Agent.StopAsync());
+        Assert.Equal("0", (await File.ReadAllTextAsync($"/proc/sys/net/ipv4/conf/{bridge}/route_localnet", TestContext.Current.CancellationToken)).Trim());
+        Assert.False((await Nft("list", "table", "ip", Names(stack).Table)).Succeeded, "the agent's table outlived it");
     }
 
     [Fact]
@@ -154,7 +165,7 @@ public sealed class KernelForwardingTests(EngineFixture engine)
                 command: ["serve", "8080", "API_KEY"]
                 labels:
                   dso.strategy: rolling
-                ports: ["{PORT2}:8080"]
+                ports: ["127.0.0.1:{PORT2}:8080"]
                 environment:
                   API_KEY: dso://app/api
             """.Replace("IMAGE", TestImages.App, StringComparison.Ordinal),
@@ -168,15 +179,19 @@ public sealed class KernelForwardingTests(EngineFixture engine)
         var listener = Series(stack);
         var before = await stack.MetricAsync(listener);
         var answers = await remote.GetAsync(stack.Port, 20);
-        var api = await remote.GetAsync(stack.Port2, 20);
 
-        // Each port reaches its own service only.
+        // Each port reaches its own service only; the one bound to 127.0.0.1 is the host's alone.
         Assert.Equal(20, answers.Count);
         Assert.All(answers, a => Assert.Contains("DB_PASSWORD=value-0", a, StringComparison.Ordinal));
         Assert.All(answers, a => Assert.DoesNotContain("API_KEY", a, StringComparison.Ordinal));
-        Assert.Equal(20, api.Count);
-        Assert.All(api, a => Assert.Contains("API_KEY=key-0", a, StringComparison.Ordinal));
-        Assert.All(api, a => Assert.DoesNotContain("DB_PASSWORD", a, StringComparison.Ordinal));
+        Assert.Contains("API_KEY=key-0\n", await RotationStack.QueryAsync(stack.Port2), StringComparison.Ordinal);
+        Assert.Equal(0, await remote.ConnectCountAsync(remote.HostAddress, stack.Port2, 3));
+
+        // Packets for 127.0.0.1 sent to the host from outside (a neighbour can send them) reach neither port: the table drops them.
+        Assert.Equal(0, await remote.ConnectCountAsync("127.0.0.1", stack.Port2, 3, forgeLoopback: true));
+        Assert.Equal(0, await remote.ConnectCountAsync("127.0.0.1", stack.Port, 3));
+        var guard = (await Nft("list", "chain", "ip", Names(stack).Table, "guard")).StandardOutput;
+        Assert.Matches(@"counter packets [1-9]", guard);
         Assert.Equal(before, await stack.MetricAsync(listener));
         Assert.Contains($"-j {Names(stack).Chain}", (await Iptables("-S", "DOCKER-USER")).StandardOutput, StringComparison.Ordinal);
 
@@ -205,7 +220,7 @@ public sealed class KernelForwardingTests(EngineFixture engine)
             listed = (await Nft("list", "table", "ip", Names(stack).Table)).StandardOutput;
             if (listed.Contains(rule, StringComparison.Ordinal))
             {
-                return KernelForwarding.InterfaceOf(IPAddress.Parse(address)) ?? throw new InvalidOperationException($"no route to {address}");
+                return KernelForwarding.BridgeOf(IPAddress.Parse(address), KernelForwarding.Bridges()) ?? throw new InvalidOperationException($"no route to {address}");
             }
 
             await Task.Delay(100, TestContext.Current.CancellationToken);
@@ -227,6 +242,7 @@ public sealed class KernelForwardingTests(EngineFixture engine)
     {
         private readonly string _name;
         private readonly int _net;
+        private bool _forged;
 
         private RemoteMachine(string name, int net)
         {
@@ -248,8 +264,41 @@ public sealed class KernelForwardingTests(EngineFixture engine)
             await Ip("link", "set", here, "up");
             await Ip("-n", name, "addr", "add", $"10.213.{net}.2/24", "dev", "eth0");
             await Ip("-n", name, "link", "set", "eth0", "up");
-            await Ip("-n", name, "link", "set", "lo", "up");
+
+            // Its loopback stays down, so a test may route 127.0.0.0/8 to the host as a hostile neighbour would.
             return machine;
+        }
+
+        /// <summary>
+        /// Tries <paramref name="count"/> connections from the other machine (2 s each); returns how many
+        /// were accepted. <paramref name="forgeLoopback"/> first routes 127.0.0.0/8 to this host, as a
+        /// neighbour on its network can.
+        /// </summary>
+        public async Task<int> ConnectCountAsync(string host, int port, int count, bool forgeLoopback = false)
+        {
+            if (forgeLoopback && !_forged)
+            {
+                _forged = true;
+                var sysctl = await ChildProcess.RunAsync("nsenter", [$"--net=/var/run/netns/{_name}", "sysctl", "-w", "net.ipv4.conf.all.route_localnet=1", "net.ipv4.conf.eth0.route_localnet=1"]);
+                Assert.True(sysctl.Succeeded, sysctl.StandardError);
+                await Ip("-n", _name, "route", "add", "127.0.0.0/8", "via", HostAddress, "dev", "eth0");
+            }
+
+            const string script = """
+                import socket, sys
+                host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+                accepted = 0
+                for _ in range(count):
+                    try:
+                        socket.create_connection((host, port), timeout=2).close()
+                        accepted += 1
+                    except OSError:
+                        pass
+                print(accepted)
+                """;
+            var result = await ChildProcess.RunAsync("nsenter", [$"--net=/var/run/netns/{_name}", "python3", "-c", script, host, port.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture)], new ChildProcessOptions { Timeout = TimeSpan.FromMinutes(1) });
+            Assert.True(result.Succeeded, $"the remote client failed: {result.StandardError}");
+            return int.Parse(result.StandardOutput.Trim(), CultureInfo.InvariantCulture);
         }
 
         /// <summary>Makes <paramref name="count"/> requests from the other machine, one connection each; returns the answers.</summary>
