@@ -70,6 +70,16 @@ internal sealed class BenchAgent : IAsyncDisposable
         return agent;
     }
 
+    /// <summary>Writes <paramref name="compose"/> to WORK/NAME/compose.yaml and runs `docker dso up -d -p NAME` there; returns the directory.</summary>
+    public async Task<string> UpAsync(string name, string compose)
+    {
+        var directory = Path.Combine(Work, name);
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "compose.yaml"), compose);
+        await DsoAsync(directory, "up", "-d", "-p", name);
+        return directory;
+    }
+
     /// <summary>`docker dso ARGS` with this agent's socket, in <paramref name="directory"/>.</summary>
     public Task<string> DsoAsync(string directory, params string[] args) => BenchProcess.RunAsync(BenchProcess.Cli, args, Environment, directory);
 

@@ -43,8 +43,8 @@ internal static partial class ProxyScenario
             var kernelPort = BenchProcess.FreePort();
             var dockerKernelPort = BenchProcess.FreePort();
             var dockerProxyPort = BenchProcess.FreePort();
-            projects.Add(await UpAsync(userlandAgent, userland, "dsobenchhttp", dsoPort));
-            projects.Add(await UpAsync(kernelAgent, kernel, "dsobenchkern", kernelPort));
+            projects.Add(await UpAsync(userlandAgent, "dsobenchhttp", dsoPort));
+            projects.Add(await UpAsync(kernelAgent, "dsobenchkern", kernelPort));
             await BenchProcess.RunAsync("docker", ["rm", "-f", dockerKernel], new Dictionary<string, string>(), check: false);
             await BenchProcess.RunAsync("docker", ["run", "-d", "--name", dockerKernel, "--label", "dso.test=true", "-p", $"127.0.0.1:{dockerKernelPort}:8080", "dso-bench/app:1", "http", "8080"], new Dictionary<string, string>());
 
@@ -129,11 +129,9 @@ internal static partial class ProxyScenario
         return work;
     }
 
-    private static async Task<(string Directory, string Name, BenchAgent Agent)> UpAsync(BenchAgent agent, string work, string name, int port)
+    private static async Task<(string Directory, string Name, BenchAgent Agent)> UpAsync(BenchAgent agent, string name, int port)
     {
-        var directory = Path.Combine(work, name);
-        Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, "compose.yaml"), $$"""
+        var directory = await agent.UpAsync(name, $$"""
             services:
               http:
                 image: dso-bench/app:1
@@ -144,7 +142,6 @@ internal static partial class ProxyScenario
                 environment:
                   TOKEN: dso://bench/http
             """);
-        await agent.DsoAsync(directory, "up", "-d", "-p", name);
         return (directory, name, agent);
     }
 

@@ -114,12 +114,9 @@ internal static partial class RotationScenario
 
     private static async Task<string> UpAsync(BenchAgent agent, string work, string name, List<(string, string)> projects, string compose)
     {
-        var directory = Path.Combine(work, name);
-        Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, "compose.yaml"), compose);
-        projects.Add((directory, name));
-        await agent.DsoAsync(directory, "up", "-d", "-p", name);
-        return directory;
+        // Listed before it runs, so a failed `up` is still brought down.
+        projects.Add((Path.Combine(work, name), name));
+        return await agent.UpAsync(name, compose);
     }
 
     /// <summary>Baseline: `docker dso rotate --force` over IPC → the rotation's start event.</summary>

@@ -41,6 +41,7 @@ internal sealed partial class KernelForwarding(AgentOptions options, ILogger<Ker
     private readonly HashSet<string> _localnet = new(StringComparer.Ordinal);
     private readonly string _localnetFile = Path.Combine(options.StateDirectory, "route-localnet");
     private IReadOnlyList<KernelRoute> _routes = [];
+    private IReadOnlySet<string> _bridges = new HashSet<string>();
     private string? _applied;
     private string? _allowed;
     private bool _tablePresent;
@@ -72,16 +73,16 @@ internal sealed partial class KernelForwarding(AgentOptions options, ILogger<Ker
     }
 
     /// <summary>
-    /// Makes the rules exactly <paramref name="routes"/> (no route: no table, no chain). False when the
-    /// kernel's tools refused (logged); the table is then removed, so the listeners carry every client.
+    /// Makes the rules exactly <paramref name="routes"/> (no route: no table, no chain). When the
+    /// kernel's tools refuse (logged) the table is removed, so the listeners carry every client.
     /// </summary>
-    public bool Apply(IReadOnlyList<KernelRoute> routes)
+    public void Apply(IReadOnlyList<KernelRoute> routes)
     {
         lock (_gate)
         {
             if (_disposed)
             {
-                return false;
+                return;
             }
 
             StartLocked();
@@ -90,13 +91,19 @@ internal sealed partial class KernelForwarding(AgentOptions options, ILogger<Ker
             if (routes.Count == 0)
             {
                 ClearLocked();
-                return true;
+                return;
             }
 
             var carried = routes.Where(r => r.Backends.Count > 0).OrderBy(r => r.HostPort).ThenBy(r => r.HostIp.ToString(), StringComparer.Ordinal).ToList();
             var loopbackBackends = carried.Where(CoversLoopback).SelectMany(r => r.Backends).ToList();
-            var known = loopbackBackends.Count > 0 ? Bridges() : new HashSet<string>();
-            var bridges = loopbackBackends.Select(b => BridgeOf(b, known)).ToList();
+            var bridges = loopbackBackends.Select(b => BridgeOf(b, _bridges)).ToList();
+            if (bridges.Contains(null))
+            {
+                // A network made since the last look: ask the kernel again (not on every change).
+                _bridges = Bridges();
+                bridges = [.. loopbackBackends.Select(b => BridgeOf(b, _bridges))];
+            }
+
             var loopback = bridges.All(b => b is not null);
             var needed = loopback ? bridges.OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList() : [];
 
@@ -104,24 +111,23 @@ internal sealed partial class KernelForwarding(AgentOptions options, ILogger<Ker
             AllowForwarded([.. AllowedOf(previous), .. AllowedOf(carried)]);
             if (!ApplyRuleset(Render(Table, carried, loopback)))
             {
-                return false;
+                return;
             }
 
             var failed = needed.Where(b => !EnableRouteLocalnet(b)).ToList();
             if (failed.Count > 0 && !ApplyRuleset(Render(Table, carried, loopback: false)))
             {
-                return false;
+                return;
             }
 
             RestoreLocalnet(failed.Count > 0 ? [] : needed);
             AllowForwarded(AllowedOf(carried));
-            return true;
         }
     }
 
     /// <summary>
     /// Checks that the rules are still in force (a firewall reload or `nft flush ruleset` removes them)
-    /// and puts them back if not. The agent's reconciliation calls it every check interval.
+    /// and puts them back if not. The agent's reconciliation calls it every 15 s.
     /// </summary>
     public void Verify()
     {

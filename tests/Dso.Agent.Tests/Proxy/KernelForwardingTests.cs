@@ -55,21 +55,7 @@ public sealed class KernelForwardingTests(EngineFixture engine)
     public async Task RollingRotationsUnderLoad_AreCarriedByTheKernel_NoneFail_AndTheAgentsStopLeavesNothing()
     {
         await engine.RequireAsync();
-        await using var stack = await RotationStack.UpAsync(
-            """
-            services:
-              web:
-                image: IMAGE
-                command: ["serve", "8080", "DB_PASSWORD"]
-                labels:
-                  dso.strategy: rolling
-                ports: ["127.0.0.1:{PORT}:8080"]
-                environment:
-                  DB_PASSWORD: dso://app/db
-            """.Replace("IMAGE", TestImages.App, StringComparison.Ordinal),
-            new() { ["app/db"] = "value-0" },
-            extraYaml: Kernel);
-        await RotationStack.WaitForAnswerAsync(stack.Port, "DB_PASSWORD=value-0\n");
+        await using var stack = await UpAsync(Web("127.0.0.1:{PORT}:8080"), new() { ["app/db"] = "value-0" });
         var container = await stack.Project.ContainerAsync("web");
         var bridge = await WaitForRuleAsync(stack, await AddressAsync(container));
         Assert.Equal("1", await File.ReadAllTextAsync($"/proc/sys/net/ipv4/conf/{bridge}/route_localnet", TestContext.Current.CancellationToken).ContinueWith(t => t.Result.Trim(), TaskScheduler.Default));
@@ -106,21 +92,7 @@ public sealed class KernelForwardingTests(EngineFixture engine)
     public async Task AnAgentThatDies_LeavesItsRulesCarryingClients_AndItsNextStartAdoptsThem()
     {
         await engine.RequireAsync();
-        await using var stack = await RotationStack.UpAsync(
-            """
-            services:
-              web:
-                image: IMAGE
-                command: ["serve", "8080", "DB_PASSWORD"]
-                labels:
-                  dso.strategy: rolling
-                ports: ["127.0.0.1:{PORT}:8080"]
-                environment:
-                  DB_PASSWORD: dso://app/db
-            """.Replace("IMAGE", TestImages.App, StringComparison.Ordinal),
-            new() { ["app/db"] = "value-0" },
-            extraYaml: Kernel);
-        await RotationStack.WaitForAnswerAsync(stack.Port, "DB_PASSWORD=value-0\n");
+        await using var stack = await UpAsync(Web("127.0.0.1:{PORT}:8080"), new() { ["app/db"] = "value-0" });
         var address = await AddressAsync(await stack.Project.ContainerAsync("web"));
         await WaitForRuleAsync(stack, address);
 
@@ -149,17 +121,8 @@ public sealed class KernelForwardingTests(EngineFixture engine)
     public async Task ClientsOnAnotherMachine_AreCarriedPastDockersForwardFilter_EachPortToItsOwnService_AndDownRemovesEveryRule()
     {
         await engine.RequireAsync();
-        await using var stack = await RotationStack.UpAsync(
-            """
-            services:
-              web:
-                image: IMAGE
-                command: ["serve", "8080", "DB_PASSWORD"]
-                labels:
-                  dso.strategy: rolling
-                ports: ["{PORT}:8080"]
-                environment:
-                  DB_PASSWORD: dso://app/db
+        await using var stack = await UpAsync(
+            Web("{PORT}:8080") + """
               api:
                 image: IMAGE
                 command: ["serve", "8080", "API_KEY"]
@@ -168,10 +131,8 @@ public sealed class KernelForwardingTests(EngineFixture engine)
                 ports: ["127.0.0.1:{PORT2}:8080"]
                 environment:
                   API_KEY: dso://app/api
-            """.Replace("IMAGE", TestImages.App, StringComparison.Ordinal),
-            new() { ["app/db"] = "value-0", ["app/api"] = "key-0" },
-            extraYaml: Kernel);
-        await RotationStack.WaitForAnswerAsync(stack.Port, "DB_PASSWORD=value-0\n");
+            """,
+            new() { ["app/db"] = "value-0", ["app/api"] = "key-0" });
         await RotationStack.WaitForAnswerAsync(stack.Port2, "API_KEY=key-0\n");
         await WaitForRuleAsync(stack, await AddressAsync(await stack.Project.ContainerAsync("web")));
 
@@ -187,9 +148,13 @@ public sealed class KernelForwardingTests(EngineFixture engine)
         Assert.Contains("API_KEY=key-0\n", await RotationStack.QueryAsync(stack.Port2), StringComparison.Ordinal);
         Assert.Equal(0, await remote.ConnectCountAsync(remote.HostAddress, stack.Port2, 3));
 
-        // Packets for 127.0.0.1 sent to the host from outside (a neighbour can send them) reach neither port: the table drops them.
-        Assert.Equal(0, await remote.ConnectCountAsync("127.0.0.1", stack.Port2, 3, forgeLoopback: true));
-        Assert.Equal(0, await remote.ConnectCountAsync("127.0.0.1", stack.Port, 3));
+        // Packets for 127.0.0.0/8 sent to the host from outside (a neighbour can send them) reach neither port: the table drops them.
+        foreach (var loopback in new[] { "127.0.0.1", "127.3.2.1" })
+        {
+            Assert.Equal(0, await remote.ConnectCountAsync(loopback, stack.Port2, 3, forgeLoopback: true));
+            Assert.Equal(0, await remote.ConnectCountAsync(loopback, stack.Port, 3));
+        }
+
         var guard = (await Nft("list", "chain", "ip", Names(stack).Table, "guard")).StandardOutput;
         Assert.Matches(@"counter packets [1-9]", guard);
         Assert.Equal(before, await stack.MetricAsync(listener));
@@ -199,6 +164,36 @@ public sealed class KernelForwardingTests(EngineFixture engine)
         await AgentLifecycleTests.WaitUntilAsync(async () => !(await Nft("list", "table", "ip", Names(stack).Table)).Succeeded, 20);
         Assert.DoesNotContain(Names(stack).Chain, (await Iptables("-S", "DOCKER-USER")).StandardOutput, StringComparison.Ordinal);
         Assert.False((await Iptables("-S", Names(stack).Chain)).Succeeded, "the agent's iptables chain outlived the project");
+    }
+
+    /// <summary>The compose text of a rolling `web` service serving DB_PASSWORD on <paramref name="ports"/> (IMAGE stands for the test image).</summary>
+    private static string Web(string ports) => $$"""
+        services:
+          web:
+            image: IMAGE
+            command: ["serve", "8080", "DB_PASSWORD"]
+            labels:
+              dso.strategy: rolling
+            ports: ["{{ports}}"]
+            environment:
+              DB_PASSWORD: dso://app/db
+
+        """;
+
+    /// <summary>The stack under an agent with kernel forwarding, once `web` answers with its first value.</summary>
+    private static async Task<RotationStack> UpAsync(string compose, Dictionary<string, string> secrets)
+    {
+        var stack = await RotationStack.UpAsync(compose.Replace("IMAGE", TestImages.App, StringComparison.Ordinal), secrets, extraYaml: Kernel);
+        try
+        {
+            await RotationStack.WaitForAnswerAsync(stack.Port, "DB_PASSWORD=value-0\n");
+            return stack;
+        }
+        catch
+        {
+            await stack.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>The names of this agent's rules (agents of other tests run beside it, each with its own).</summary>
