@@ -16,12 +16,14 @@ ensure_bench_image() {
 
 ensure_bench_images() {
   ensure_bench_image
-  local rootfs
-  if ! docker image inspect dso-bench/app:1 >/dev/null 2>&1; then
-    [ -x "$DSO_ROOT/artifacts/native/dso-testapp" ] || bash "$DSO_ROOT/scripts/build-native.sh" --with-testapp
+  local rootfs sum
+  [ -x "$DSO_ROOT/artifacts/native/dso-testapp" ] || bash "$DSO_ROOT/scripts/build-native.sh" --with-testapp
+  # Rebuilt when the test application changed since the image was made (its checksum is a label).
+  sum=$(sha256sum "$DSO_ROOT/artifacts/native/dso-testapp" | cut -c1-16)
+  if [ "$(docker image inspect --format '{{index .Config.Labels "dso.bench.app"}}' dso-bench/app:1 2>/dev/null)" != "$sum" ]; then
     rootfs=$(mktemp -d)
     cp "$DSO_ROOT/artifacts/native/dso-testapp" "$rootfs/app"
-    tar -C "$rootfs" -c . | docker import -c 'ENTRYPOINT ["/app"]' -c 'LABEL dso.test=true' - dso-bench/app:1 >/dev/null
+    tar -C "$rootfs" -c . | docker import -c 'ENTRYPOINT ["/app"]' -c 'LABEL dso.test=true' -c "LABEL dso.bench.app=$sum" - dso-bench/app:1 >/dev/null
     rm -rf "$rootfs"
   fi
 }

@@ -148,7 +148,9 @@ void Serve(TcpClient client, List<string> names)
     }
 }
 
-static void ServeHttp(TcpClient client, byte[] response)
+// Asynchronous: a blocking read per connection would hold a pool thread for each keep-alive client,
+// and 32 clients at once would wait for the pool to grow (a second or more: the benchmarks' p99).
+static async Task ServeHttp(TcpClient client, byte[] response)
 {
     using (client)
     {
@@ -160,7 +162,7 @@ static void ServeHttp(TcpClient client, byte[] response)
         {
             while (true)
             {
-                var read = stream.Read(buffer, filled, buffer.Length - filled);
+                var read = await stream.ReadAsync(buffer.AsMemory(filled));
                 if (read == 0)
                 {
                     return;
@@ -172,8 +174,9 @@ static void ServeHttp(TcpClient client, byte[] response)
                 int end;
                 while ((end = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8)) >= 0)
                 {
-                    stream.Write(response);
-                    if (buffer.AsSpan(0, end).IndexOf("Connection: close"u8) >= 0)
+                    var close = buffer.AsSpan(0, end).IndexOf("Connection: close"u8) >= 0;
+                    await stream.WriteAsync(response);
+                    if (close)
                     {
                         return;
                     }
