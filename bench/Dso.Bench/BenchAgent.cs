@@ -108,8 +108,18 @@ internal sealed class BenchAgent : IAsyncDisposable
         await _stop.CancelAsync();
         try
         {
-            _process.Kill();
-            await _process.WaitForExitAsync();
+            // SIGTERM first, as systemd stops it: a kernel-forwarding agent then removes its rules.
+            await BenchProcess.RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], new Dictionary<string, string>(), check: false);
+            using var stopped = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try
+            {
+                await _process.WaitForExitAsync(stopped.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill();
+                await _process.WaitForExitAsync();
+            }
         }
         catch (InvalidOperationException)
         {

@@ -53,7 +53,7 @@ settle() { sleep 3; }
 proxy_pid=$!; pids+=("$proxy_pid")
 # A plugin started as the agent starts it: its standard input a pipe the host keeps open, after `initialize`.
 mkfifo "$work/plugin.in"
-{ printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":1,"provider":"bench","type":"vault","config":{"endpoint":"http://127.0.0.1:9"}}}'; sleep 3600; } > "$work/plugin.in" &
+{ printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":1,"provider":"bench","type":"vault","config":{"endpoint":"http://127.0.0.1:9"}}}'; exec sleep 3600; } > "$work/plugin.in" &
 pids+=("$!")
 VAULT_TOKEN=bench-token "$native/docker-dso" provider-plugin vault < "$work/plugin.in" > "$work/plugin.out" 2>"$work/plugin.err" &
 plugin_pid=$!; pids+=("$plugin_pid")
