@@ -25,6 +25,7 @@ public sealed class DoctorTests(EngineFixture engine)
             Assert.True(checks.ContainsKey(id), $"no check {id} in {run.StandardOutput}");
         }
 
+        Assert.False(checks.ContainsKey("proxy.forwarding"), "a check of kernel forwarding's prerequisites with proxy.forwarding: userland");
         Assert.All(checks.Values, c => Assert.Contains(c.GetProperty("verdict").GetString(), new[] { "pass", "warn", "fail" }));
         Assert.All(checks.Values.Where(c => c.GetProperty("verdict").GetString() != "pass"), c => Assert.False(string.IsNullOrEmpty(c.GetProperty("fix").GetString())));
         Assert.Equal("pass", checks["engine.reachable"].GetProperty("verdict").GetString());
@@ -36,5 +37,25 @@ public sealed class DoctorTests(EngineFixture engine)
         Assert.StartsWith("not in a swarm", checks["engine.swarm"].GetProperty("detail").GetString(), StringComparison.Ordinal);
         var failures = json.RootElement.GetProperty("failures").GetInt32();
         Assert.Equal(failures == 0 ? 0 : 1, run.ExitCode);
+    }
+
+    [Fact]
+    public async Task Doctor_WithKernelForwarding_FindsNftAndIptables()
+    {
+        using var dir = new TempDirectory("dso-doctor-");
+        var config = Path.Combine(dir.Path, "dso.yaml");
+        File.WriteAllText(config, "proxy:\n  forwarding: kernel\n");
+        Assert.False(File.Exists("/lib/systemd/system/dso-agent.service") || File.Exists("/etc/systemd/system/dso-agent.service"),
+            "this host runs DSO's agent unit; the drop-in side of the check is tested on the systemd host (SystemdHostTests)");
+
+        var run = await ChildProcess.RunAsync(AgentProcess.Cli, ["doctor", "--json", "--config", config], new ChildProcessOptions(), TestContext.Current.CancellationToken);
+
+        using var json = JsonDocument.Parse(run.StandardOutput);
+        var check = json.RootElement.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "proxy.forwarding");
+        Assert.Equal("pass", check.GetProperty("verdict").GetString());
+        var detail = check.GetProperty("detail").GetString()!;
+        Assert.Contains("nft (/", detail, StringComparison.Ordinal);
+        Assert.Contains("iptables (/", detail, StringComparison.Ordinal);
+        Assert.Contains("no systemd unit for the agent here", detail, StringComparison.Ordinal);
     }
 }

@@ -254,11 +254,20 @@ public sealed partial class SystemdHostTests(EngineFixture engine)
         await EngineFixture.DockerOkAsync("cp", NativeArtifacts.DebianPackage, $"{host.Name}:/tmp/docker-dso.deb");
         await host.OkAsync("dpkg -i /tmp/docker-dso.deb", cancellationToken: cancel);
         await WaitActiveAsync(host, cancel);
+        // doctor names the missing drop-in before it is installed, and finds it after.
+        await host.OkAsync("printf 'proxy:\\n  forwarding: kernel\\n' >> /etc/dso/dso.yaml", cancellationToken: cancel);
+        var before = await ForwardingCheckAsync(host, cancel);
+        Assert.Equal("fail", before.Verdict);
+        Assert.Contains("CAP_NET_ADMIN", before.Detail, StringComparison.Ordinal);
+        Assert.Contains("/usr/lib/dso/systemd/kernel-forwarding.conf", before.Fix, StringComparison.Ordinal);
         await host.OkAsync(
             "install -D -m 0644 /usr/lib/dso/systemd/kernel-forwarding.conf /etc/systemd/system/dso-agent.service.d/kernel-forwarding.conf"
-            + " && printf 'proxy:\\n  forwarding: kernel\\n' >> /etc/dso/dso.yaml && systemctl daemon-reload && systemctl restart dso-agent",
+            + " && systemctl daemon-reload && systemctl restart dso-agent",
             cancellationToken: cancel);
         await WaitActiveAsync(host, cancel);
+        var after = await ForwardingCheckAsync(host, cancel);
+        Assert.Equal("pass", after.Verdict);
+        Assert.Contains("/etc/systemd/system/dso-agent.service.d/kernel-forwarding.conf", after.Detail, StringComparison.Ordinal);
 
         await host.OkAsync("mkdir -p /tmp/bb/bin /srv/web && cp /bin/busybox /tmp/bb/bin/ && for a in sh sleep cat mkdir httpd; do ln -s busybox /tmp/bb/bin/$a; done && tar -C /tmp/bb -c . | docker import - dso-host/busybox:1", cancellationToken: cancel);
         await host.OkAsync("DSO_HOME=/var/lib/dso docker dso init && DSO_HOME=/var/lib/dso docker dso secret set app/db", input: "kernel-" + Guid.NewGuid().ToString("N"), cancellationToken: cancel);
@@ -286,6 +295,16 @@ public sealed partial class SystemdHostTests(EngineFixture engine)
         await host.OkAsync("systemctl stop dso-agent", cancellationToken: cancel);
         Assert.False((await host.RunAsync("nft list table ip dso", cancellationToken: cancel)).Succeeded, "the agent's table outlived it");
         Assert.DoesNotContain("DSO-FORWARD", await host.OkAsync("iptables -S DOCKER-USER", cancellationToken: cancel), StringComparison.Ordinal);
+    }
+
+    /// <summary>`docker dso doctor --json`'s proxy.forwarding check on the host: verdict, detail, fix.</summary>
+    private static async Task<(string Verdict, string Detail, string Fix)> ForwardingCheckAsync(SystemdHost host, CancellationToken cancel)
+    {
+        var run = await host.RunAsync("docker dso doctor --json --config /etc/dso/dso.yaml", cancellationToken: cancel);
+        using var json = System.Text.Json.JsonDocument.Parse(run.StandardOutput);
+        var check = json.RootElement.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "proxy.forwarding");
+        return (check.GetProperty("verdict").GetString()!, check.GetProperty("detail").GetString()!,
+            check.TryGetProperty("fix", out var fix) && fix.ValueKind == System.Text.Json.JsonValueKind.String ? fix.GetString()! : string.Empty);
     }
 
     /// <summary>

@@ -34,6 +34,10 @@ internal sealed partial class Checkup(CliContext context)
         checks.Add(await GuardAsync("compose.available", async () =>
             DoctorCheck.Pass("compose.available", (await ComposeFrontEnd.DetectAsync(Variable, cancellationToken)).DisplayName), "apt-get install docker-compose (or install the compose v2 plugin)"));
         checks.Add(Guard("launcher.installed", () => DoctorCheck.Pass("launcher.installed", LauncherLocator.Find(Variable)), "run scripts/install.sh"));
+        if (config?.Config.Proxy.Forwarding == "kernel")
+        {
+            checks.Add(KernelForwardingCheck());
+        }
 
         var socket = Variable(IpcProtocol.SocketVariable) ?? config?.Config.Agent.Socket ?? "/run/dso/dso.sock";
         checks.AddRange(await AgentChecksAsync(socket, config?.Config.Agent.SocketGroup ?? "dso", config, cancellationToken));
